@@ -1,0 +1,12 @@
+# One image for the gateway and every subgraph; docker-compose.yml picks the entry point.
+FROM node:20-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY gateway ./gateway
+COPY subgraphs ./subgraphs
+COPY schema ./schema
+COPY scripts ./scripts
+ENV NODE_ENV=production
+USER node
+CMD ["npx", "tsx", "gateway/main.ts"]

@@ -1,0 +1,67 @@
+// Gateway configuration from the environment, validated at start (every problem named at once).
+import { fileURLToPath } from 'node:url';
+import { EnvReader, isDevelopment } from '../subgraphs/kit/config.ts';
+import { SUBGRAPH_NAMES, subgraphUrlEnvName, type SubgraphName } from '../subgraphs/catalog.ts';
+import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  supergraphPath: string;
+  subgraphUrlOverrides: Partial<Record<SubgraphName, string>>;
+  auth: {
+    issuer: string;
+    audience: string;
+    jwksUrl?: string;
+    publicKeyFile?: string;
+    algorithms: string[];
+    clockSkewSeconds: number;
+  };
+  internalKeyFile: string;
+  clientRegistryFile: string;
+  limits: { maxDepth: number; maxFields: number; maxBodyBytes: number };
+  exposeErrors: boolean;
+}
+
+export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
+const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader = new EnvReader(env)): GatewayConfig {
+  const r = reader;
+  const overrides: GatewayConfig['subgraphUrlOverrides'] = {};
+  for (const name of SUBGRAPH_NAMES) {
+    const key = subgraphUrlEnvName(name);
+    if (r.optional(key)) overrides[name] = r.url(key);
+  }
+  const jwksUrl = r.optional('AUTH_JWKS_URL');
+  const publicKeyFile = r.optional('AUTH_PUBLIC_KEY_FILE');
+  if (!jwksUrl && !publicKeyFile) r.problem('set AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE (the identity provider\'s keys); for development, `npm start` sets them');
+  if (jwksUrl && !URL.canParse(jwksUrl)) r.problem(`AUTH_JWKS_URL must be a URL (got "${jwksUrl}")`);
+  const algorithms = r.string('AUTH_ALGORITHMS', 'ES256,EdDSA,RS256').split(',').map((a) => a.trim()).filter(Boolean);
+  const badAlgs = algorithms.filter((a) => !ALLOWED_ALGORITHMS.includes(a));
+  if (badAlgs.length) r.problem(`AUTH_ALGORITHMS may only list ${ALLOWED_ALGORITHMS.join(', ')} (got ${badAlgs.join(', ')})`);
+  const config: GatewayConfig = {
+    port: r.int('GATEWAY_PORT', 4000, { max: 65535 }),
+    host: r.string('GATEWAY_HOST', '127.0.0.1'),
+    supergraphPath: r.string('SUPERGRAPH_PATH', DEFAULT_SUPERGRAPH_PATH),
+    subgraphUrlOverrides: overrides,
+    auth: {
+      issuer: r.string('AUTH_ISSUER'),
+      audience: r.string('AUTH_AUDIENCE', 'consent-gateway'),
+      jwksUrl,
+      publicKeyFile,
+      algorithms,
+      clockSkewSeconds: r.int('AUTH_CLOCK_SKEW_SECONDS', 30, { max: 300 }),
+    },
+    internalKeyFile: r.string('GATEWAY_PRIVATE_KEY_FILE'),
+    clientRegistryFile: r.string('CLIENT_REGISTRY_FILE', DEFAULT_CLIENT_REGISTRY_FILE),
+    limits: {
+      maxDepth: r.int('MAX_QUERY_DEPTH', 12, { min: 1, max: 100 }),
+      maxFields: r.int('MAX_QUERY_FIELDS', 300, { min: 1, max: 100_000 }),
+      maxBodyBytes: r.int('MAX_REQUEST_BYTES', 64_000, { min: 1_000, max: 10_000_000 }),
+    },
+    exposeErrors: isDevelopment(env),
+  };
+  r.done('gateway');
+  return config;
+}

@@ -1,0 +1,81 @@
+// The gateway: verifies clients, enforces operation limits, plans over the supergraph and calls
+// subgraphs with internal tokens. It stores no bank data and caches no response.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ApolloServer } from '@apollo/server';
+import { createPrivateKey } from 'node:crypto';
+import { maskError } from '../subgraphs/kit/create-subgraph.ts';
+import { createHandler, listen, type Listening } from '../subgraphs/kit/http.ts';
+import { mintInternalToken } from '../subgraphs/kit/internal-token.ts';
+import { createClientAuthenticator } from './client-auth.ts';
+import { loadClientRegistry } from './clients.ts';
+import type { GatewayConfig } from './config.ts';
+import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
+import { operationLimits } from './limits.ts';
+
+export interface RunningGateway extends Listening {
+  subgraphs: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+function readSupergraph(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the supergraph ${path} (run \`npm run compose\`?): ${(error as Error).message}`);
+  }
+}
+
+async function probe(url: string): Promise<{ ok: boolean; detail: unknown }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return { ok: res.ok, detail: await res.json().catch(() => res.status) };
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  }
+}
+
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const supergraphSdl = readSupergraph(config.supergraphPath);
+  const urls = { ...subgraphUrls(supergraphSdl), ...config.subgraphUrlOverrides } as Record<string, string>;
+  const signingKey = createPrivateKey(readFileSync(config.internalKeyFile, 'utf8'));
+  const authenticate = createClientAuthenticator(config.auth, loadClientRegistry(config.clientRegistryFile));
+
+  const server = new ApolloServer<GatewayContext>({
+    gateway: createEngine({
+      supergraphSdl,
+      urls,
+      mint: (context, subgraph) => mintInternalToken(context, subgraph, signingKey),
+    }),
+    validationRules: [operationLimits(config.limits)],
+    includeStacktraceInErrorResponses: config.exposeErrors,
+    hideSchemaDetailsFromClientErrors: !config.exposeErrors,
+    formatError: maskError(config.exposeErrors),
+  });
+  await server.start();
+
+  const handler = createHandler<GatewayContext>({
+    server,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    context: async (req) => ({ identity: await authenticate(req.headers.authorization), requestId: randomUUID() }),
+    routes: {
+      '/health': async () => ({ status: 200, body: { status: 'ok' } }),
+      '/ready': async () => {
+        const checks = Object.fromEntries(
+          await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const)),
+        );
+        const ready = Object.values(checks).every((c) => c.ok);
+        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', supergraph: 'loaded', subgraphs: checks } };
+      },
+    },
+  });
+  const listening = await listen(handler, config.port, config.host);
+  return {
+    ...listening,
+    subgraphs: urls,
+    stop: async () => {
+      await listening.close();
+      await server.stop();
+    },
+  };
+}

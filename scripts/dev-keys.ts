@@ -1,0 +1,41 @@
+// Development keys, generated locally on first use into .dev-keys/ (ignored by git): the dev
+// identity provider's key (signs `npm run token` JWTs) and the gateway's internal-token key.
+// Nothing secret is committed; production supplies its own keys through configuration.
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const DEV_KEYS_DIR = process.env.DEV_KEYS_DIR ?? fileURLToPath(new URL('../.dev-keys/', import.meta.url));
+export const DEV_ISSUER = 'https://id.dev.consent-gateway.local/';
+export const DEV_AUDIENCE = 'consent-gateway';
+
+export interface DevKeys {
+  idpPrivate: string;
+  idpPublic: string;
+  gatewayPrivate: string;
+  gatewayPublic: string;
+}
+
+function ensurePair(dir: string, name: string, make: () => { privateKey: string; publicKey: string }) {
+  const priv = `${dir}${name}-private.pem`;
+  const pub = `${dir}${name}-public.pem`;
+  if (!existsSync(priv) || !existsSync(pub)) {
+    const { privateKey, publicKey } = make();
+    writeFileSync(priv, privateKey, { mode: 0o600 });
+    writeFileSync(pub, publicKey);
+  }
+  return { priv, pub };
+}
+
+export function ensureDevKeys(dir = DEV_KEYS_DIR): DevKeys {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const idp = ensurePair(dir, 'idp', () => generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }));
+  const gateway = ensurePair(dir, 'gateway', () => generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }));
+  return { idpPrivate: idp.priv, idpPublic: idp.pub, gatewayPrivate: gateway.priv, gatewayPublic: gateway.pub };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = process.argv[2] ?? DEV_KEYS_DIR;
+  const keys = ensureDevKeys(dir.endsWith('/') ? dir : `${dir}/`);
+  console.log(`development keys in ${dir}:\n${Object.values(keys).join('\n')}`);
+}

@@ -1,0 +1,78 @@
+// `npm start`: a database (MONGODB_URI, else an embedded one), demo data when it is empty, the
+// three subgraphs and the gateway; prints the URLs, how to get a token and an example query.
+// Ctrl-C stops everything.
+import { EnvReader } from '../subgraphs/kit/config.ts';
+import { connectMongo } from '../subgraphs/kit/mongo.ts';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.ts';
+import { startDevDatabase } from './dev-database.ts';
+import { ensureDevKeys } from './dev-keys.ts';
+import { demoData, defaultAnchor } from './demo-data.ts';
+import { isEmpty, seed, subgraphDbs } from './seed.ts';
+import { startStack } from './stack.ts';
+
+const EXAMPLE = `{
+  me {
+    displayName
+    accounts {
+      bank { name }
+      balance { minorUnits currency }
+      transactions(first: 5) { edges { node { amount { minorUnits currency } merchant { name location { city } } } } }
+    }
+    conversations { messages(first: 3) { edges { node { body transaction { amount { minorUnits } } } } } }
+  }
+}`;
+
+const r = new EnvReader();
+const gatewayPort = r.int('GATEWAY_PORT', 4000, { max: 65535 });
+const ports = Object.fromEntries(
+  SUBGRAPH_NAMES.map((n) => [n, r.int(`${n.toUpperCase().replace(/-/g, '_')}_PORT`, DEFAULT_PORTS[n], { max: 65535 })]),
+) as Record<SubgraphName, number>;
+const prefix = r.string('MONGODB_DB_PREFIX', 'consent_');
+r.done('start');
+
+const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb' });
+const client = await connectMongo(database.uri);
+let stack;
+try {
+  const all = subgraphDbs(client, prefix);
+  if (await isEmpty(all)) {
+    console.log('empty database: seeding the demo data…');
+    const data = await seed(all, demoData(defaultAnchor()));
+    console.log(`seeded ${data.userProfile.users.length} users, ${data.bankAccount.transactions.length} card transactions`);
+  }
+  stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports });
+} catch (error) {
+  console.error((error as Error).message);
+  await client.close();
+  await database.stop();
+  process.exit(1);
+}
+
+const url = `${stack.gateway.url}/graphql`;
+console.log(`
+Gateway:    ${url}   (GET ${stack.gateway.url}/health, /ready)
+Subgraphs:  ${SUBGRAPH_NAMES.map((n) => `${n} ${stack.subgraphs[n].url}/graphql`).join('\n            ')}
+Database:   ${database.description}
+
+Get a token (alice has a Northwind consent for customer_service; bob has none):
+  TOKEN=$(npm run -s token -- --sub alice)
+Then query:
+  curl -s ${url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"query":"{ me { displayName accounts { bank { name } balance { minorUnits currency } } } }"}'
+Example query (alice sees Northwind, not Contoso; try --sub bob, --client partner-app or --purpose spending_insights):
+${EXAMPLE}
+
+Ctrl-C stops everything.`);
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping…');
+  await stack!.stop();
+  await client.close();
+  await database.stop();
+  process.exit(0);
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

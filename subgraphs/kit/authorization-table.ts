@@ -1,0 +1,50 @@
+// The authorization map of a subgraph as a table a security reviewer reads: every field of every
+// object type, and the rule that opens it. Generated from the permission maps themselves, checked
+// in (schema/authorization.md), and a test fails when it is stale, so every change shows in review.
+import { isObjectType, type GraphQLSchema } from 'graphql';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { allow, deny } from 'graphql-shield';
+import type { PermissionMap, SubgraphDefinition } from './create-subgraph.ts';
+import type { KitContext } from './context.ts';
+
+export interface TableRow {
+  type: string;
+  field: string;
+  rule: string;
+}
+
+const FEDERATION_FIELDS = new Set(['Query._service', 'Query._entities']);
+
+function ruleName(rule: unknown): string {
+  if (rule === allow) return 'allow';
+  if (rule === deny) return 'deny';
+  return (rule as { name?: string }).name ?? 'unnamed rule';
+}
+
+function isFieldMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** The rule for one field: field-level, else type-level (`'*'` or a rule on the type), else none. */
+export function ruleFor(permissions: PermissionMap, type: string, field: string): string | undefined {
+  const entry = (permissions as Record<string, unknown>)[type];
+  if (entry === undefined) return undefined;
+  if (!isFieldMap(entry)) return ruleName(entry);
+  if (field in entry) return ruleName(entry[field]);
+  if ('*' in entry) return ruleName(entry['*']);
+  return undefined;
+}
+
+export function authorizationTable(def: SubgraphDefinition<KitContext & any>): TableRow[] {
+  const schema: GraphQLSchema = buildSubgraphSchema({ typeDefs: def.typeDefs });
+  const rows: TableRow[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || type.name === '_Service') continue;
+    for (const field of Object.keys(type.getFields())) {
+      const coordinate = `${type.name}.${field}`;
+      if (FEDERATION_FIELDS.has(coordinate)) continue;
+      rows.push({ type: type.name, field, rule: ruleFor(def.permissions, type.name, field) ?? 'NO RULE (denied by default)' });
+    }
+  }
+  return rows.sort((a, b) => a.type.localeCompare(b.type) || a.field.localeCompare(b.field));
+}

@@ -1,0 +1,58 @@
+// Configuration comes from environment variables, validated at start with a clear message
+// that names every problem at once.
+export class ConfigError extends Error {}
+
+export class EnvReader {
+  private readonly problems: string[] = [];
+  /** Every variable name asked for, so tests can check deployment files against the code. */
+  readonly names = new Set<string>();
+  private readonly env: NodeJS.ProcessEnv;
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    const names = this.names;
+    this.env = new Proxy(env, { get: (target, key) => (typeof key === 'string' && names.add(key), target[key as string]) });
+  }
+
+  string(name: string, fallback?: string): string {
+    const value = this.env[name]?.trim();
+    if (value) return value;
+    if (fallback !== undefined) return fallback;
+    this.problems.push(`${name} is required`);
+    return '';
+  }
+
+  optional(name: string): string | undefined {
+    return this.env[name]?.trim() || undefined;
+  }
+
+  int(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  url(name: string, fallback?: string): string {
+    const value = this.string(name, fallback);
+    if (value && !URL.canParse(value)) this.problems.push(`${name} must be a URL (got "${value}")`);
+    return value;
+  }
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  /** Throws one ConfigError listing every problem found so far. */
+  done(what: string): void {
+    if (this.problems.length) {
+      throw new ConfigError(`invalid ${what} configuration:\n${this.problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+  }
+}
+
+export const isProduction = (env: NodeJS.ProcessEnv = process.env) => env.NODE_ENV === 'production';
+/** Stack traces and error details reach clients only when NODE_ENV=development, never by default. */
+export const isDevelopment = (env: NodeJS.ProcessEnv = process.env) => env.NODE_ENV === 'development';

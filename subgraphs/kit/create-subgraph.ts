@@ -1,0 +1,154 @@
+// createSubgraph: what every subgraph (and a partner bank's own) is built with. SDL + thin
+// resolvers + a permission map in; out comes an HTTP handler that refuses any request without
+// a valid gateway token, runs graphql-shield deny-by-default, and flushes the decision audit
+// buffer once per request.
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { allow, deny, shield } from 'graphql-shield';
+import type { IRules } from 'graphql-shield';
+import type { CryptoKey, KeyObject } from 'jose';
+import type { Db } from 'mongodb';
+import { DecisionRecorder } from './audit.ts';
+import type { KitContext } from './context.ts';
+import { createHandler, HttpError, type Route } from './http.ts';
+import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
+
+export type Resolvers<Ctx> = GraphQLResolverMap<Ctx>;
+export type PermissionMap = IRules;
+
+export interface SubgraphDefinition<Ctx extends KitContext> {
+  /** Also the audience the gateway's internal token must carry. */
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: Resolvers<Ctx>;
+  /** The authorization table: every type and field that is not plainly public has a rule. */
+  permissions: PermissionMap;
+  /** Adds the subgraph's per-request DataLoaders to the kit's context. */
+  extendContext: (base: KitContext) => Ctx;
+}
+
+export interface SubgraphRuntime {
+  db: Db;
+  /** The gateway's public key, to verify its internal tokens. */
+  gatewayKey: CryptoKey | KeyObject;
+  /** Stack traces and unmasked internal errors; only in development. */
+  exposeErrors?: boolean;
+}
+
+/** Federation's own entry points: `_entities` hands out representations, never field data. */
+const FEDERATION_RULES = {
+  Query: { _service: allow, _entities: allow },
+  _Service: allow,
+};
+
+const FALLBACK_ERROR = new GraphQLError('Forbidden: no rule allows this field.', {
+  extensions: { code: 'FORBIDDEN', reason: 'NO_RULE' },
+});
+
+function mergePermissions(permissions: PermissionMap): PermissionMap {
+  const merged: Record<string, unknown> = { ...FEDERATION_RULES, ...permissions };
+  const query = (permissions as Record<string, unknown>).Query;
+  merged.Query = { ...FEDERATION_RULES.Query, ...(typeof query === 'object' ? query : {}) };
+  return merged as PermissionMap;
+}
+
+export function buildProtectedSchema<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>): GraphQLSchema {
+  const schema = buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> });
+  const permissions = shield(mergePermissions(def.permissions), {
+    fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
+    fallbackError: FALLBACK_ERROR,
+    allowExternalErrors: true,
+    debug: false,
+  });
+  return applyMiddleware(schema, permissions);
+}
+
+export function maskError(exposeErrors: boolean) {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    if (exposeErrors) return formatted;
+    const code = formatted.extensions?.code;
+    if (!code || code === 'INTERNAL_SERVER_ERROR') {
+      return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  };
+}
+
+function auditFlushPlugin(subgraph: string): ApolloServerPlugin<KitContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue }) {
+          try {
+            await contextValue.decisions.flush(contextValue.db);
+          } catch (error) {
+            // The response still goes out; the failure is loud in the logs with the request id.
+            console.error(`[${subgraph}] audit flush failed for request ${contextValue.requestId}:`, (error as Error).message);
+          }
+        },
+      };
+    },
+  };
+}
+
+function bearer(req: IncomingMessage): string {
+  const header = req.headers.authorization;
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  if (!match) throw new HttpError(401, 'this subgraph only answers the gateway: missing gateway token', 'UNAUTHENTICATED');
+  return match[1]!;
+}
+
+export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>, runtime: SubgraphRuntime) {
+  const exposeErrors = runtime.exposeErrors ?? false;
+  const schema = buildProtectedSchema(def);
+  const server = new ApolloServer<Ctx>({
+    schema,
+    // No inline traces: per-field timings of bank data are nobody's business outside this subgraph.
+    plugins: [auditFlushPlugin(def.name) as ApolloServerPlugin<Ctx>, ApolloServerPluginInlineTraceDisabled()],
+    includeStacktraceInErrorResponses: exposeErrors,
+    hideSchemaDetailsFromClientErrors: !exposeErrors,
+    formatError: maskError(exposeErrors),
+  });
+  await server.start();
+
+  const context = async (req: IncomingMessage): Promise<Ctx> => {
+    let claims;
+    try {
+      claims = await verifyInternalToken(bearer(req), def.name, runtime.gatewayKey);
+    } catch (error) {
+      if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
+      throw error;
+    }
+    const base: KitContext = {
+      subgraph: def.name,
+      identity: claims.identity,
+      requestId: claims.requestId,
+      now: new Date(),
+      decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId),
+      db: runtime.db,
+    };
+    return def.extendContext(base);
+  };
+
+  const routes: Record<string, Route> = {
+    '/health': async () => ({ status: 200, body: { status: 'ok', subgraph: def.name } }),
+    '/ready': async () => {
+      try {
+        await runtime.db.command({ ping: 1 });
+        return { status: 200, body: { status: 'ready', subgraph: def.name, database: 'up' } };
+      } catch (error) {
+        return { status: 503, body: { status: 'not ready', subgraph: def.name, database: (error as Error).message } };
+      }
+    },
+  };
+
+  return { name: def.name, schema, server, handler: createHandler({ server, context, routes }), stop: () => server.stop() };
+}
+
+export type Subgraph = Awaited<ReturnType<typeof createSubgraph>>;

@@ -1,0 +1,62 @@
+// The gateway → subgraph token. The gateway mints one per subgraph call with its own key
+// (audience = the subgraph's name); a subgraph accepts no request without a valid one, so
+// identity headers forged by a caller who reaches a subgraph directly get nowhere.
+import { SignJWT, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
+import { isPurpose, isRole, type Identity } from './identity.ts';
+
+type Key = CryptoKey | KeyObject;
+export const INTERNAL_ISSUER = 'consent-gateway';
+export const INTERNAL_ALG = 'EdDSA';
+const TTL_SECONDS = 60;
+
+export interface InternalClaims {
+  identity: Identity;
+  requestId: string;
+}
+
+export async function mintInternalToken(claims: InternalClaims, audience: string, key: Key): Promise<string> {
+  const { identity, requestId } = claims;
+  const jwt = new SignJWT({
+    client: identity.client,
+    client_type: identity.clientType,
+    roles: identity.roles,
+    bank: identity.bank,
+    purpose: identity.purpose,
+    request_id: requestId,
+  })
+    .setProtectedHeader({ alg: INTERNAL_ALG, typ: 'JWT' })
+    .setIssuer(INTERNAL_ISSUER)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime(`${TTL_SECONDS}s`);
+  if (identity.sub) jwt.setSubject(identity.sub);
+  return jwt.sign(key);
+}
+
+export class InternalTokenError extends Error {}
+
+export async function verifyInternalToken(token: string, audience: string, key: Key): Promise<InternalClaims> {
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      issuer: INTERNAL_ISSUER,
+      audience,
+      algorithms: [INTERNAL_ALG],
+      clockTolerance: 5,
+    }));
+  } catch (error) {
+    throw new InternalTokenError(`invalid gateway token: ${(error as Error).message}`);
+  }
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
+  const requestId = payload.request_id;
+  if (typeof requestId !== 'string') throw new InternalTokenError('invalid gateway token: no request id');
+  const identity: Identity = {
+    sub: typeof payload.sub === 'string' ? payload.sub : undefined,
+    client: typeof payload.client === 'string' ? payload.client : undefined,
+    clientType: payload.client_type === 'first-party' || payload.client_type === 'third-party' ? payload.client_type : undefined,
+    roles,
+    bank: typeof payload.bank === 'string' ? payload.bank : undefined,
+    purpose: isPurpose(payload.purpose) ? payload.purpose : undefined,
+  };
+  return { identity, requestId };
+}

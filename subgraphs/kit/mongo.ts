@@ -1,0 +1,52 @@
+// Mongo helpers shared by every subgraph: one client per process, one database per subgraph,
+// and DataLoader batch functions that return results in the order of their keys.
+import { MongoClient, type Collection, type CreateIndexesOptions, type Document, type Filter, type IndexSpecification } from 'mongodb';
+
+export async function connectMongo(uri: string, options: { monitorCommands?: boolean } = {}): Promise<MongoClient> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: 5_000,
+    connectTimeoutMS: 5_000,
+    monitorCommands: options.monitorCommands ?? false,
+  });
+  await client.connect();
+  return client;
+}
+
+/**
+ * Creates indexes idempotently, one `createIndex` per spec: FerretDB v1.24 crashes the connection
+ * when one `createIndexes` command lists several indexes that already exist.
+ */
+export async function ensureIndexes(collection: Collection<any>, specs: Array<[IndexSpecification, CreateIndexesOptions?]>): Promise<void> {
+  for (const [key, options] of specs) await collection.createIndex(key, options ?? {});
+}
+
+/**
+ * Batch-loads documents whose `field` is one of `keys` in one `$in` query, returning them in key
+ * order (null where missing). `extra` narrows the query; `projection` limits what is read.
+ */
+export async function loadByKeys<T extends Document>(
+  collection: Collection<T>,
+  field: string,
+  keys: readonly string[],
+  projection?: Document,
+  extra: Filter<T> = {},
+): Promise<Array<T | null>> {
+  const filter = { ...extra, [field]: { $in: [...new Set(keys)] } } as Filter<T>;
+  const docs = (await collection.find(filter, { projection }).toArray()) as unknown as T[];
+  const byKey = new Map(docs.map((d) => [String((d as Document)[field]), d]));
+  return keys.map((k) => byKey.get(k) ?? null);
+}
+
+/** Like loadByKeys, but each key owns many documents (a list-of-children resolver). */
+export async function loadGroupsByKeys<T extends Document>(
+  collection: Collection<T>,
+  field: string,
+  keys: readonly string[],
+  options: { projection?: Document; sort?: Document; extra?: Filter<T> } = {},
+): Promise<T[][]> {
+  const filter = { ...options.extra, [field]: { $in: [...new Set(keys)] } } as Filter<T>;
+  const docs = (await collection.find(filter, { projection: options.projection, sort: options.sort }).toArray()) as unknown as T[];
+  const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
+  for (const doc of docs) groups.get(String((doc as Document)[field]))?.push(doc);
+  return keys.map((k) => groups.get(k) ?? []);
+}

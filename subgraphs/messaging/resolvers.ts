@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { Resolvers } from '../kit/create-subgraph.ts';
+import { afterFilter, pageSize, toConnection } from '../kit/pagination.ts';
+import { badInput } from '../kit/reasons.ts';
+import { DateTime } from '../kit/scalars.ts';
+import type { MessagingContext } from './index.ts';
+import { collections, optInId, type ConversationDoc, type MessageDoc, type OptInDoc } from './store.ts';
+
+const MAX_BODY = 4_000;
+
+async function startConversation(_root: unknown, args: { bankId: string; userId?: string | null }, ctx: MessagingContext) {
+  const userId = args.userId ?? ctx.identity.sub!;
+  const conversations = collections(ctx.db).conversations;
+  const existing = await conversations.findOne({ userId, bankId: args.bankId });
+  if (existing) return existing;
+  const doc: ConversationDoc = { _id: `conv_${randomUUID()}`, userId, bankId: args.bankId, createdAt: ctx.now.toISOString() };
+  try {
+    await conversations.insertOne(doc);
+    return doc;
+  } catch (error) {
+    // Two starts at once: the unique (user, bank) index keeps one; return it.
+    if ((error as { code?: number }).code === 11000) return conversations.findOne({ userId, bankId: args.bankId });
+    throw error;
+  }
+}
+
+async function sendMessage(_root: unknown, args: { conversationId: string; body: string; transactionId?: string | null }, ctx: MessagingContext) {
+  const body = args.body.trim();
+  if (!body) throw badInput('body must not be empty');
+  if (body.length > MAX_BODY) throw badInput(`body must be at most ${MAX_BODY} characters`);
+  const conversation = await ctx.loaders.conversation.load(args.conversationId);
+  if (!conversation) throw new GraphQLError('no such conversation', { extensions: { code: 'NOT_FOUND' } });
+  const fromBank = ctx.identity.sub !== conversation.userId;
+  const doc: MessageDoc = {
+    _id: `msg_${randomUUID()}`,
+    conversationId: conversation._id,
+    userId: conversation.userId,
+    bankId: conversation.bankId,
+    sentAt: ctx.now.toISOString(),
+    body,
+    sender: fromBank ? 'BANK' : 'USER',
+    senderId: ctx.identity.sub!,
+    transactionId: args.transactionId ?? null,
+  };
+  await collections(ctx.db).messages.insertOne(doc);
+  return doc;
+}
+
+async function setOptIn(bankId: string, optedIn: boolean, ctx: MessagingContext): Promise<OptInDoc> {
+  const userId = ctx.identity.sub!;
+  const doc: OptInDoc = { _id: optInId(userId, bankId), userId, bankId, optedIn, updatedAt: ctx.now.toISOString() };
+  await collections(ctx.db).optIns.updateOne({ _id: doc._id }, { $set: { userId, bankId, optedIn, updatedAt: doc.updatedAt } }, { upsert: true });
+  return doc;
+}
+
+export const resolvers: Resolvers<MessagingContext> = {
+  DateTime,
+  Query: {
+    conversation: (_root, args: { id: string }, ctx) => ctx.loaders.conversation.load(args.id),
+  },
+  Mutation: {
+    startConversation,
+    sendMessage,
+    optInToBankMessages: (_root, args: { bankId: string }, ctx) => setOptIn(args.bankId, true, ctx),
+    optOutOfBankMessages: (_root, args: { bankId: string }, ctx) => setOptIn(args.bankId, false, ctx),
+  },
+  User: {
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    conversations: (user: { id: string }, _args, ctx) => ctx.loaders.conversationsOf.load(user.id),
+    messagingOptIns: (user: { id: string }, _args, ctx) => ctx.loaders.optInsOf.load(user.id),
+  },
+  Conversation: {
+    __resolveReference: (ref: { id: string }, ctx: MessagingContext) => ctx.loaders.conversation.load(ref.id),
+    id: (c: ConversationDoc) => c._id,
+    bank: (c: ConversationDoc) => ({ id: c.bankId }),
+    user: (c: ConversationDoc) => ({ id: c.userId }),
+    messages: async (c: ConversationDoc, args: { first?: number; after?: string }, ctx) => {
+      const first = pageSize(args.first);
+      const rows = first === 0 ? [] : await collections(ctx.db)
+        .messages.find({ conversationId: c._id, ...afterFilter('sentAt', args.after, 1) }, { sort: { sentAt: 1, _id: 1 }, limit: first + 1 })
+        .toArray();
+      return toConnection(rows, first, (m) => m.sentAt);
+    },
+  },
+  Message: {
+    id: (m: MessageDoc) => m._id,
+    // A reference only: the bank-account subgraph resolves it under that bank's consent rules.
+    transaction: (m: MessageDoc) => (m.transactionId ? { id: m.transactionId } : null),
+  },
+  MessagingOptIn: {
+    bank: (o: OptInDoc) => ({ id: o.bankId }),
+  },
+};

@@ -1,0 +1,18 @@
+// Who may read what in user-profile. Profiles are for signed-in viewers; contact fields for
+// their owner alone.
+import { isAuthenticated, isSelf } from '../kit/rules.ts';
+import type { PermissionMap } from '../kit/create-subgraph.ts';
+
+export const permissions: PermissionMap = {
+  Query: {
+    me: isAuthenticated,
+    user: isAuthenticated,
+  },
+  User: {
+    id: isAuthenticated,
+    displayName: isAuthenticated,
+    avatarUrl: isAuthenticated,
+    email: isSelf,
+    phone: isSelf,
+  },
+};

@@ -1,0 +1,96 @@
+// What is read from MongoDB, watched with driver command monitoring: a denied field's data is
+// never read, and batching keeps the command count independent of how many entities resolve.
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintInternalToken } from '../subgraphs/kit/internal-token.ts';
+import type { Identity } from '../subgraphs/kit/identity.ts';
+import { postGraphQL, startTestStack, type Command, type TestStack } from './support/stack.ts';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.close());
+
+const reads = (commands: Command[], collection: string) => commands.filter((c) => ['find', 'aggregate'].includes(c.name) && c.collection === collection);
+const projectionKeys = (c: Command) => Object.keys(c.command.projection ?? {});
+
+describe('a denied field is never read', () => {
+  it('denied transactions and locations: no command touches those collections', async () => {
+    const bob = await stack.token({ sub: 'bob' }); // bob has no consent
+    const q = '{ me { displayName accounts { balance { minorUnits } transactions { edges { node { amount { minorUnits } merchant { name location { city latitude } } } } } } } }';
+    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: bob }));
+    expect(result.body.data.me.accounts).toBeNull();
+    expect(commands.length).toBeGreaterThan(0); // the watch works: the profile and the consents were read
+    for (const collection of ['accounts', 'transactions', 'merchants', 'merchant_locations']) expect(reads(commands, collection)).toEqual([]);
+  });
+
+  it('a message referencing a transaction the viewer may not see reads no amount, merchant or location', async () => {
+    const agent = await stack.token({ sub: 'agent-nora', roles: ['bank_agent'], bank: 'northwind', client: 'bank-console', purpose: 'fraud_prevention' });
+    const q = '{ user(id: "alice") { conversations { messages { edges { node { body transaction { amount { minorUnits } merchant { name location { city } } } } } } } } }';
+    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: agent }));
+    const nodes = result.body.data.user.conversations[0].messages.edges.map((e: any) => e.node);
+    expect(nodes[0].transaction).toBeNull(); // the agent's purpose is not in alice's consent
+    for (const c of reads(commands, 'transactions')) {
+      expect(projectionKeys(c)).not.toContain('amountMinor');
+      expect(projectionKeys(c)).not.toContain('merchantId');
+    }
+    expect(reads(commands, 'merchants')).toEqual([]);
+    expect(reads(commands, 'merchant_locations')).toEqual([]);
+  });
+
+  it('a coarse-only consent reads city and country, never coordinates', async () => {
+    const alice = await stack.token({ sub: 'alice' });
+    const q = '{ me { accounts { transactions(first: 50) { edges { node { merchant { location { city latitude longitude } } } } } } } }';
+    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: alice }));
+    expect(result.body.errors?.every((e) => e.extensions?.reason === 'CONSENT_REQUIRED')).toBe(true);
+    const locationReads = reads(commands, 'merchant_locations');
+    expect(locationReads.length).toBeGreaterThan(0);
+    for (const c of locationReads) expect(projectionKeys(c).sort()).toEqual(['city', 'country']);
+  });
+});
+
+describe('batching: a constant number of commands, whatever the count', () => {
+  const identity: Identity = { sub: 'alice', client: 'messenger-web', clientType: 'first-party', roles: ['user'], purpose: 'customer_service' };
+  async function entities(subgraph: 'user-profile' | 'bank-account', typename: string, ids: string[], selection: string) {
+    const key = createPrivateKey(readFileSync(stack.keys.gatewayPrivate, 'utf8'));
+    const token = await mintInternalToken({ identity, requestId: `n1-${ids.length}` }, subgraph, key);
+    const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${selection} } } }`;
+    return stack.commands.watch(() =>
+      postGraphQL(`${stack.subgraphs[subgraph].url}/graphql`, { query, variables: { r: ids.map((id) => ({ __typename: typename, id })) } }, { authorization: `Bearer ${token}` }),
+    );
+  }
+  const countReads = (commands: Command[]) => commands.filter((c) => ['find', 'aggregate'].includes(c.name)).length;
+
+  it('resolving 100 User entities costs as many commands as resolving 1', async () => {
+    const users = stack.dbs['user-profile'].collection('users');
+    await users.insertMany(Array.from({ length: 100 }, (_, i) => ({ _id: `extra_${i}`, displayName: `Extra ${i}` })) as any[]);
+    const ids = Array.from({ length: 100 }, (_, i) => `extra_${i}`);
+    const one = await entities('user-profile', 'User', ids.slice(0, 1), 'id displayName');
+    const hundred = await entities('user-profile', 'User', ids, 'id displayName');
+    expect(hundred.result.body.data._entities.map((u: any) => u.displayName)).toEqual(ids.map((_, i) => `Extra ${i}`));
+    expect(countReads(hundred.commands)).toBe(countReads(one.commands));
+    expect(countReads(hundred.commands)).toBeLessThanOrEqual(2);
+  });
+
+  it('resolving 100 transactions with merchant locations costs as many commands as 1', async () => {
+    const ids = stack.data.bankAccount.transactions.filter((t) => t.userId === 'alice' && t.bankId === 'northwind' && t.merchantId).map((t) => t._id);
+    const selection = 'id amount { minorUnits } merchant { name location { city country } }';
+    const one = await entities('bank-account', 'CardTransaction', ids.slice(0, 1), selection);
+    const hundred = await entities('bank-account', 'CardTransaction', ids.slice(0, 100), selection);
+    expect(hundred.result.body.errors).toBeUndefined();
+    expect(hundred.result.body.data._entities).toHaveLength(100);
+    expect(hundred.result.body.data._entities.every((t: any) => t.merchant.location.city)).toBe(true);
+    expect(countReads(hundred.commands)).toBe(countReads(one.commands));
+  });
+
+  it("the same holds through the gateway: a page of 100 transactions costs what a page of 10 does", async () => {
+    const alice = await stack.token({ sub: 'alice' });
+    const q = (n: number) => `{ me { accounts { transactions(first: ${n}) { edges { node { amount { minorUnits } merchant { name location { city } } } } } } } }`;
+    const small = await stack.commands.watch(() => stack.query(q(10), {}, { token: alice }));
+    const large = await stack.commands.watch(() => stack.query(q(100), {}, { token: alice }));
+    expect(large.result.body.errors).toBeUndefined();
+    expect(countReads(large.commands)).toBe(countReads(small.commands));
+  });
+});

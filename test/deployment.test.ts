@@ -1,0 +1,73 @@
+// docker-compose.yml cannot run here (no Docker engine), so its structure is checked: services,
+// order, health checks, ports, and environment names that the code actually reads.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { loadGatewayConfig } from '../gateway/config.ts';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../subgraphs/catalog.ts';
+import { loadSubgraphConfig } from '../subgraphs/config.ts';
+import { EnvReader } from '../subgraphs/kit/config.ts';
+
+const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'));
+const services = compose.services as Record<string, any>;
+
+/** The names a config loader reads, found by running it against an environment that records. */
+function namesRead(load: (env: NodeJS.ProcessEnv, reader: EnvReader) => unknown): Set<string> {
+  const reader = new EnvReader({});
+  try {
+    load({}, reader);
+  } catch {
+    // an empty environment is invalid; the names were still recorded
+  }
+  return reader.names;
+}
+
+describe('docker-compose.yml', () => {
+  it('has mongo, the three subgraphs and the gateway', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['mongo', 'gateway', ...SUBGRAPH_NAMES]));
+    expect(services.mongo.image).toMatch(/^mongo:/);
+    expect(services.mongo.volumes.join()).toMatch(/:\/data\/db/);
+  });
+
+  it('gives every long-running service a health check', () => {
+    for (const name of ['mongo', 'gateway', ...SUBGRAPH_NAMES]) expect(services[name].healthcheck?.test, name).toBeDefined();
+  });
+
+  it('starts in dependency order: mongo, then subgraphs, then the gateway', () => {
+    for (const name of SUBGRAPH_NAMES) expect(services[name].depends_on.mongo.condition).toBe('service_healthy');
+    for (const name of SUBGRAPH_NAMES) expect(services.gateway.depends_on[name].condition).toBe('service_healthy');
+  });
+
+  it('publishes the default ports', () => {
+    expect(services.gateway.ports).toContain('4000:4000');
+    for (const name of SUBGRAPH_NAMES) expect(services[name].ports).toContain(`${DEFAULT_PORTS[name]}:${DEFAULT_PORTS[name]}`);
+  });
+
+  it('sets only environment names the code reads, and every one it requires', () => {
+    const gatewayNames = namesRead((env, r) => loadGatewayConfig(env, r));
+    const gatewayEnv = Object.keys(services.gateway.environment);
+    expect(gatewayEnv.filter((n) => !gatewayNames.has(n))).toEqual([]);
+    expect(gatewayEnv).toEqual(expect.arrayContaining(['AUTH_ISSUER', 'GATEWAY_PRIVATE_KEY_FILE', 'SUBGRAPH_URL_BANK_ACCOUNT']));
+    // And that environment is a valid configuration (key files aside, which exist only in the volume).
+    expect(() => loadGatewayConfig(services.gateway.environment)).not.toThrow();
+
+    const subgraphNames = namesRead((env, r) => loadSubgraphConfig(env, undefined, r));
+    for (const name of SUBGRAPH_NAMES) {
+      const env = services[name].environment;
+      expect(Object.keys(env).filter((n) => !subgraphNames.has(n)), name).toEqual([]);
+      expect(loadSubgraphConfig(env).name).toBe(name);
+    }
+  });
+});
+
+describe('configuration errors are clear', () => {
+  it('names every problem of a bad gateway configuration at once', () => {
+    expect(() => loadGatewayConfig({ GATEWAY_PORT: 'eighty', AUTH_ALGORITHMS: 'none' })).toThrow(
+      /GATEWAY_PORT must be an integer[\s\S]*AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE[\s\S]*AUTH_ALGORITHMS may only list[\s\S]*AUTH_ISSUER is required[\s\S]*GATEWAY_PRIVATE_KEY_FILE is required/,
+    );
+  });
+
+  it('refuses an unknown subgraph name and a missing database URI', () => {
+    expect(() => loadSubgraphConfig({ SUBGRAPH_NAME: 'payments', GATEWAY_PUBLIC_KEY_FILE: '/k' })).toThrow(/unknown subgraph "payments"[\s\S]*MONGODB_URI is required/);
+  });
+});

@@ -1,0 +1,40 @@
+// A failing subgraph or database degrades only what depends on it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.close());
+
+describe('degradation', () => {
+  it('a subgraph that is down fails its own fields only; /ready says which', async () => {
+    const alice = await stack.token({ sub: 'alice' });
+    await stack.subgraphs.messaging.stop();
+    const res = await stack.query('{ me { displayName accounts { id } conversations { id } } }', {}, { token: alice });
+    expect(res.status).toBe(200);
+    expect(res.body.data.me.displayName).toBe('Alice Martin');
+    expect(res.body.data.me.accounts).toHaveLength(2);
+    expect(res.body.errors?.length).toBeGreaterThan(0);
+    expect(JSON.stringify(res.body.errors)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+    const ready = await fetch(`${stack.gateway.url}/ready`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as any;
+    expect(body.subgraphs.messaging.ok).toBe(false);
+    expect(body.subgraphs['bank-account'].ok).toBe(true);
+  });
+
+  it('a database that is down gives a clear error, not a crash, and the process keeps serving', async () => {
+    const alice = await stack.token({ sub: 'alice' });
+    await stack.client.close(true);
+    const res = await stack.query('{ me { displayName } }', {}, { token: alice });
+    expect(res.status).toBe(200);
+    expect(res.body.data.me).toBeNull();
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(res.body.errors?.[0]?.message).toBe('Internal server error');
+    const ready = await fetch(`${stack.subgraphs['user-profile'].url}/ready`);
+    expect(ready.status).toBe(503);
+    expect((await fetch(`${stack.gateway.url}/health`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,47 @@
+// Revocation race: once revokeConsent has returned, no request that starts later is opened by
+// that consent, however many were in flight around it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.close());
+
+describe('revocation', () => {
+  it('closes every request that starts after the mutation returned', async () => {
+    const alice = await stack.token({ sub: 'alice' });
+    const BALANCE = '{ me { accounts { balance { minorUnits } } } }';
+    // Requests before and during the revoke may see the data; keep a steady stream going.
+    let revokedAt = Infinity;
+    const started: Array<{ at: number; result: Promise<any> }> = [];
+    let running = true;
+    const stream = (async () => {
+      while (running) {
+        const at = performance.now();
+        const result = stack.query(BALANCE, {}, { token: alice });
+        started.push({ at, result });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 150));
+    const res = await stack.query('mutation { revokeConsent(id: "cns_seed_alice_northwind") { status } }', {}, { token: alice });
+    revokedAt = performance.now();
+    expect(res.body.data.revokeConsent.status).toBe('REVOKED');
+    await new Promise((r) => setTimeout(r, 300));
+    running = false;
+    await stream;
+
+    const later = started.filter((s) => s.at > revokedAt);
+    expect(later.length).toBeGreaterThan(5);
+    for (const { result } of later) {
+      const body = (await result).body;
+      expect(body.data.me.accounts).toBeNull();
+      expect(body.errors?.[0]?.extensions?.reason).toBe('CONSENT_REQUIRED');
+    }
+    const earlier = started.filter((s) => s.at < revokedAt);
+    expect(earlier.length).toBeGreaterThan(0);
+    expect((await earlier[0]!.result).body.data.me.accounts.length).toBe(2);
+  });
+});
