@@ -16,7 +16,7 @@ describe('decision records', () => {
     const alice = await stack.token({ sub: 'alice' });
     const q = '{ me { accounts { accountNumber balance { minorUnits } transactions(first: 30) { edges { node { amount { minorUnits } merchant { name location { city latitude } } } } } } } }';
     const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: alice }));
-    const inserts = commands.filter((c) => c.name === 'insert' && c.collection === 'audit_decisions');
+    const inserts = commands.filter((c) => c.name === 'insert' && c.collection === 'audit_decisions' && c.db === stack.dbs['bank-account'].databaseName);
     expect(inserts).toHaveLength(1);
     const docs = inserts[0]!.command.documents as any[];
     expect(new Set(docs.map((d) => d.requestId)).size).toBe(1);

@@ -26,6 +26,9 @@ afterAll(() => stack?.close());
 
 const ACCOUNT_FIELDS = 'id bank { name } maskedNumber currency accountNumber balance { minorUnits currency }';
 const TXN_FIELDS = 'id amount { minorUnits currency } postedAt direction description merchant { name category location { city country latitude longitude } }';
+/** What alice's seed consent grants: denials of these fields have one reason each. */
+const GRANTED_ACCOUNT_FIELDS = 'id bank { name } maskedNumber currency balance { minorUnits currency }';
+const GRANTED_TXN_FIELDS = 'id amount { minorUnits currency } postedAt direction description merchant { name category location { city country } }';
 
 function errorsByReason(res: GraphQLResponse): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -95,7 +98,7 @@ describe('without it', () => {
     const acc = account('alice', 'northwind');
     const txn = transactionOf('alice', 'northwind', (t) => !!t.merchantId);
     const res = await stack.query(
-      `query($a: ID!, $t: ID!) { bankAccount(id: $a) { ${ACCOUNT_FIELDS} } cardTransaction(id: $t) { ${TXN_FIELDS} } }`,
+      `query($a: ID!, $t: ID!) { bankAccount(id: $a) { ${GRANTED_ACCOUNT_FIELDS} } cardTransaction(id: $t) { ${GRANTED_TXN_FIELDS} } }`,
       { a: acc._id, t: txn._id },
       { token: tokens[who as Who] },
     );
@@ -110,7 +113,7 @@ describe('without it', () => {
 
   it('a consent at one bank never opens another bank', async () => {
     // Bob (no consents) grants Contoso... he has no Contoso account; use alice: grant Contoso accounts only.
-    const g = await grant(tokens.alice, { bankId: 'contoso', permissions: ['ACCOUNTS_BASIC'], purposes: ['customer_service'] });
+    const g = await grant(tokens.alice, { bankId: 'contoso', permissions: ['ACCOUNTS_BASIC'], purposes: ['CUSTOMER_SERVICE'] });
     expect(g.body.errors).toBeUndefined();
     const contoso = account('alice', 'contoso');
     const res = await stack.query(`query($a: ID!) { bankAccount(id: $a) { id maskedNumber balance { minorUnits } transactions { edges { cursor } } } }`, { a: contoso._id }, { token: tokens.alice });
@@ -128,7 +131,7 @@ describe('consent lifecycle', () => {
   const BOB_BALANCE = '{ me { accounts { id balance { minorUnits } } } }';
 
   it('after revoke, nothing opens; the receipt and both events are kept', async () => {
-    const g = await grant(tokens.bob, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC', 'BALANCES'], purposes: ['customer_service'] });
+    const g = await grant(tokens.bob, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC', 'BALANCES'], purposes: ['CUSTOMER_SERVICE'] });
     const id = g.body.data.grantConsent.id;
     const before = await stack.query(BOB_BALANCE, {}, { token: tokens.bob });
     expect(before.body.data.me.accounts[0].balance.minorUnits).toBe(account('bob', 'northwind').balanceMinor);
@@ -150,7 +153,7 @@ describe('consent lifecycle', () => {
 
   it('after expiry, the field says the consent expired', async () => {
     const expiresAt = new Date(Date.now() + 1_500).toISOString();
-    const g = await grant(tokens.carol, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC'], purposes: ['customer_service'], expiresAt });
+    const g = await grant(tokens.carol, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC'], purposes: ['CUSTOMER_SERVICE'], expiresAt });
     expect(g.body.data.grantConsent.status).toBe('ACTIVE');
     await new Promise((r) => setTimeout(r, 2_000));
     const res = await stack.query('{ me { accounts { id } consents { status } } }', {}, { token: tokens.carol });
@@ -160,7 +163,7 @@ describe('consent lifecycle', () => {
 
   it('outside the window: the connection is clamped and a row outside it is denied', async () => {
     const from = '2026-06-01T00:00:00.000Z';
-    const g = await grant(tokens.bob, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC', 'TRANSACTIONS_BASIC', 'TRANSACTIONS_DEBITS', 'TRANSACTIONS_CREDITS'], purposes: ['account_overview'], transactionsFrom: from });
+    const g = await grant(tokens.bob, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC', 'TRANSACTIONS_BASIC', 'TRANSACTIONS_DEBITS', 'TRANSACTIONS_CREDITS'], purposes: ['ACCOUNT_OVERVIEW'], transactionsFrom: from });
     expect(g.body.errors).toBeUndefined();
     const overview = await stack.token({ sub: 'bob', purpose: 'account_overview' });
     const res = await stack.query('{ me { accounts { transactions(first: 100) { clamped effectiveFrom edges { node { id postedAt } } } } } }', {}, { token: overview });
@@ -176,7 +179,7 @@ describe('consent lifecycle', () => {
   });
 
   it('credits/debits permissions filter the rows', async () => {
-    await grant(tokens.bob, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC', 'TRANSACTIONS_BASIC', 'TRANSACTIONS_DEBITS'], purposes: ['fraud_prevention'] });
+    await grant(tokens.bob, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC', 'TRANSACTIONS_BASIC', 'TRANSACTIONS_DEBITS'], purposes: ['FRAUD_PREVENTION'] });
     const fraud = await stack.token({ sub: 'bob', purpose: 'fraud_prevention' });
     const res = await stack.query('{ me { accounts { transactions(first: 100) { edges { node { direction } } } } } }', {}, { token: fraud });
     const directions = new Set(res.body.data.me.accounts[0].transactions.edges.map((e: any) => e.node.direction));
@@ -198,7 +201,7 @@ describe('granting and revoking', () => {
     ['an unknown bank', { bankId: 'acme' }, /unknown bank "acme"/],
   ])('refuses %s with BAD_USER_INPUT and stores nothing', async (_name, overrides, message) => {
     const before = await count();
-    const res = await grant(tokens.carol, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC'], purposes: ['customer_service'], ...overrides });
+    const res = await grant(tokens.carol, { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC'], purposes: ['CUSTOMER_SERVICE'], ...overrides });
     expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.body.errors?.[0]?.message).toMatch(message);
     expect(await count()).toBe(before);
@@ -214,7 +217,7 @@ describe('granting and revoking', () => {
     ['a third-party client', 'aliceThirdParty', 'THIRD_PARTY_CLIENT'],
   ])('lets only the user grant: not %s', async (_name, who, reason) => {
     const before = await count();
-    const res = await grant(tokens[who as Who], { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC'], purposes: ['customer_service'] });
+    const res = await grant(tokens[who as Who], { bankId: 'northwind', permissions: ['ACCOUNTS_BASIC'], purposes: ['CUSTOMER_SERVICE'] });
     expect(forbiddenAt(res, 'grantConsent')).toBe(reason);
     expect(await count()).toBe(before);
   });

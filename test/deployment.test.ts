@@ -8,7 +8,7 @@ import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../subgraphs/catalog.ts';
 import { loadSubgraphConfig } from '../subgraphs/config.ts';
 import { EnvReader } from '../subgraphs/kit/config.ts';
 
-const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'));
+const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
 const services = compose.services as Record<string, any>;
 
 /** The names a config loader reads, found by running it against an environment that records. */
@@ -62,9 +62,19 @@ describe('docker-compose.yml', () => {
 
 describe('configuration errors are clear', () => {
   it('names every problem of a bad gateway configuration at once', () => {
-    expect(() => loadGatewayConfig({ GATEWAY_PORT: 'eighty', AUTH_ALGORITHMS: 'none' })).toThrow(
-      /GATEWAY_PORT must be an integer[\s\S]*AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE[\s\S]*AUTH_ALGORITHMS may only list[\s\S]*AUTH_ISSUER is required[\s\S]*GATEWAY_PRIVATE_KEY_FILE is required/,
-    );
+    let message = '';
+    try {
+      loadGatewayConfig({ GATEWAY_PORT: 'eighty', AUTH_ALGORITHMS: 'none' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const problem of [
+      /GATEWAY_PORT must be an integer/,
+      /set AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE/,
+      /AUTH_ALGORITHMS may only list .* \(got none\)/,
+      /AUTH_ISSUER is required/,
+      /GATEWAY_PRIVATE_KEY_FILE is required/,
+    ]) expect(message).toMatch(problem);
   });
 
   it('refuses an unknown subgraph name and a missing database URI', () => {

@@ -100,7 +100,10 @@ export interface Listening {
 
 export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port: number, host = '127.0.0.1'): Promise<Listening> {
   const server = createServer(handler);
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client's idle keep-alive (undici 4 s, agentkeepalive 15 s, load balancers
+  // 60 s): a server that closes idle sockets first races clients that are reusing them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
