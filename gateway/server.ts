@@ -51,6 +51,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     includeStacktraceInErrorResponses: config.exposeErrors,
     hideSchemaDetailsFromClientErrors: !config.exposeErrors,
     formatError: maskError(config.exposeErrors),
+    // The process owns signal handling (stop everything in order); Apollo's own handlers race it.
+    stopOnTerminationSignals: false,
   });
   await server.start();
 

@@ -130,7 +130,8 @@ export function demoData(anchor: Date = defaultAnchor()): DemoData {
     });
     acc.balanceMinor += credit ? amount : -amount;
   }
-  for (const acc of accounts) acc.balanceMinor += 500_000;
+  // An opening balance that keeps every demo account in credit.
+  for (const acc of accounts) acc.balanceMinor += 250_000 + Math.max(0, -acc.balanceMinor);
 
   const grantedAt = iso(anchor.getTime() - 30 * DAY);
   const consentId = 'cns_seed_alice_northwind';

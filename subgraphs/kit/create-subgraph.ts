@@ -114,6 +114,8 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     includeStacktraceInErrorResponses: exposeErrors,
     hideSchemaDetailsFromClientErrors: !exposeErrors,
     formatError: maskError(exposeErrors),
+    // The process owns signal handling (stop everything in order); Apollo's own handlers race it.
+    stopOnTerminationSignals: false,
   });
   await server.start();
 

@@ -105,7 +105,9 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use (choose another port in the configuration)`) : error),
+    );
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
