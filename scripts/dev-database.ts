@@ -1,15 +1,17 @@
 // A MongoDB-compatible server for tests and `npm start`, in order of preference:
 //   1. MONGODB_URI, when set;
-//   2. a real mongod through mongodb-memory-server, when one can be had without a download
-//      (MONGOMS_SYSTEM_BINARY, a `mongod` on PATH, or a binary already in its cache);
-//   3. test/mongo-server: FerretDB embedded in a small Go program, built once and cached.
-// It always says which one it used.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+//   2. a real mongod through mongodb-memory-server-core (optional dependency), only when a mongod
+//      binary is already on this machine (MONGOMS_SYSTEM_BINARY, PATH, or its download cache):
+//      machines here may be offline, and a download attempt would hang or fail slowly;
+//   3. test/mongo-server: FerretDB embedded in a small Go program, built once per source hash.
+// It always says which one it used. Run directly (`tsx scripts/dev-database.ts`) it starts one and
+// stays up until Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export type DatabaseKind = 'external' | 'mongodb-memory-server' | 'ferretdb';
 
@@ -22,29 +24,34 @@ export interface DevDatabase {
 
 export interface DevDatabaseOptions {
   log?: (line: string) => void;
-  /** Keep FerretDB's data here across runs (npm start); tests use a fresh temporary directory. */
+  /** Keep FerretDB's data here across runs (npm start); by default a temporary directory, removed on stop. */
   dataDir?: string;
 }
 
+type Log = (line: string) => void;
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_SOURCE = join(ROOT, 'test', 'mongo-server');
+const SERVER_FILES = ['go.mod', 'go.sum', 'main.go'];
+const READY_TIMEOUT_MS = 30_000;
+const MEMORY_SERVER_TIMEOUT_MS = 20_000;
 
+/** Hides the credentials of a connection string, for logs. */
 export function redact(uri: string): string {
-  return uri.replace(/\/\/([^@/]+)@/, '//***@');
+  return uri.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1***@');
 }
 
 export async function startDevDatabase(options: DevDatabaseOptions = {}): Promise<DevDatabase> {
   const log = options.log ?? ((line: string) => console.log(line));
   const external = process.env.MONGODB_URI?.trim();
-  if (external) {
-    const description = `external MongoDB at ${redact(external)} (MONGODB_URI)`;
-    log(`database: ${description}`);
-    return { uri: external, kind: 'external', description, stop: async () => undefined };
-  }
-  const memory = await tryMemoryServer(log);
-  if (memory) return memory;
-  return startFerretDb(options, log);
+  const database = external
+    ? { uri: external, kind: 'external' as const, description: `external MongoDB at ${redact(external)} (MONGODB_URI)`, stop: async () => {} }
+    : ((await tryMemoryServer(log)) ?? (await startFerretDb(options, log)));
+  log(`database: ${database.description}`);
+  return database;
 }
+
+// ---- 2. mongodb-memory-server, never downloading ------------------------------------------------
 
 function onPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -54,130 +61,209 @@ function onPath(binary: string): string | undefined {
   return undefined;
 }
 
-function cachedMongod(): boolean {
-  const dir = process.env.MONGOMS_DOWNLOAD_DIR ?? join(ROOT, 'node_modules', '.cache', 'mongodb-memory-server');
-  const home = join(homedir(), '.cache', 'mongodb-binaries');
-  return [dir, home].some((d) => existsSync(d) && readdirSync(d).some((f) => f.startsWith('mongod')));
+/** A mongod that mongodb-memory-server downloaded earlier (its default cache locations), newest first. */
+function cachedMongod(): string | undefined {
+  const dirs = [
+    process.env.MONGOMS_DOWNLOAD_DIR,
+    join(ROOT, 'node_modules', '.cache', 'mongodb-memory-server'),
+    join(homedir(), '.cache', 'mongodb-binaries'),
+  ].filter((d): d is string => !!d && existsSync(d));
+  const found = dirs.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.startsWith('mongod-'))
+      .map((f) => join(dir, f))
+      .filter((p) => statSync(p).isFile()),
+  );
+  return found.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }
 
-/** Only where a mongod exists already: this never triggers a download (machines may be offline). */
-async function tryMemoryServer(log: (line: string) => void): Promise<DevDatabase | undefined> {
-  const systemBinary = process.env.MONGOMS_SYSTEM_BINARY ?? onPath('mongod');
-  if (!systemBinary && !cachedMongod()) {
-    log('database: no mongod binary here (MONGOMS_SYSTEM_BINARY, PATH, cache); not downloading one');
+async function tryMemoryServer(log: Log): Promise<DevDatabase | undefined> {
+  const binary = process.env.MONGOMS_SYSTEM_BINARY || onPath('mongod') || cachedMongod();
+  if (!binary) {
+    log('database: no mongod binary here (MONGOMS_SYSTEM_BINARY, PATH, mongodb-memory-server cache); not downloading one');
     return undefined;
   }
-  const moduleName = 'mongodb-memory-server-core';
+  const moduleName = 'mongodb-memory-server-core'; // a variable, so that TypeScript does not require it
   let MongoMemoryServer: any;
   try {
     ({ MongoMemoryServer } = await import(moduleName));
   } catch {
-    log(`database: a mongod is available but ${moduleName} is not installed; skipping it`);
+    log(`database: found ${binary} but ${moduleName} is not installed; skipping mongod`);
     return undefined;
   }
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const server = await MongoMemoryServer.create({ binary: systemBinary ? { systemBinary } : undefined });
+    // systemBinary always set: mongodb-memory-server then never tries a download.
+    const starting = MongoMemoryServer.create({ binary: { systemBinary: binary } });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${MEMORY_SERVER_TIMEOUT_MS / 1000} s`)), MEMORY_SERVER_TIMEOUT_MS);
+    });
+    const server = await Promise.race([starting, timeout]);
     const uri: string = server.getUri();
-    const description = `mongod via mongodb-memory-server at ${uri}`;
-    log(`database: ${description}`);
-    return { uri, kind: 'mongodb-memory-server', description, stop: async () => void (await server.stop()) };
+    return {
+      uri,
+      kind: 'mongodb-memory-server',
+      description: `mongod (${binary}) via mongodb-memory-server at ${uri}`,
+      stop: async () => void (await server.stop()),
+    };
   } catch (error) {
-    log(`database: mongodb-memory-server could not start a mongod (${(error as Error).message}); using FerretDB`);
+    log(`database: mongodb-memory-server could not start ${binary} (${(error as Error).message}); using FerretDB instead`);
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-function sourceHash(): string {
-  const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(SERVER_SOURCE, file)));
-  return hash.digest('hex').slice(0, 16);
-}
+// ---- 3. FerretDB, embedded in test/mongo-server -------------------------------------------------
 
 function ferretVersion(): string {
-  return readFileSync(join(SERVER_SOURCE, 'go.mod'), 'utf8').match(/github\.com\/FerretDB\/FerretDB (v[\d.]+)/)?.[1] ?? 'v1';
+  const goMod = readFileSync(join(SERVER_SOURCE, 'go.mod'), 'utf8');
+  return goMod.match(/github\.com\/FerretDB\/FerretDB (v[\w.+-]+)/)?.[1] ?? 'v1';
 }
 
 function goBinary(): string {
-  const found = onPath('go') ?? ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find((p) => existsSync(p));
+  const candidates = [onPath('go'), process.env.GOROOT && join(process.env.GOROOT, 'bin', 'go'), '/usr/local/go/bin/go', '/usr/lib/go/bin/go'];
+  const found = candidates.find((p): p is string => !!p && existsSync(p));
   if (!found) {
     throw new Error(
-      'No MongoDB-compatible server available: MONGODB_URI is not set, no mongod is installed, and Go is missing ' +
-        'to build the embedded FerretDB server (test/mongo-server). Install Go ≥ 1.24, or set MONGODB_URI.',
+      'No MongoDB-compatible server available: MONGODB_URI is not set, no mongod is installed, and the Go ' +
+        'toolchain (`go`, version 1.24 or newer) is not found to build the embedded FerretDB server in ' +
+        'test/mongo-server. Install Go ≥ 1.24 (or put it on PATH), install mongod, or set MONGODB_URI.',
     );
   }
   return found;
 }
 
-/** Builds test/mongo-server once per source hash; concurrent builders each write a temp file and rename. */
-export function buildMongoServer(log: (line: string) => void): string {
-  const dir = join(ROOT, 'node_modules', '.cache', 'mongo-server', sourceHash());
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      process.stderr.write(chunk); // `go: downloading …` lines show progress on a first build
+      output = (output + chunk).slice(-8_000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, output }));
+  });
+}
+
+/**
+ * Builds test/mongo-server once per hash of its sources, into node_modules/.cache/mongo-server/<hash>/.
+ * Concurrent builders each write their own temporary file and rename it: the rename is atomic,
+ * so a reader sees either no binary or a complete one.
+ */
+export async function buildMongoServer(log: Log): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of SERVER_FILES) hash.update(file).update('\0').update(readFileSync(join(SERVER_SOURCE, file)));
+  const dir = join(ROOT, 'node_modules', '.cache', 'mongo-server', hash.digest('hex').slice(0, 16));
   const binary = join(dir, 'mongo-server');
   if (existsSync(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
+
   const go = goBinary();
+  mkdirSync(dir, { recursive: true });
   log(`database: building the FerretDB ${ferretVersion()} test server with ${go} (first run only, may take a few minutes)…`);
   const started = Date.now();
-  const temp = `${binary}.${process.pid}.tmp`;
-  const result = spawnSync(go, ['build', '-o', temp, '.'], {
-    cwd: SERVER_SOURCE,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim(), CGO_ENABLED: '0' },
-  });
-  if (result.status !== 0) throw new Error(`building test/mongo-server failed (exit ${result.status ?? result.signal}); see the Go output above`);
-  renameSync(temp, binary);
-  log(`database: built in ${((Date.now() - started) / 1000).toFixed(1)} s, cached at ${binary}`);
+  const temp = `${binary}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    // -mod=readonly: never rewrite go.mod/go.sum in the checkout; CGO off: FerretDB's SQLite is pure Go.
+    const { code, output } = await run(go, ['build', '-mod=readonly', '-buildvcs=false', '-o', temp, '.'], {
+      cwd: SERVER_SOURCE,
+      env: { ...process.env, CGO_ENABLED: '0' },
+    });
+    if (code !== 0) throw new Error(`building test/mongo-server with ${go} failed (exit ${code}):\n${output.trim()}`);
+    renameSync(temp, binary);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  log(`database: built the FerretDB test server in ${((Date.now() - started) / 1000).toFixed(1)} s (cached at ${binary})`);
   return binary;
 }
 
-async function startFerretDb(options: DevDatabaseOptions, log: (line: string) => void): Promise<DevDatabase> {
-  const binary = buildMongoServer(log);
-  const args = options.dataDir ? ['-dir', options.dataDir] : [];
-  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const uri = await waitForReady(child, 60_000);
-  const description = `FerretDB ${ferretVersion()} (embedded, SQLite${options.dataDir ? ` in ${options.dataDir}` : ', temporary'}) at ${uri}`;
-  log(`database: ${description}`);
+async function startFerretDb(options: DevDatabaseOptions, log: Log): Promise<DevDatabase> {
+  const binary = await buildMongoServer(log);
+  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  // stdin stays an open pipe: the server exits when it reaches EOF, i.e. when this process dies.
+  // detached: its own process group, so a terminal's Ctrl-C reaches only us, and we stop it after
+  // our own clients have closed.
+  const child = spawn(binary, dataDir ? ['--dir', dataDir] : [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const stderr = { tail: '' };
+  child.stderr!.on('data', (chunk) => (stderr.tail = (stderr.tail + chunk).slice(-8_000)));
+  const uri = await waitForReady(child, stderr);
+
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) log(`database: the FerretDB test server exited unexpectedly (${code ?? signal})\n${tail(stderr.tail)}`);
+  });
+  const exited = new Promise<void>((done) => (child.exitCode !== null || child.signalCode !== null ? done() : child.once('exit', () => done())));
   return {
     uri,
     kind: 'ferretdb',
-    description,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+    description: `FerretDB ${ferretVersion()} (embedded, SQLite${dataDir ? ` in ${dataDir}` : ', temporary'}) at ${uri}`,
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-      }),
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(kill);
+      }
+      child.stdin!.destroy();
+    },
   };
 }
 
-function waitForReady(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
+function tail(text: string, lines = 15): string {
+  return `--- mongo-server stderr (last lines) ---\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
+}
+
+function waitForReady(child: ChildProcess, stderr: { tail: string }): Promise<string> {
+  return new Promise((done, reject) => {
     let stdout = '';
-    let stderr = '';
-    const fail = (message: string) => {
+    const finish = (error?: Error, uri?: string) => {
       clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${message}\n--- mongo-server stderr (last lines) ---\n${stderr.split('\n').slice(-15).join('\n')}`));
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      child.stdout!.resume(); // nothing else is printed there, but never let the pipe fill up
+      if (error) {
+        child.kill('SIGKILL');
+        reject(error);
+      } else done(uri!);
     };
-    const timer = setTimeout(() => fail(`the FerretDB test server did not become ready within ${timeoutMs / 1000} s`), timeoutMs);
-    child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-8_000)));
-    child.stdout!.on('data', (chunk) => {
+    const fail = (message: string) => finish(new Error(`${message}\n${tail(stderr.tail)}`));
+    const onData = (chunk: Buffer) => {
       stdout += chunk;
-      const match = stdout.match(/^READY (\S+)$/m);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code, signal) => fail(`the FerretDB test server exited early (${code ?? signal})`));
-    child.once('error', (error) => fail(`the FerretDB test server could not start: ${error.message}`));
+      const match = stdout.match(/^READY (mongodb:\/\/\S+)$/m);
+      if (match) finish(undefined, match[1]);
+    };
+    const onExit = (code: number | null, signal: string | null) => fail(`the FerretDB test server exited before it was ready (${code ?? signal})`);
+    const onError = (error: Error) => fail(`the FerretDB test server could not be started: ${error.message}`);
+    const timer = setTimeout(() => fail(`the FerretDB test server did not print READY within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const db = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR });
-  console.log(`MONGODB_URI=${db.uri}\n(Ctrl-C stops it)`);
+// ---- CLI ----------------------------------------------------------------------------------------
+
+function runDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (runDirectly()) {
+  const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR });
+  console.log(`MONGODB_URI=${database.uri}\n(Ctrl-C stops it)`);
   const stop = async () => {
-    await db.stop();
+    await database.stop();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -1,9 +1,11 @@
-// mongo-server: a MongoDB-compatible server for tests and `npm start` on machines without mongod
-// or internet. It embeds FerretDB v1 (SQLite backend by default) and listens on loopback only.
+// mongo-server: a MongoDB-compatible server for tests and `npm start` on machines that have no
+// mongod and no internet to download one. It embeds FerretDB v1 (SQLite backend by default) and
+// listens on loopback only.
 //
-// It prints one line, `READY mongodb://127.0.0.1:<port>/`, once it accepts connections, and stops
-// on SIGINT/SIGTERM or when its stdin closes, so that it never outlives the Node process that
-// started it (that process keeps a pipe to our stdin open).
+// It prints exactly one line to stdout, `READY mongodb://127.0.0.1:<port>/`, once it accepts
+// connections; FerretDB's own logs go to stderr. It stops on SIGINT/SIGTERM and also when its
+// stdin reaches EOF: the Node process that starts it keeps a pipe to our stdin open, so if that
+// process dies, even by SIGKILL, we exit too instead of lingering as an orphan.
 package main
 
 import (
@@ -13,8 +15,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -23,46 +28,53 @@ import (
 
 func main() {
 	port := flag.Int("port", 0, "TCP port on 127.0.0.1; 0 picks a free one")
-	dir := flag.String("dir", "", "SQLite data directory; default a new temporary directory, removed on exit")
+	dir := flag.String("dir", "", "SQLite data directory (kept); default: a new temporary directory, removed on exit")
 	handler := flag.String("handler", "sqlite", "FerretDB backend: sqlite or postgresql")
-	pgURL := flag.String("postgresql-url", "postgres://127.0.0.1:5432/ferretdb", "PostgreSQL URL for -handler postgresql")
-	watchStdin := flag.Bool("watch-stdin", true, "stop when stdin reaches EOF")
+	pgURL := flag.String("postgresql-url", "postgres://127.0.0.1:5432/ferretdb", "PostgreSQL URL for --handler postgresql")
+	logLevel := flag.String("log-level", "warn", "FerretDB log level on stderr: debug, info, warn or error")
+	watchStdin := flag.Bool("watch-stdin", true, "stop when stdin reaches EOF (turn off when stdin is /dev/null)")
 	flag.Parse()
 
-	if err := run(*port, *dir, *handler, *pgURL, *watchStdin); err != nil {
+	if err := run(*port, *dir, *handler, *pgURL, *logLevel, *watchStdin); err != nil {
 		fmt.Fprintln(os.Stderr, "mongo-server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(port int, dir, handler, pgURL string, watchStdin bool) error {
-	if port == 0 {
-		free, err := freePort()
-		if err != nil {
-			return err
-		}
-		port = free
-	}
-	if dir == "" && handler == "sqlite" {
-		tmp, err := os.MkdirTemp("", "mongo-server-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	} else if dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
+func run(port int, dir, handler, pgURL, logLevel string, watchStdin bool) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return err
 	}
 
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	sqliteURL := ""
+	if handler == "sqlite" {
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "mongo-server-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return err
+		}
+		// A URL value, so that paths with spaces, '?' or '#' survive; FerretDB wants a trailing '/'.
+		sqliteURL = (&url.URL{Scheme: "file", Path: abs + "/"}).String()
+	}
+
+	// FerretDB v1.24 binds the listener inside New, so port 0 is safe (no pick-then-bind race)
+	// and MongoDBURI reports the real port.
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:      ferretdb.ListenerConfig{TCP: addr},
-		Logger:        logger,
+		Listener:      ferretdb.ListenerConfig{TCP: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))},
+		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Handler:       handler,
-		SQLiteURL:     "file:" + dir + "/",
+		SQLiteURL:     sqliteURL,
 		PostgreSQLURL: pgURL,
 	})
 	if err != nil {
@@ -84,36 +96,14 @@ func run(port int, dir, handler, pgURL string, watchStdin bool) error {
 		close(done)
 	}()
 
-	if err := waitForListener(addr, 30*time.Second); err != nil {
-		return err
-	}
-	fmt.Printf("READY mongodb://%s/\n", addr)
+	// The socket is already listening: clients that connect now wait in the backlog until Run accepts.
+	fmt.Println("READY " + f.MongoDBURI())
 
-	<-done
+	<-ctx.Done()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second): // a stuck client connection must not keep us (and the temp dir) around
+		fmt.Fprintln(os.Stderr, "mongo-server: FerretDB did not stop within 5 s; exiting anyway")
+	}
 	return nil
-}
-
-// freePort asks the kernel for a free loopback port. FerretDB needs the port up front, and the
-// window between closing this listener and FerretDB binding it is short.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitForListener(addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			return conn.Close()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("FerretDB did not listen on %s within %s: %w", addr, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
