@@ -2,7 +2,7 @@
 // composed at build time. Swapping in a faster engine means replacing this file only; the rest
 // of the gateway sees `createEngine` and `subgraphUrls`.
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, isScalarType, type GraphQLSchema } from 'graphql';
 import type { Identity } from '../subgraphs/kit/identity.ts';
 import { parseDateTime } from '../subgraphs/kit/scalars.ts';
@@ -50,11 +50,16 @@ function withEdgeScalars(schema: GraphQLSchema): void {
   type.parseLiteral = (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined);
 }
 
-export function createEngine(options: { supergraphSdl: string; urls: Record<string, string>; mint: MintToken }): GatewayInterface {
+/** What ApolloServer accepts as `gateway`; named from @apollo/server so no transitive package is imported. */
+export type Engine = ApolloServerOptionsWithGateway<GatewayContext>['gateway'];
+
+export function createEngine(options: { supergraphSdl: string; urls: Record<string, string>; mint: MintToken }): Engine {
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => withEdgeScalars(apiSchema));
-  return gateway as unknown as GatewayInterface;
+  // @apollo/gateway 2.x implements the gateway interface v1, @apollo/server 5 types v2; the
+  // methods ApolloServer calls (load, stop, onSchemaLoadOrUpdate) are the same in both.
+  return gateway as unknown as Engine;
 }
