@@ -2,8 +2,8 @@
 // provider, verified with jose (algorithm allow-list, issuer, audience, expiry, not-before, skew).
 // No header means an anonymous request; a header that does not verify is refused outright.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { loadConfigFile } from '../subgraphs/kit/config.ts';
 import { ANONYMOUS, PURPOSES, isPurpose, isRole, type Identity } from '../subgraphs/kit/identity.ts';
 import { HttpError } from '../subgraphs/kit/http.ts';
 import type { ClientRegistry } from './clients.ts';
@@ -50,7 +50,7 @@ export function identityFromClaims(payload: JWTPayload, clients: ClientRegistry)
 export function createClientAuthenticator(auth: GatewayConfig['auth'], clients: ClientRegistry) {
   const key: KeyObject | ReturnType<typeof createRemoteJWKSet> = auth.jwksUrl
     ? createRemoteJWKSet(new URL(auth.jwksUrl))
-    : createPublicKey(readFileSync(auth.publicKeyFile!, 'utf8'));
+    : loadConfigFile(auth.publicKeyFile!, "the identity provider's public key", createPublicKey);
   return async function authenticate(header: string | undefined): Promise<Identity> {
     if (header === undefined || header === '') return ANONYMOUS;
     const match = header.match(/^Bearer\s+(\S+)$/i);

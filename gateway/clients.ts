@@ -1,6 +1,6 @@
 // The client registry: which registered apps are first-party (the platform's own) and which are
 // third-party. Third-party apps never see bank fields, whatever a consent says.
-import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfigFile } from '../subgraphs/kit/config.ts';
 import type { ClientType } from '../subgraphs/kit/identity.ts';
 
 export type ClientRegistry = ReadonlyMap<string, { type: ClientType; name: string }>;
@@ -8,16 +8,11 @@ export type ClientRegistry = ReadonlyMap<string, { type: ClientType; name: strin
 export const DEFAULT_CLIENT_REGISTRY_FILE = new URL('./clients.json', import.meta.url).pathname;
 
 export function loadClientRegistry(file: string): ClientRegistry {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`cannot read the client registry ${file}: ${(error as Error).message}`);
-  }
+  const raw = loadConfigFile(file, 'the client registry', JSON.parse);
   const registry = new Map<string, { type: ClientType; name: string }>();
   for (const [id, entry] of Object.entries(raw as Record<string, { type?: string; name?: string }>)) {
     if (entry?.type !== 'first-party' && entry?.type !== 'third-party') {
-      throw new Error(`client registry ${file}: client "${id}" needs "type": "first-party" or "third-party"`);
+      throw new ConfigError(`client registry ${file}: client "${id}" needs "type": "first-party" or "third-party"`);
     }
     registry.set(id, { type: entry.type, name: entry.name ?? id });
   }

@@ -1,9 +1,8 @@
 // The gateway: verifies clients, enforces operation limits, plans over the supergraph and calls
 // subgraphs with internal tokens. It stores no bank data and caches no response.
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
-import { createPrivateKey } from 'node:crypto';
+import { ConfigError, loadConfigFile } from '../subgraphs/kit/config.ts';
 import { maskError } from '../subgraphs/kit/create-subgraph.ts';
 import { createHandler, listen, type Listening } from '../subgraphs/kit/http.ts';
 import { mintInternalToken } from '../subgraphs/kit/internal-token.ts';
@@ -18,14 +17,6 @@ export interface RunningGateway extends Listening {
   stop(): Promise<void>;
 }
 
-function readSupergraph(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read the supergraph ${path} (run \`npm run compose\`?): ${(error as Error).message}`);
-  }
-}
-
 async function probe(url: string): Promise<{ ok: boolean; detail: unknown }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
@@ -36,9 +27,9 @@ async function probe(url: string): Promise<{ ok: boolean; detail: unknown }> {
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const supergraphSdl = readSupergraph(config.supergraphPath);
+  const supergraphSdl = loadConfigFile(config.supergraphPath, 'the supergraph', (sdl) => sdl, '`npm run compose` writes it');
   const urls = { ...subgraphUrls(supergraphSdl), ...config.subgraphUrlOverrides } as Record<string, string>;
-  const signingKey = createPrivateKey(readFileSync(config.internalKeyFile, 'utf8'));
+  const signingKey = loadConfigFile(config.internalKeyFile, 'the gateway signing key', createPrivateKey);
   const authenticate = createClientAuthenticator(config.auth, loadClientRegistry(config.clientRegistryFile));
 
   const server = new ApolloServer<GatewayContext>({
@@ -54,7 +45,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     // The process owns signal handling (stop everything in order); Apollo's own handlers race it.
     stopOnTerminationSignals: false,
   });
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    throw new ConfigError(`the supergraph ${config.supergraphPath} cannot be loaded: ${(error as Error).message}`);
+  }
 
   const handler = createHandler<GatewayContext>({
     server,

@@ -3,10 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadGatewayConfig } from '../gateway/config.ts';
+import { startGateway } from '../gateway/server.ts';
+import { ensureDevKeys } from '../scripts/dev-keys.ts';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../subgraphs/catalog.ts';
 import { loadSubgraphConfig } from '../subgraphs/config.ts';
-import { EnvReader } from '../subgraphs/kit/config.ts';
+import { ConfigError, EnvReader } from '../subgraphs/kit/config.ts';
 
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
 const services = compose.services as Record<string, any>;
@@ -79,5 +84,27 @@ describe('configuration errors are clear', () => {
 
   it('refuses an unknown subgraph name and a missing database URI', () => {
     expect(() => loadSubgraphConfig({ SUBGRAPH_NAME: 'payments', GATEWAY_PUBLIC_KEY_FILE: '/k' })).toThrow(/unknown subgraph "payments"[\s\S]*MONGODB_URI is required/);
+  });
+
+  it('refuses missing or invalid files by name, before listening', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bad-config-'));
+    const keys = ensureDevKeys(`${dir}/keys/`);
+    const notGraphQL = join(dir, 'supergraph.graphql');
+    writeFileSync(notGraphQL, 'type {');
+    const notJson = join(dir, 'clients.json');
+    writeFileSync(notJson, '{ "messenger-web": ');
+    const base = { AUTH_PUBLIC_KEY_FILE: keys.idpPublic, AUTH_ISSUER: 'test', GATEWAY_PRIVATE_KEY_FILE: keys.gatewayPrivate, GATEWAY_PORT: '0' };
+    const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+      [{ SUPERGRAPH_PATH: join(dir, 'missing.graphql') }, /cannot read the supergraph .*missing\.graphql.*npm run compose/],
+      [{ SUPERGRAPH_PATH: notGraphQL }, /the supergraph .*supergraph\.graphql cannot be loaded: Syntax Error/],
+      [{ GATEWAY_PRIVATE_KEY_FILE: keys.gatewayPublic }, /the gateway signing key .* is not valid/],
+      [{ AUTH_PUBLIC_KEY_FILE: notGraphQL }, /the identity provider's public key .* is not valid/],
+      [{ CLIENT_REGISTRY_FILE: notJson }, /the client registry .*clients\.json is not valid/],
+    ];
+    for (const [env, message] of cases) {
+      const started = startGateway(loadGatewayConfig({ ...base, ...env }));
+      await expect(started).rejects.toThrow(ConfigError);
+      await expect(started).rejects.toThrow(message);
+    }
   });
 });

@@ -1,6 +1,23 @@
 // Configuration comes from environment variables, validated at start with a clear message
 // that names every problem at once.
+import { readFileSync } from 'node:fs';
+
 export class ConfigError extends Error {}
+
+/** Reads and parses a file the configuration names; any failure is a ConfigError naming the file. */
+export function loadConfigFile<T>(path: string, what: string, parse: (text: string) => T, hint = ''): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${what} ${path}: ${(error as Error).message}${hint && ` (${hint})`}`);
+  }
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new ConfigError(`${what} ${path} is not valid: ${(error as Error).message}`);
+  }
+}
 
 export class EnvReader {
   private readonly problems: string[] = [];

@@ -1,0 +1,18 @@
+// The entry point shape every long-running command shares: start, stop cleanly on SIGINT/SIGTERM,
+// and turn a configuration mistake into one readable line and exit code 1 (no stack trace).
+import { ConfigError } from './config.ts';
+
+export async function runService(start: () => Promise<() => Promise<void>>): Promise<void> {
+  try {
+    const stop = await start();
+    const onSignal = async () => {
+      await stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  } catch (error) {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  }
+}
