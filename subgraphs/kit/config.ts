@@ -70,6 +70,5 @@ export class EnvReader {
   }
 }
 
-export const isProduction = (env: NodeJS.ProcessEnv = process.env) => env.NODE_ENV === 'production';
 /** Stack traces and error details reach clients only when NODE_ENV=development, never by default. */
 export const isDevelopment = (env: NodeJS.ProcessEnv = process.env) => env.NODE_ENV === 'development';
