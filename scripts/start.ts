@@ -72,6 +72,7 @@ async function shutdown() {
   await stack!.stop();
   await client.close();
   await database.stop();
+  console.log('stopped.');
   process.exit(0);
 }
 process.on('SIGINT', shutdown);
