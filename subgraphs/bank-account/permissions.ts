@@ -1,6 +1,6 @@
 // The authorization table of the bank-account subgraph: every field, the rule that opens it, and
 // for bank data the CONSENT.md permission it needs. A reviewer reads this file, not the resolvers.
-import { allow } from 'graphql-shield';
+import { allow } from '../kit/shield.ts';
 import type { Permission } from '../kit/consent-policy.ts';
 import type { PermissionMap } from '../kit/create-subgraph.ts';
 import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSecurityReviewer, isSelf, protectedRule } from '../kit/rules.ts';

@@ -3,7 +3,7 @@
 // in (schema/authorization.md), and a test fails when it is stale, so every change shows in review.
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { allow, deny } from 'graphql-shield';
+import { allow, deny } from './shield.ts';
 import type { PermissionMap, SubgraphDefinition } from './create-subgraph.ts';
 import type { KitContext } from './context.ts';
 

@@ -8,9 +8,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
-import { allow, deny, shield } from 'graphql-shield';
-import type { IRules } from 'graphql-shield';
+import { allow, applyMiddleware, deny, shield, type IRules } from './shield.ts';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Db } from 'mongodb';
 import { DecisionRecorder } from './audit.ts';

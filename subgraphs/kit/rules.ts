@@ -1,6 +1,6 @@
 // The graphql-shield rule library: named, reusable rules. A protected rule records its decision
 // (allow or deny, with reason and consent) in the request's audit buffer before answering.
-import { rule } from 'graphql-shield';
+import { rule } from './shield.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import { responsePathAsArray } from 'graphql';
 import type { KitContext } from './context.ts';

@@ -1,7 +1,7 @@
 // The authorization table of the messaging subgraph. Conversations and message bodies are for
 // their participants (the user, or an agent of the conversation's bank); a bank may start a
 // conversation or write only after the user opted in to that bank's messages.
-import { allow } from 'graphql-shield';
+import { allow } from '../kit/shield.ts';
 import type { PermissionMap } from '../kit/create-subgraph.ts';
 import { isAgentOf, isUser, type Identity } from '../kit/identity.ts';
 import type { Reason } from '../kit/reasons.ts';
