@@ -1,16 +1,10 @@
 // `npm run bench`: latency, throughput, MongoDB commands per request and memory of the gateway on
 // a few representative operations, over loopback only, bounded in count. Results go to
 // bench/results/<date>.json (and latest.json); nothing here is asserted: these machines are noisy.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUBGRAPH_NAMES } from '../subgraphs/catalog.ts';
-import { connectMongo } from '../subgraphs/kit/mongo.ts';
 import { startDevDatabase } from '../scripts/dev-database.ts';
-import { ensureDevKeys } from '../scripts/dev-keys.ts';
-import { demoData } from '../scripts/demo-data.ts';
-import { seed } from '../scripts/seed.ts';
-import { startStack } from '../scripts/stack.ts';
+import { startDisposableStack } from '../scripts/stack.ts';
 import { devToken } from '../scripts/token.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
@@ -32,14 +26,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const database = await startDevDatabase({ log: (l) => console.error(l) });
-const client = await connectMongo(database.uri, { monitorCommands: true });
-const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'bench-keys-'))}/`);
-const stack = await startStack({ client, dbPrefix: `bench${Date.now()}_`, keys, gatewayPort: 0, subgraphPorts: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, 0])) });
-await seed(stack.dbs, demoData(new Date('2026-11-01T00:00:00Z')));
-const tokens = { alice: await devToken({ sub: 'alice' }, keys.idpPrivate), bob: await devToken({ sub: 'bob' }, keys.idpPrivate) };
+const stack = await startDisposableStack({ uri: database.uri, monitorCommands: true });
+const tokens = { alice: await devToken({ sub: 'alice' }, stack.keys.idpPrivate), bob: await devToken({ sub: 'bob' }, stack.keys.idpPrivate) };
 const url = `${stack.gateway.url}/graphql`;
 let commands = 0;
-client.on('commandStarted', () => commands++);
+stack.client.on('commandStarted', () => commands++);
 
 async function call(query: string, token: string): Promise<number> {
   const started = performance.now();
@@ -93,7 +84,5 @@ writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 console.log(`wrote ${file}`);
 
-await Promise.all(Object.values(stack.dbs).map((db) => db.dropDatabase()));
-await stack.stop();
-await client.close();
+await stack.close();
 await database.stop();

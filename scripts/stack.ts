@@ -1,14 +1,20 @@
 // The whole graph in one process: the three subgraphs and the gateway, wired with development
-// keys. `npm start` runs it on the default ports; the tests run it on free ports.
-import { createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// keys. `npm start` runs it on the default ports; tests and benchmarks run a disposable one on
+// free ports.
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { startGateway, type RunningGateway } from '../gateway/server.ts';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, subgraphUrlEnvName, type SubgraphName } from '../subgraphs/catalog.ts';
+import { loadConfigFile } from '../subgraphs/kit/config.ts';
+import { connectMongo } from '../subgraphs/kit/mongo.ts';
 import { serveSubgraph, type RunningSubgraph } from '../subgraphs/serve.ts';
-import { DEV_AUDIENCE, DEV_ISSUER, type DevKeys } from './dev-keys.ts';
-import { subgraphDbs, type SubgraphDbs } from './seed.ts';
+import { demoData, type DemoData } from './demo-data.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, ensureDevKeys, type DevKeys } from './dev-keys.ts';
+import { seed, subgraphDbs, type SubgraphDbs } from './seed.ts';
 
 export interface StackOptions {
   client: MongoClient;
@@ -30,7 +36,7 @@ export interface Stack {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dbs = subgraphDbs(options.client, options.dbPrefix);
-  const gatewayKey = createPublicKey(readFileSync(options.keys.gatewayPublic, 'utf8'));
+  const gatewayKey = loadConfigFile(options.keys.gatewayPublic, "the gateway's public key", createPublicKey);
   const env = { ...process.env, ...options.env };
   const started = await Promise.all(
     SUBGRAPH_NAMES.map((name) =>
@@ -64,4 +70,50 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(started.map((s) => s.stop()));
     throw error;
   }
+}
+
+/** Demo data anchored on a fixed day, so that every test and benchmark run sees the same rows. */
+export const FIXED_ANCHOR = new Date('2026-11-01T00:00:00.000Z');
+
+export interface DisposableStack extends Stack {
+  client: MongoClient;
+  keys: DevKeys;
+  data: DemoData;
+  /** Stops the stack, drops its databases and closes the client. */
+  close(): Promise<void>;
+}
+
+/**
+ * A stack for tests and benchmarks: free ports, throwaway keys, fresh databases under a random
+ * prefix on the server at `uri`, seeded with the demo data unless `seedData` is false.
+ */
+export async function startDisposableStack(options: {
+  uri: string;
+  monitorCommands?: boolean;
+  env?: NodeJS.ProcessEnv;
+  seedData?: boolean;
+}): Promise<DisposableStack> {
+  const client = await connectMongo(options.uri, { monitorCommands: options.monitorCommands });
+  const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'consent-keys-'))}/`);
+  const stack = await startStack({
+    client,
+    dbPrefix: `t${randomBytes(4).toString('hex')}_`,
+    keys,
+    gatewayPort: 0,
+    subgraphPorts: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, 0])),
+    env: options.env,
+  });
+  const data = demoData(FIXED_ANCHOR);
+  if (options.seedData !== false) await seed(stack.dbs, data);
+  return {
+    ...stack,
+    client,
+    keys,
+    data,
+    close: async () => {
+      await stack.stop();
+      await Promise.all(Object.values(stack.dbs).map((db) => db.dropDatabase().catch(() => undefined)));
+      await client.close();
+    },
+  };
 }

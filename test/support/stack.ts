@@ -1,22 +1,13 @@
 // A whole graph per test file: fresh databases (own prefix) on the run's database server, the
 // demo data, the three subgraphs and the gateway on free ports, and helpers to mint tokens,
 // query the gateway and watch MongoDB commands.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 import { inject } from 'vitest';
-import { connectMongo } from '../../subgraphs/kit/mongo.ts';
-import { SUBGRAPH_NAMES } from '../../subgraphs/catalog.ts';
-import { demoData, type DemoData } from '../../scripts/demo-data.ts';
-import { ensureDevKeys, type DevKeys } from '../../scripts/dev-keys.ts';
-import { seed } from '../../scripts/seed.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import { FIXED_ANCHOR, startDisposableStack, type DisposableStack } from '../../scripts/stack.ts';
 import { devToken, type DevTokenOptions } from '../../scripts/token.ts';
 
-/** Fixed, so every test run sees the same data. */
-export const ANCHOR = new Date('2026-11-01T00:00:00.000Z');
+/** The demo data's anchor day, so that tests can compute the dates they expect. */
+export const ANCHOR = FIXED_ANCHOR;
 
 export interface GraphQLResponse {
   status: number;
@@ -54,15 +45,11 @@ export class CommandLog {
   }
 }
 
-export interface TestStack extends Stack {
-  client: MongoClient;
-  keys: DevKeys;
-  data: DemoData;
+export interface TestStack extends DisposableStack {
   commands: CommandLog;
   gatewayUrl: string;
   token(options: DevTokenOptions): Promise<string>;
   query(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
-  close(): Promise<void>;
 }
 
 export async function postGraphQL(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
@@ -78,35 +65,15 @@ export async function postGraphQL(url: string, body: unknown, headers: Record<st
 }
 
 export async function startTestStack(options: { env?: NodeJS.ProcessEnv; seedData?: boolean } = {}): Promise<TestStack> {
-  const client = await connectMongo(inject('mongoUri'), { monitorCommands: true });
-  const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'consent-keys-'))}/`);
-  const prefix = `t${randomBytes(4).toString('hex')}_`;
-  const stack = await startStack({
-    client,
-    dbPrefix: prefix,
-    keys,
-    gatewayPort: 0,
-    subgraphPorts: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, 0])),
-    env: options.env,
-  });
-  const data = demoData(ANCHOR);
-  if (options.seedData !== false) await seed(stack.dbs, data);
+  const stack = await startDisposableStack({ uri: inject('mongoUri'), monitorCommands: true, ...options });
   const gatewayUrl = `${stack.gateway.url}/graphql`;
   return {
     ...stack,
-    client,
-    keys,
-    data,
-    commands: new CommandLog(client),
+    commands: new CommandLog(stack.client),
     gatewayUrl,
-    token: (o) => devToken(o, keys.idpPrivate),
+    token: (o) => devToken(o, stack.keys.idpPrivate),
     query: (query, variables, o = {}) =>
       postGraphQL(gatewayUrl, { query, variables }, { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...o.headers }),
-    close: async () => {
-      await stack.stop();
-      await Promise.all(Object.values(stack.dbs).map((db) => db.dropDatabase().catch(() => undefined)));
-      await client.close();
-    },
   };
 }
 
