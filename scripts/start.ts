@@ -3,12 +3,13 @@
 // Ctrl-C stops everything.
 import { EnvReader } from '../subgraphs/kit/config.ts';
 import { connectMongo } from '../subgraphs/kit/mongo.ts';
+import { runService } from '../subgraphs/kit/run-service.ts';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.ts';
 import { startDevDatabase } from './dev-database.ts';
 import { ensureDevKeys } from './dev-keys.ts';
 import { demoData, defaultAnchor } from './demo-data.ts';
 import { isEmpty, seed, subgraphDbs } from './seed.ts';
-import { startStack } from './stack.ts';
+import { startStack, type Stack } from './stack.ts';
 
 const EXAMPLE = `{
   me {
@@ -22,34 +23,34 @@ const EXAMPLE = `{
   }
 }`;
 
-const r = new EnvReader();
-const gatewayPort = r.int('GATEWAY_PORT', 4000, { max: 65535 });
-const ports = Object.fromEntries(
-  SUBGRAPH_NAMES.map((n) => [n, r.int(`${n.toUpperCase().replace(/-/g, '_')}_PORT`, DEFAULT_PORTS[n], { max: 65535 })]),
-) as Record<SubgraphName, number>;
-const prefix = r.string('MONGODB_DB_PREFIX', 'consent_');
-r.done('start');
+await runService(async () => {
+  const r = new EnvReader();
+  const gatewayPort = r.int('GATEWAY_PORT', 4000, { max: 65535 });
+  const ports = Object.fromEntries(
+    SUBGRAPH_NAMES.map((n) => [n, r.int(`${n.toUpperCase().replace(/-/g, '_')}_PORT`, DEFAULT_PORTS[n], { max: 65535 })]),
+  ) as Record<SubgraphName, number>;
+  const prefix = r.string('MONGODB_DB_PREFIX', 'consent_');
+  r.done('start');
 
-const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb' });
-const client = await connectMongo(database.uri);
-let stack;
-try {
-  const all = subgraphDbs(client, prefix);
-  if (await isEmpty(all)) {
-    console.log('empty database: seeding the demo data…');
-    const data = await seed(all, demoData(defaultAnchor()));
-    console.log(`seeded ${data.userProfile.users.length} users, ${data.bankAccount.transactions.length} card transactions`);
+  const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb' });
+  const client = await connectMongo(database.uri);
+  let stack: Stack;
+  try {
+    const all = subgraphDbs(client, prefix);
+    if (await isEmpty(all)) {
+      console.log('empty database: seeding the demo data…');
+      const data = await seed(all, demoData(defaultAnchor()));
+      console.log(`seeded ${data.userProfile.users.length} users, ${data.bankAccount.transactions.length} card transactions`);
+    }
+    stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports });
+  } catch (error) {
+    await client.close();
+    await database.stop();
+    throw error;
   }
-  stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports });
-} catch (error) {
-  console.error((error as Error).message);
-  await client.close();
-  await database.stop();
-  process.exit(1);
-}
 
-const url = `${stack.gateway.url}/graphql`;
-console.log(`
+  const url = `${stack.gateway.url}/graphql`;
+  console.log(`
 Gateway:    ${url}   (GET ${stack.gateway.url}/health, /ready)
 Subgraphs:  ${SUBGRAPH_NAMES.map((n) => `${n} ${stack.subgraphs[n].url}/graphql`).join('\n            ')}
 Database:   ${database.description}
@@ -64,16 +65,11 @@ ${EXAMPLE}
 
 Ctrl-C stops everything.`);
 
-let stopping = false;
-async function shutdown() {
-  if (stopping) return;
-  stopping = true;
-  console.log('\nstopping…');
-  await stack!.stop();
-  await client.close();
-  await database.stop();
-  console.log('stopped.');
-  process.exit(0);
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+  return async () => {
+    console.log('\nstopping…');
+    await stack.stop();
+    await client.close();
+    await database.stop();
+    console.log('stopped.');
+  };
+});

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { ConfigError } from './config.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -106,7 +107,7 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
   server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use (choose another port in the configuration)`) : error),
+      reject(error.code === 'EADDRINUSE' ? new ConfigError(`port ${port} on ${host} is already in use (choose another port in the configuration)`) : error),
     );
     server.listen(port, host, () => resolve());
   });

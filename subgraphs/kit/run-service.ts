@@ -5,12 +5,15 @@ import { ConfigError } from './config.ts';
 export async function runService(start: () => Promise<() => Promise<void>>): Promise<void> {
   try {
     const stop = await start();
+    let stopping = false;
     const onSignal = async () => {
+      if (stopping) return; // a second Ctrl-C while stopping must not cut the clean stop short
+      stopping = true;
       await stop();
       process.exit(0);
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : error);
     process.exit(1);
