@@ -2,7 +2,9 @@
 FROM node:20-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY kit/package.json ./kit/
 RUN npm ci --omit=dev --no-audit --no-fund
+COPY kit ./kit
 COPY gateway ./gateway
 COPY subgraphs ./subgraphs
 COPY schema ./schema

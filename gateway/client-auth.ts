@@ -3,9 +3,9 @@
 // No header means an anonymous request; a header that does not verify is refused outright.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import { loadConfigFile } from '../subgraphs/kit/config.ts';
-import { ANONYMOUS, PURPOSES, isPurpose, isRole, type Identity } from '../subgraphs/kit/identity.ts';
-import { HttpError } from '../subgraphs/kit/http.ts';
+import { loadConfigFile } from '@consent-gateway/kit/config';
+import { ANONYMOUS, PURPOSES, isPurpose, isRole, type Identity } from '@consent-gateway/kit/identity';
+import { HttpError } from '@consent-gateway/kit/http';
 import type { ClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 

@@ -1,7 +1,7 @@
 // The client registry: which registered apps are first-party (the platform's own) and which are
 // third-party. Third-party apps never see bank fields, whatever a consent says.
-import { ConfigError, loadConfigFile } from '../subgraphs/kit/config.ts';
-import type { ClientType } from '../subgraphs/kit/identity.ts';
+import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
+import type { ClientType } from '@consent-gateway/kit/identity';
 
 export type ClientRegistry = ReadonlyMap<string, { type: ClientType; name: string }>;
 

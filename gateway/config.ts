@@ -1,14 +1,14 @@
 // Gateway configuration from the environment, validated at start (every problem named at once).
 import { fileURLToPath } from 'node:url';
-import { EnvReader, isDevelopment } from '../subgraphs/kit/config.ts';
-import { SUBGRAPH_NAMES, subgraphUrlEnvName, type SubgraphName } from '../subgraphs/catalog.ts';
+import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
 
 export interface GatewayConfig {
   port: number;
   host: string;
   supergraphPath: string;
-  subgraphUrlOverrides: Partial<Record<SubgraphName, string>>;
+  /** `SUBGRAPH_URL_<NAME>` overrides by subgraph name (`bank-account` ← `SUBGRAPH_URL_BANK_ACCOUNT`). */
+  subgraphUrlOverrides: Record<string, string>;
   auth: {
     issuer: string;
     audience: string;
@@ -24,14 +24,16 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
+/** The gateway learns subgraph names from the supergraph; these variables override their URLs. */
+export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader = new EnvReader(env)): GatewayConfig {
   const r = reader;
   const overrides: GatewayConfig['subgraphUrlOverrides'] = {};
-  for (const name of SUBGRAPH_NAMES) {
-    const key = subgraphUrlEnvName(name);
-    if (r.optional(key)) overrides[name] = r.url(key);
+  for (const [suffix, url] of Object.entries(r.prefixed(SUBGRAPH_URL_PREFIX))) {
+    if (URL.canParse(url)) overrides[suffix.toLowerCase().replace(/_/g, '-')] = url;
+    else r.problem(`${SUBGRAPH_URL_PREFIX}${suffix} must be a URL (got "${url}")`);
   }
   const jwksUrl = r.optional('AUTH_JWKS_URL');
   const publicKeyFile = r.optional('AUTH_PUBLIC_KEY_FILE');

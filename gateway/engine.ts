@@ -4,8 +4,8 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, isScalarType, type GraphQLSchema } from 'graphql';
-import type { Identity } from '../subgraphs/kit/identity.ts';
-import { parseDateTime } from '../subgraphs/kit/scalars.ts';
+import type { Identity } from '@consent-gateway/kit/identity';
+import { parseDateTime } from '@consent-gateway/kit/scalars';
 
 export interface GatewayContext {
   identity: Identity;

@@ -1,6 +1,6 @@
 // `npm run start:gateway`: the gateway alone, on any supergraph file (SUPERGRAPH_PATH), routing to
 // the subgraph URLs the file names (or SUBGRAPH_URL_<NAME> overrides): how it is deployed.
-import { runService } from '../subgraphs/kit/run-service.ts';
+import { runService } from '@consent-gateway/kit/run-service';
 import { loadGatewayConfig } from './config.ts';
 import { startGateway } from './server.ts';
 

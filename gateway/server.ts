@@ -2,10 +2,10 @@
 // subgraphs with internal tokens. It stores no bank data and caches no response.
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
-import { ConfigError, loadConfigFile } from '../subgraphs/kit/config.ts';
-import { maskError } from '../subgraphs/kit/create-subgraph.ts';
-import { createHandler, listen, type Listening } from '../subgraphs/kit/http.ts';
-import { mintInternalToken } from '../subgraphs/kit/internal-token.ts';
+import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
+import { maskError } from '@consent-gateway/kit/create-subgraph';
+import { createHandler, listen, type Listening } from '@consent-gateway/kit/http';
+import { mintInternalToken } from '@consent-gateway/kit/internal-token';
 import { createClientAuthenticator } from './client-auth.ts';
 import { loadClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
@@ -28,7 +28,12 @@ async function probe(url: string): Promise<{ ok: boolean; detail: unknown }> {
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const supergraphSdl = loadConfigFile(config.supergraphPath, 'the supergraph', (sdl) => sdl, '`npm run compose` writes it');
-  const urls = { ...subgraphUrls(supergraphSdl), ...config.subgraphUrlOverrides } as Record<string, string>;
+  const named = subgraphUrls(supergraphSdl);
+  const unknown = Object.keys(config.subgraphUrlOverrides).filter((name) => !(name in named));
+  if (unknown.length) {
+    throw new ConfigError(`SUBGRAPH_URL_* names subgraphs that ${config.supergraphPath} does not have: ${unknown.join(', ')} (it has ${Object.keys(named).join(', ')})`);
+  }
+  const urls = { ...named, ...config.subgraphUrlOverrides };
   const signingKey = loadConfigFile(config.internalKeyFile, 'the gateway signing key', createPrivateKey);
   const authenticate = createClientAuthenticator(config.auth, loadClientRegistry(config.clientRegistryFile));
 

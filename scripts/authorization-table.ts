@@ -1,7 +1,7 @@
 // `npm run authz`: writes schema/authorization.md, the whole authorization map of the graph.
 import { writeFileSync } from 'node:fs';
 import { SUBGRAPH_NAMES, schemaPath } from '../subgraphs/catalog.ts';
-import { authorizationTable } from '../subgraphs/kit/authorization-table.ts';
+import { authorizationTable } from '@consent-gateway/kit/authorization-table';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
 
 export const AUTHORIZATION_FILE = schemaPath('authorization.md');

@@ -7,7 +7,7 @@ import { collections as bankCollections } from '../subgraphs/bank-account/store.
 import { collections as messagingCollections } from '../subgraphs/messaging/store.ts';
 import { users } from '../subgraphs/user-profile/store.ts';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.ts';
-import { connectMongo } from '../subgraphs/kit/mongo.ts';
+import { connectMongo } from '@consent-gateway/kit/mongo';
 import { SUBGRAPHS, databaseName } from '../subgraphs/registry.ts';
 import { demoData, defaultAnchor, type DemoData } from './demo-data.ts';
 

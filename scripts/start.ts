@@ -1,9 +1,9 @@
 // `npm start`: a database (MONGODB_URI, else an embedded one), demo data when it is empty, the
 // three subgraphs and the gateway; prints the URLs, how to get a token and an example query.
 // Ctrl-C stops everything.
-import { EnvReader } from '../subgraphs/kit/config.ts';
-import { connectMongo } from '../subgraphs/kit/mongo.ts';
-import { runService } from '../subgraphs/kit/run-service.ts';
+import { EnvReader } from '@consent-gateway/kit/config';
+import { connectMongo } from '@consent-gateway/kit/mongo';
+import { runService } from '@consent-gateway/kit/run-service';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.ts';
 import { startDevDatabase } from './dev-database.ts';
 import { ensureDevKeys } from './dev-keys.ts';

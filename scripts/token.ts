@@ -6,7 +6,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
-import { PURPOSES, ROLES, isPurpose, isRole } from '../subgraphs/kit/identity.ts';
+import { PURPOSES, ROLES, isPurpose, isRole } from '@consent-gateway/kit/identity';
 import { DEV_AUDIENCE, DEV_ISSUER, ensureDevKeys } from './dev-keys.ts';
 
 export interface DevTokenOptions {

@@ -1,6 +1,6 @@
 // Configuration of one subgraph process, from the environment.
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, isSubgraphName, type SubgraphName } from './catalog.ts';
-import { EnvReader, isDevelopment } from './kit/config.ts';
+import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 
 export interface SubgraphConfig {
   name: SubgraphName;

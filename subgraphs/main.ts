@@ -1,9 +1,9 @@
 // `npm run start:subgraph -- <name>` (or SUBGRAPH_NAME): one subgraph alone, as it is deployed.
 import { createPublicKey } from 'node:crypto';
 import { loadSubgraphConfig } from './config.ts';
-import { loadConfigFile } from './kit/config.ts';
-import { connectMongo } from './kit/mongo.ts';
-import { runService } from './kit/run-service.ts';
+import { loadConfigFile } from '@consent-gateway/kit/config';
+import { connectMongo } from '@consent-gateway/kit/mongo';
+import { runService } from '@consent-gateway/kit/run-service';
 import { databaseName } from './registry.ts';
 import { serveSubgraph } from './serve.ts';
 

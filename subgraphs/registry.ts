@@ -1,8 +1,8 @@
 // Every subgraph of this graph by name: its definition and its index set-up.
 import type { Db } from 'mongodb';
 import type { SubgraphName } from './catalog.ts';
-import type { SubgraphDefinition } from './kit/create-subgraph.ts';
-import type { KitContext } from './kit/context.ts';
+import type { SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
+import type { KitContext } from '@consent-gateway/kit/context';
 import * as bankAccount from './bank-account/index.ts';
 import * as messaging from './messaging/index.ts';
 import * as userProfile from './user-profile/index.ts';

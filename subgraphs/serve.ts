@@ -2,8 +2,8 @@
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Db } from 'mongodb';
 import type { SubgraphName } from './catalog.ts';
-import { createSubgraph } from './kit/create-subgraph.ts';
-import { listen, type Listening } from './kit/http.ts';
+import { createSubgraph } from '@consent-gateway/kit/create-subgraph';
+import { listen, type Listening } from '@consent-gateway/kit/http';
 import { SUBGRAPHS } from './registry.ts';
 
 export interface ServeOptions {

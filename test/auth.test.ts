@@ -4,7 +4,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintInternalToken } from '../subgraphs/kit/internal-token.ts';
+import { mintInternalToken } from '@consent-gateway/kit/internal-token';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../scripts/dev-keys.ts';
 import { forbiddenAt, postGraphQL, startTestStack, type TestStack } from './support/stack.ts';
 

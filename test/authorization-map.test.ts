@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SUBGRAPH_NAMES } from '../subgraphs/catalog.ts';
-import { authorizationTable } from '../subgraphs/kit/authorization-table.ts';
+import { authorizationTable } from '@consent-gateway/kit/authorization-table';
 import { SUBGRAPHS } from '../subgraphs/registry.ts';
 import { AUTHORIZATION_FILE, renderAuthorizationTable } from '../scripts/authorization-table.ts';
 

@@ -1,7 +1,7 @@
 // CONSENT.md, rule by rule, on the pure decision functions (no I/O).
 import { describe, expect, it } from 'vitest';
-import { consentStatus, decideAccess, effectivePermissions, grantProblems, type ConsentRecord } from '../subgraphs/kit/consent-policy.ts';
-import { isPurpose, type Identity } from '../subgraphs/kit/identity.ts';
+import { consentStatus, decideAccess, effectivePermissions, grantProblems, type ConsentRecord } from '@consent-gateway/kit/consent-policy';
+import { isPurpose, type Identity } from '@consent-gateway/kit/identity';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const alice: Identity = { sub: 'alice', client: 'messenger-web', clientType: 'first-party', roles: ['user'], purpose: 'customer_service' };

@@ -3,8 +3,8 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintInternalToken } from '../subgraphs/kit/internal-token.ts';
-import type { Identity } from '../subgraphs/kit/identity.ts';
+import { mintInternalToken } from '@consent-gateway/kit/internal-token';
+import type { Identity } from '@consent-gateway/kit/identity';
 import { postGraphQL, startTestStack, type Command, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;

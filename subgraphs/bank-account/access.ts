@@ -1,8 +1,8 @@
 // Per-request access decisions for bank data. The rules and the resolvers that must know which
 // consent opened a field (to clamp a window, to filter credits/debits) ask the same function, so
 // they can never disagree. Consents are loaded once per owner per request and never cached longer.
-import { decideAccess, viewerDenial, type Decision, type Permission, type RowScope } from '../kit/consent-policy.ts';
-import type { Reason } from '../kit/reasons.ts';
+import { decideAccess, viewerDenial, type Decision, type Permission, type RowScope } from '@consent-gateway/kit/consent-policy';
+import type { Reason } from '@consent-gateway/kit/reasons';
 import type { BankContext } from './index.ts';
 
 /** Whose data at which bank a field belongs to, and the transaction row when there is one. */

@@ -1,7 +1,7 @@
 // Reading the decision records: a user's own access log, and the security reviewers' query.
 import type { Document } from 'mongodb';
-import { auditCollection, type AuditRecord } from '../kit/audit.ts';
-import { badInput } from '../kit/reasons.ts';
+import { auditCollection, type AuditRecord } from '@consent-gateway/kit/audit';
+import { badInput } from '@consent-gateway/kit/reasons';
 import type { BankContext } from './index.ts';
 import { bankById } from './banks.ts';
 

@@ -2,9 +2,9 @@
 // A grant never changes afterwards; a revoke is one atomic update that also appends its event.
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { consentStatus, grantProblems, type GrantInput, type Permission } from '../kit/consent-policy.ts';
-import { isPurpose, type Purpose } from '../kit/identity.ts';
-import { badInput } from '../kit/reasons.ts';
+import { consentStatus, grantProblems, type GrantInput, type Permission } from '@consent-gateway/kit/consent-policy';
+import { isPurpose, type Purpose } from '@consent-gateway/kit/identity';
+import { badInput } from '@consent-gateway/kit/reasons';
 import type { BankContext } from './index.ts';
 import { bankById } from './banks.ts';
 import { collections, HOW_TO_REVOKE, type ConsentDoc } from './store.ts';

@@ -1,7 +1,7 @@
 // The bank-account subgraph: partner banks' accounts, balances, card transactions, merchants,
 // and the consents users granted to each bank.
-import type { KitContext } from '../kit/context.ts';
-import type { SubgraphDefinition } from '../kit/create-subgraph.ts';
+import type { KitContext } from '@consent-gateway/kit/context';
+import type { SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
 import { subgraphTypeDefs } from '../catalog.ts';
 import { permissions } from './permissions.ts';
 import { resolvers } from './resolvers.ts';

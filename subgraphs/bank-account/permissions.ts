@@ -1,9 +1,9 @@
 // The authorization table of the bank-account subgraph: every field, the rule that opens it, and
 // for bank data the CONSENT.md permission it needs. A reviewer reads this file, not the resolvers.
-import { allow } from '../kit/shield.ts';
-import type { Permission } from '../kit/consent-policy.ts';
-import type { PermissionMap } from '../kit/create-subgraph.ts';
-import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSecurityReviewer, isSelf, protectedRule } from '../kit/rules.ts';
+import { allow } from '@consent-gateway/kit/shield';
+import type { Permission } from '@consent-gateway/kit/consent-policy';
+import type { PermissionMap } from '@consent-gateway/kit/create-subgraph';
+import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSecurityReviewer, isSelf, protectedRule } from '@consent-gateway/kit/rules';
 import { accountBanks, decide, type Scope } from './access.ts';
 import type { BankContext } from './index.ts';
 import type { AccountParent, MerchantParent, TransactionParent } from './resolvers.ts';

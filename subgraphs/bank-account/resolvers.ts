@@ -1,7 +1,7 @@
 // Thin resolvers: each sensitive field reads its own data through a batched loader, after its
 // rule (permissions.ts) passed. Parents carry only what the rules need to decide.
-import type { Resolvers } from '../kit/create-subgraph.ts';
-import { DateTime } from '../kit/scalars.ts';
+import type { Resolvers } from '@consent-gateway/kit/create-subgraph';
+import { DateTime } from '@consent-gateway/kit/scalars';
 import { accountBanks, decide } from './access.ts';
 import { bankById } from './banks.ts';
 import { consentMutations, consentResolvers } from './consents.ts';

@@ -3,9 +3,9 @@
 // are read by their own fields' loaders after the rule passed, each with a narrow projection.
 import DataLoader from 'dataloader';
 import type { Db, Document } from 'mongodb';
-import type { ConsentRecord } from '../kit/consent-policy.ts';
-import { ensureAuditIndexes } from '../kit/audit.ts';
-import { loadByKeys, loadGroupsByKeys } from '../kit/mongo.ts';
+import type { ConsentRecord } from '@consent-gateway/kit/consent-policy';
+import { ensureAuditIndexes } from '@consent-gateway/kit/audit';
+import { loadByKeys, loadGroupsByKeys } from '@consent-gateway/kit/mongo';
 
 export interface BankDoc { _id: string; name: string }
 export interface AccountDoc {

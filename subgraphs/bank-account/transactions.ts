@@ -2,9 +2,9 @@
 // range in the query itself (rows outside it are never read) and its credit/debit permissions
 // filter the rows.
 import type { Document } from 'mongodb';
-import type { ConsentRecord } from '../kit/consent-policy.ts';
-import { afterFilter, pageSize, toConnection } from '../kit/pagination.ts';
-import { badInput } from '../kit/reasons.ts';
+import type { ConsentRecord } from '@consent-gateway/kit/consent-policy';
+import { afterFilter, pageSize, toConnection } from '@consent-gateway/kit/pagination';
+import { badInput } from '@consent-gateway/kit/reasons';
 import type { BankContext } from './index.ts';
 import { collections, TRANSACTION_BASIC, type TransactionDoc } from './store.ts';
 

@@ -1,6 +1,6 @@
 // The messaging subgraph: conversations between a user and a bank, messages, opt-ins.
-import type { KitContext } from '../kit/context.ts';
-import type { SubgraphDefinition } from '../kit/create-subgraph.ts';
+import type { KitContext } from '@consent-gateway/kit/context';
+import type { SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
 import { subgraphTypeDefs } from '../catalog.ts';
 import { permissions } from './permissions.ts';
 import { resolvers } from './resolvers.ts';

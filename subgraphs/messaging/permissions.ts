@@ -1,11 +1,11 @@
 // The authorization table of the messaging subgraph. Conversations and message bodies are for
 // their participants (the user, or an agent of the conversation's bank); a bank may start a
 // conversation or write only after the user opted in to that bank's messages.
-import { allow } from '../kit/shield.ts';
-import type { PermissionMap } from '../kit/create-subgraph.ts';
-import { isAgentOf, isUser, type Identity } from '../kit/identity.ts';
-import type { Reason } from '../kit/reasons.ts';
-import { allowed, denied, isFirstPartyUser, isAuthenticated, isSelf, protectedRule, type Verdict } from '../kit/rules.ts';
+import { allow } from '@consent-gateway/kit/shield';
+import type { PermissionMap } from '@consent-gateway/kit/create-subgraph';
+import { isAgentOf, isUser, type Identity } from '@consent-gateway/kit/identity';
+import type { Reason } from '@consent-gateway/kit/reasons';
+import { allowed, denied, isFirstPartyUser, isAuthenticated, isSelf, protectedRule, type Verdict } from '@consent-gateway/kit/rules';
 import type { MessagingContext } from './index.ts';
 import { optInId, type ConversationDoc } from './store.ts';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import type { Resolvers } from '../kit/create-subgraph.ts';
-import { afterFilter, pageSize, toConnection } from '../kit/pagination.ts';
-import { badInput } from '../kit/reasons.ts';
-import { DateTime } from '../kit/scalars.ts';
+import type { Resolvers } from '@consent-gateway/kit/create-subgraph';
+import { afterFilter, pageSize, toConnection } from '@consent-gateway/kit/pagination';
+import { badInput } from '@consent-gateway/kit/reasons';
+import { DateTime } from '@consent-gateway/kit/scalars';
 import type { MessagingContext } from './index.ts';
 import { collections, optInId, type ConversationDoc, type MessageDoc, type OptInDoc } from './store.ts';
 

@@ -2,7 +2,7 @@
 // and bank copied in, so a message's rule needs no extra read) and opt-ins.
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
-import { loadByKeys, loadGroupsByKeys } from '../kit/mongo.ts';
+import { loadByKeys, loadGroupsByKeys } from '@consent-gateway/kit/mongo';
 
 export interface ConversationDoc { _id: string; userId: string; bankId: string; createdAt: string }
 export interface MessageDoc {

@@ -1,6 +1,6 @@
 // The user-profile subgraph: the `User` entity's profile fields.
-import type { KitContext } from '../kit/context.ts';
-import type { SubgraphDefinition } from '../kit/create-subgraph.ts';
+import type { KitContext } from '@consent-gateway/kit/context';
+import type { SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
 import { subgraphTypeDefs } from '../catalog.ts';
 import { permissions } from './permissions.ts';
 import { resolvers } from './resolvers.ts';

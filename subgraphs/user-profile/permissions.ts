@@ -1,7 +1,7 @@
 // Who may read what in user-profile. Profiles are for signed-in viewers; contact fields for
 // their owner alone.
-import { isAuthenticated, isSelf } from '../kit/rules.ts';
-import type { PermissionMap } from '../kit/create-subgraph.ts';
+import { isAuthenticated, isSelf } from '@consent-gateway/kit/rules';
+import type { PermissionMap } from '@consent-gateway/kit/create-subgraph';
 
 export const permissions: PermissionMap = {
   Query: {

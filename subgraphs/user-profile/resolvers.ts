@@ -1,4 +1,4 @@
-import type { Resolvers } from '../kit/create-subgraph.ts';
+import type { Resolvers } from '@consent-gateway/kit/create-subgraph';
 import type { ProfileContext } from './index.ts';
 
 type UserRef = { id: string };

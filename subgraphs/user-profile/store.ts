@@ -2,7 +2,7 @@
 // by separate batched loaders, so a denied email is never read.
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
-import { loadByKeys } from '../kit/mongo.ts';
+import { loadByKeys } from '@consent-gateway/kit/mongo';
 
 export interface UserDoc {
   _id: string;

@@ -58,6 +58,17 @@ export class EnvReader {
     return value;
   }
 
+  /** Every variable whose name starts with `prefix`, by the rest of its name (recorded as `prefix*`). */
+  prefixed(prefix: string): Record<string, string> {
+    this.names.add(`${prefix}*`);
+    const found: Record<string, string> = {};
+    for (const name of Object.keys(this.env).filter((n) => n.startsWith(prefix)).sort()) {
+      const value = this.optional(name);
+      if (value) found[name.slice(prefix.length)] = value;
+    }
+    return found;
+  }
+
   problem(message: string): void {
     this.problems.push(message);
   }
