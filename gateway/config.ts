@@ -20,8 +20,16 @@ export interface GatewayConfig {
   internalKeyFile: string;
   clientRegistryFile: string;
   limits: { maxDepth: number; maxFields: number; maxBodyBytes: number };
+  /** `off`: no introspection and no explorer; `authenticated`: for signed-in clients (env `INTROSPECTION`). */
+  introspection: IntrospectionMode;
+  /** How people sign in to the privacy centre: a pasted dev token, or the platform's session in production. */
+  privacySignIn: PrivacySignIn;
   exposeErrors: boolean;
 }
+
+export const INTROSPECTION_MODES = ['off', 'authenticated'] as const;
+export type IntrospectionMode = (typeof INTROSPECTION_MODES)[number];
+export type PrivacySignIn = 'dev-token' | 'platform-session';
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
 /** The gateway learns subgraph names from the supergraph; these variables override their URLs. */
@@ -42,6 +50,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
   const algorithms = r.string('AUTH_ALGORITHMS', 'ES256,EdDSA,RS256').split(',').map((a) => a.trim()).filter(Boolean);
   const badAlgs = algorithms.filter((a) => !ALLOWED_ALGORITHMS.includes(a));
   if (badAlgs.length) r.problem(`AUTH_ALGORITHMS may only list ${ALLOWED_ALGORITHMS.join(', ')} (got ${badAlgs.join(', ')})`);
+  const introspection = r.string('INTROSPECTION', 'off');
+  if (!(INTROSPECTION_MODES as readonly string[]).includes(introspection)) {
+    r.problem(`INTROSPECTION must be one of ${INTROSPECTION_MODES.join(', ')} (got "${introspection}")`);
+  }
   const config: GatewayConfig = {
     port: r.int('GATEWAY_PORT', 4000, { max: 65535 }),
     host: r.string('GATEWAY_HOST', '127.0.0.1'),
@@ -62,6 +74,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
       maxFields: r.int('MAX_QUERY_FIELDS', 300, { min: 1, max: 100_000 }),
       maxBodyBytes: r.int('MAX_REQUEST_BYTES', 64_000, { min: 1_000, max: 10_000_000 }),
     },
+    introspection: introspection as IntrospectionMode,
+    privacySignIn: env.NODE_ENV === 'production' ? 'platform-session' : 'dev-token',
     exposeErrors: isDevelopment(env),
   };
   r.done('gateway');

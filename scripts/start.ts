@@ -42,7 +42,9 @@ await runService(async () => {
       const data = await seed(all, demoData(defaultAnchor()));
       console.log(`seeded ${data.userProfile.users.length} users, ${data.bankAccount.transactions.length} card transactions`);
     }
-    stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports });
+    // The development stack opens introspection, and so the explorer, to signed-in clients.
+    const env = { INTROSPECTION: process.env.INTROSPECTION ?? 'authenticated' };
+    stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports, env });
   } catch (error) {
     await client.close();
     await database.stop();
@@ -52,6 +54,8 @@ await runService(async () => {
   const url = `${stack.gateway.url}/graphql`;
   console.log(`
 Gateway:    ${url}   (GET ${stack.gateway.url}/health, /ready)
+Explorer:   ${url} in a browser (GraphiQL, offline; paste a token)
+Privacy:    ${stack.gateway.url}/privacy   (consents, access log, messages; paste a token)
 Subgraphs:  ${SUBGRAPH_NAMES.map((n) => `${n} ${stack.subgraphs[n].url}/graphql`).join('\n            ')}
 Database:   ${database.description}
 
