@@ -45,8 +45,9 @@ const STRICT = {
 /** The privacy centre: our own files only, no inline script or style. */
 export const PRIVACY_CSP = policy(STRICT);
 /**
- * GraphiQL's bundle embeds its fonts and icons as data: URLs and sets element styles at run time
- * (CodeMirror, its resizable panes); still nothing from another origin and no inline script.
+ * GraphiQL's bundle embeds its fonts and icons as data: URLs, and its dialogs (Radix, with
+ * react-remove-scroll) insert <style> elements at run time; still nothing from another origin
+ * and no inline script.
  */
 export const EXPLORER_CSP = policy({ ...STRICT, 'style-src': "'self' 'unsafe-inline'", 'img-src': "'self' data:", 'font-src': "'self' data:" });
 

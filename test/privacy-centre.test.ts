@@ -51,6 +51,15 @@ const card = (page: Page, bankName: string, state: string) =>
   page.locator(`article[data-status="${state}"]`).filter({ has: page.getByRole('heading', { name: bankName }) });
 
 describe('privacy centre', () => {
+  it('runs in a browser that refuses and records every request beyond loopback', async (test) => {
+    const page = await browser.open(test);
+    // about:blank has no CSP, so only the routing stands between this fetch and the network.
+    const failed = await page.evaluate(() => fetch('http://example.invalid/probe').then(() => false, () => true));
+    expect(failed).toBe(true);
+    expect(browser.outbound).toEqual(['http://example.invalid/probe']);
+    browser.outbound.length = 0;
+  });
+
   it('is served as static files with a strict Content-Security-Policy', async () => {
     const res = await fetch(`${stack.gateway.url}/privacy`);
     expect(res.status).toBe(200);
@@ -72,6 +81,14 @@ describe('privacy centre', () => {
     await page.getByLabel('Development token').fill('not a token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'That is not a token' }).waitFor();
+    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+
+    // Looks like a token, but the gateway refuses it: the page says so and forgets it.
+    const token = await stack.token({ sub: 'alice' });
+    const forged = `${token.slice(0, token.lastIndexOf('.'))}.${Buffer.from('not the signature').toString('base64url')}`;
+    await page.getByLabel('Development token').fill(forged);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your sign-in was not accepted: token signature does not verify' }).waitFor();
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
   });
 
@@ -201,5 +218,39 @@ describe('privacy centre', () => {
     await card(page, 'Northwind Bank', 'ACTIVE').waitFor();
     await page.locator('#access-log table').waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  });
+});
+
+describe('privacy centre in production', () => {
+  let productionStack: TestStack;
+  beforeAll(async () => {
+    productionStack = await startTestStack({ env: { NODE_ENV: 'production' } });
+  });
+  afterAll(() => productionStack?.close());
+
+  it('has no token field: it explains that the app signs people in', async (test) => {
+    const page = await browser.open(test);
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${productionStack.gateway.url}/privacy`);
+    await page.getByText('Open the privacy centre from the app').waitFor();
+    expect(await page.getByLabel('Development token').isVisible()).toBe(false);
+  });
+
+  it("takes the platform session's token from the URL fragment, keeps it in this tab only and clears the address bar", async (test) => {
+    const token = await productionStack.token({ sub: 'alice' });
+    const page = await browser.open(test);
+    page.setDefaultTimeout(10_000);
+    const sent: string[] = [];
+    page.on('request', (request) => sent.push(request.url()));
+    await page.goto(`${productionStack.gateway.url}/privacy#access_token=${token}`);
+    await page.getByText('Signed in as Alice Martin (alice)').waitFor();
+    await card(page, 'Northwind Bank', 'ACTIVE').waitFor();
+    expect(page.url()).toBe(`${productionStack.gateway.url}/privacy`);
+    expect(sent.filter((url) => url.includes(token))).toEqual([]);
+    expect(await page.evaluate(() => ({ session: Object.values(sessionStorage), local: localStorage.length }))).toEqual({ session: [token], local: 0 });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('Open the privacy centre from the app').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 });
