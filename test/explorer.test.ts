@@ -15,14 +15,8 @@ let browser: BrowserSession;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startTestStack({ env: { INTROSPECTION: 'authenticated' } }), launchBrowser()]);
 });
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-afterEach(() => {
-  expect(browser.outbound, 'requests beyond loopback').toEqual([]);
-  expect(browser.pageProblems, 'CSP violations and uncaught errors').toEqual([]);
-});
+afterAll(() => Promise.all([browser?.close(), stack?.close()]));
+afterEach(() => browser.expectClean());
 
 describe('explorer', () => {
   it('loads GraphiQL from the gateway, sends the token with every request, and runs an example', async (test) => {

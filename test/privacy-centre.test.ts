@@ -1,6 +1,7 @@
 // The privacy centre at /privacy, as a person uses it, in a real headless Chromium with every
 // request beyond loopback refused: sign in with a dev token, grant a consent and see its receipt
 // and its data, revoke it and see both go, message settings, the access log, denials shown as such.
+// Expressions evaluated in the page are strings: the tests are type-checked without DOM types.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type BrowserSession } from './support/browser.ts';
@@ -15,14 +16,8 @@ beforeAll(async () => {
   const res = await stack.query('{ banks { id name } }');
   banks = Object.fromEntries(res.body.data.banks.map((b: { id: string; name: string }) => [b.name, b.id]));
 });
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-afterEach(() => {
-  expect(browser.outbound, 'requests beyond loopback').toEqual([]);
-  expect(browser.pageProblems, 'CSP violations and uncaught errors').toEqual([]);
-});
+afterAll(() => Promise.all([browser?.close(), stack?.close()]));
+afterEach(() => browser.expectClean());
 
 /** alice's own view with an account_overview token: which banks' accounts and balances she sees. */
 async function overviewBanks(): Promise<string[]> {
@@ -81,7 +76,7 @@ describe('privacy centre', () => {
     await page.getByLabel('Development token').fill('not a token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'That is not a token' }).waitFor();
-    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
 
     // Looks like a token, but the gateway refuses it: the page says so and forgets it.
     const token = await stack.token({ sub: 'alice' });
@@ -89,7 +84,7 @@ describe('privacy centre', () => {
     await page.getByLabel('Development token').fill(forged);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'Your sign-in was not accepted: token signature does not verify' }).waitFor();
-    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
   });
 
   it('shows a denial as a denial, never as an empty list', async (test) => {
@@ -103,7 +98,7 @@ describe('privacy centre', () => {
     expect(await consents.textContent()).not.toContain('You have not given any bank access');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Development token').waitFor();
-    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
   });
 
   it('grants a consent, lists it with its receipt, opens the data; revoking closes it', async (test) => {
@@ -217,7 +212,7 @@ describe('privacy centre', () => {
     await signIn(page, await stack.token({ sub: 'alice' }));
     await card(page, 'Northwind Bank', 'ACTIVE').waitFor();
     await page.locator('#access-log table').waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
   });
 });
 
@@ -247,10 +242,10 @@ describe('privacy centre in production', () => {
     await card(page, 'Northwind Bank', 'ACTIVE').waitFor();
     expect(page.url()).toBe(`${productionStack.gateway.url}/privacy`);
     expect(sent.filter((url) => url.includes(token))).toEqual([]);
-    expect(await page.evaluate(() => ({ session: Object.values(sessionStorage), local: localStorage.length }))).toEqual({ session: [token], local: 0 });
+    expect(await page.evaluate('({ session: Object.values(sessionStorage), local: localStorage.length })')).toEqual({ session: [token], local: 0 });
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('Open the privacy centre from the app').waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 });

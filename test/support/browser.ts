@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { TestContext } from 'vitest';
+import { expect, type TestContext } from 'vitest';
 import { browserPath, NO_BROWSER_HINT } from '../../scripts/ensure-browser.ts';
 
 /** Where failed tests leave their screenshot (gitignored). */
@@ -39,6 +39,8 @@ export interface BrowserSession {
   pageProblems: string[];
   /** A new page for one test, closed when the test ends, with a screenshot first when it failed. */
   open(test: TestContext, viewport?: { width: number; height: number }): Promise<Page>;
+  /** For afterEach: fails the test when a page reached beyond loopback, broke its CSP or threw. */
+  expectClean(): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,10 @@ export async function launchBrowser(): Promise<BrowserSession> {
         await page.close();
       });
       return page;
+    },
+    expectClean() {
+      expect(outbound, 'requests beyond loopback').toEqual([]);
+      expect(pageProblems, 'CSP violations and uncaught errors').toEqual([]);
     },
     async close() {
       await context.close();
