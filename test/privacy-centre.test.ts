@@ -36,7 +36,8 @@ async function consentsOf(sub: string) {
 async function signIn(page: Page, token: string, name = 'Alice Martin (alice)') {
   page.setDefaultTimeout(10_000);
   await page.goto(`${stack.gateway.url}/privacy`);
-  await page.getByLabel('Development token').fill(token);
+  // Pasted as `npm run token` prints it, npm's banner included.
+  await page.getByLabel('Development token').fill(`\n> consent-gateway@0.1.0 token\n> tsx scripts/token.ts --sub x\n\n${token}\n`);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText(`Signed in as ${name}`).waitFor();
 }

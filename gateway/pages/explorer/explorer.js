@@ -2,7 +2,7 @@
 // bundle) with a token field. Every request it makes, introspection included, carries
 // `Authorization: Bearer <token>`; the README's example queries open as tabs. The token is kept
 // where the privacy centre keeps it (this tab's sessionStorage), so signing in there works here.
-import { adoptFragmentToken, currentToken, forgetToken, readToken, saveToken } from '/privacy/session.js';
+import { adoptFragmentToken, currentToken, forgetToken, readToken, saveToken, tokenIn } from '/privacy/session.js';
 
 const { React, ReactDOM, GraphiQL } = window;
 const $ = (id) => document.getElementById(id);
@@ -49,7 +49,7 @@ function start(token) {
 
 $('auth').addEventListener('submit', (event) => {
   event.preventDefault();
-  const token = $('token').value.trim();
+  const token = tokenIn($('token').value) ?? $('token').value.trim();
   if (!token) {
     $('auth-state').textContent = 'Paste a token first (npm run token -- --sub alice prints one).';
     return;

@@ -6,7 +6,7 @@ import { $, announce, problem, show } from './dom.js';
 import { describeError, graphql, GraphQLErrors, SignInNeeded } from './graphql.js';
 import { setBanks, setUpGrantForm, showGrantError } from './grant.js';
 import { OPT_IN_FIELDS, renderMessaging } from './messages.js';
-import { adoptFragmentToken, currentToken, forgetToken, readToken, saveToken, signInMode } from './session.js';
+import { adoptFragmentToken, currentToken, forgetToken, readToken, saveToken, signInMode, tokenIn } from './session.js';
 
 const OVERVIEW = `query PrivacyCentre {
   me {
@@ -107,7 +107,7 @@ async function changeMessaging(bank, input) {
 
 function signInWithPastedToken(event) {
   event.preventDefault();
-  const token = $('token').value.trim();
+  const token = tokenIn($('token').value);
   const claims = token ? readToken(token) : undefined;
   if (!claims) return showSignIn('That is not a token: paste the whole line that `npm run token` printed (three parts separated by dots).');
   if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) return showSignIn('That token has expired: make a new one with `npm run token`.');

@@ -21,6 +21,9 @@ export function adoptFragmentToken() {
   history.replaceState(null, '', location.pathname + location.search);
 }
 
+/** The JWT in pasted text (`npm run token` without -s prints npm's banner lines around it). */
+export const tokenIn = (text) => text.match(/eyJ[\w-]*\.[\w-]*\.[\w-]*/)?.[0];
+
 export const currentToken = () => sessionStorage.getItem(TOKEN_KEY) || undefined;
 export const saveToken = (token) => sessionStorage.setItem(TOKEN_KEY, token.trim());
 export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
