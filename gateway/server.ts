@@ -47,6 +47,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       mint: (context, subgraph) => mintInternalToken(context, subgraph, signingKey),
     }),
     validationRules: [operationLimits(config.limits)],
+    // INTROSPECTION decides, not NODE_ENV (Apollo's default); the explorer needs it (pages.ts).
+    introspection: config.introspection !== 'off',
     // Apollo's landing page loads Apollo Sandbox from a CDN; browsers get our pages instead (pages.ts).
     plugins: [ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: config.exposeErrors,

@@ -42,9 +42,7 @@ await runService(async () => {
       const data = await seed(all, demoData(defaultAnchor()));
       console.log(`seeded ${data.userProfile.users.length} users, ${data.bankAccount.transactions.length} card transactions`);
     }
-    // The development stack opens introspection, and so the explorer, to signed-in clients.
-    const env = { INTROSPECTION: process.env.INTROSPECTION ?? 'authenticated' };
-    stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports, env });
+    stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports });
   } catch (error) {
     await client.close();
     await database.stop();

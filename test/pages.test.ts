@@ -194,6 +194,15 @@ describe('GET /graphql', () => {
     }
   });
 
+  it('answers introspection only when INTROSPECTION opens it, whatever NODE_ENV says', async () => {
+    const introspect = (gateway: RunningGateway) =>
+      fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }) }).then((r) => r.json());
+    expect((await introspect(on)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    const refused = await introspect(off);
+    expect(refused.data).toBeUndefined();
+    expect(refused.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('preloads every example query of the README in the explorer', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('### Example queries'));
