@@ -42,8 +42,8 @@ const STRICT = {
   'frame-ancestors': "'none'",
 };
 
-/** The privacy centre: our own files only, no inline script or style. */
-export const PRIVACY_CSP = policy(STRICT);
+/** The privacy centre (and the page saying the explorer is off): our own files only, no inline script or style. */
+export const STRICT_CSP = policy(STRICT);
 /**
  * GraphiQL's bundle embeds its fonts and icons as data: URLs, and its dialogs (Radix, with
  * react-remove-scroll) insert <style> elements at run time; still nothing from another origin
@@ -95,7 +95,7 @@ export interface Site {
 }
 
 export function loadSite(config: Pick<GatewayConfig, 'introspection' | 'privacySignIn'>): Site {
-  const files = folder('privacy', '/privacy', PRIVACY_CSP, (file, text) => {
+  const files = folder('privacy', '/privacy', STRICT_CSP, (file, text) => {
     if (file !== 'index.html') return text;
     const html = text.toString('utf8');
     if (!html.includes('{{signIn}}')) throw new ConfigError('gateway/pages/privacy/index.html lost its {{signIn}} placeholder');
@@ -104,7 +104,7 @@ export function loadSite(config: Pick<GatewayConfig, 'introspection' | 'privacyS
   files.set('/privacy', files.get('/privacy/index.html')!);
   files.set('/privacy/', files.get('/privacy/index.html')!);
   if (config.introspection === 'off') {
-    return { files, graphqlPage: page(readFileSync(join(PAGES_DIR, 'explorer-off.html')), 'explorer-off.html', PRIVACY_CSP), graphqlPageStatus: 404 };
+    return { files, graphqlPage: page(readFileSync(join(PAGES_DIR, 'explorer-off.html')), 'explorer-off.html', STRICT_CSP), graphqlPageStatus: 404 };
   }
   for (const [path, explorerPage] of folder('explorer', '/explorer', EXPLORER_CSP)) files.set(path, explorerPage);
   for (const [name, [pkg, file]] of Object.entries(VENDOR_FILES)) files.set(`/explorer/vendor/${name}`, page(fromPackage(pkg, file), name, EXPLORER_CSP));

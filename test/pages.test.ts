@@ -196,7 +196,7 @@ describe('GET /graphql', () => {
 
   it('answers introspection only when INTROSPECTION opens it, whatever NODE_ENV says', async () => {
     const introspect = (gateway: RunningGateway) =>
-      fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }) }).then((r) => r.json());
+      fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }) }).then((r) => r.json() as Promise<any>);
     expect((await introspect(on)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
     const refused = await introspect(off);
     expect(refused.data).toBeUndefined();
