@@ -184,12 +184,16 @@ describe('privacy centre', () => {
     await contoso.click();
     await status(page, 'Contoso Bank may now start chats with you.');
     expect((await optIns())[banks['Contoso Bank']!]).toBe(true);
-    await expect.poll(() => contoso.isChecked()).toBe(true);
+    // Refreshed in place: the switch says since when, and the keyboard focus stays on it.
+    await page.locator(`#messages-${banks['Contoso Bank']}-state`).getByText(/^Allowed since/).waitFor();
+    expect(await contoso.isChecked()).toBe(true);
+    expect(await page.evaluate('document.activeElement.id')).toBe(`messages-${banks['Contoso Bank']}`);
 
-    await contoso.press('Space');
+    await page.keyboard.press('Space');
     await status(page, 'Contoso Bank can no longer start chats with you.');
     expect((await optIns())[banks['Contoso Bank']!]).toBe(false);
-    await expect.poll(() => contoso.isChecked()).toBe(false);
+    await page.locator(`#messages-${banks['Contoso Bank']}-state`).getByText(/^Not allowed since/).waitFor();
+    expect(await contoso.isChecked()).toBe(false);
   });
 
   it('lists who read the data, when, why and what, in words', async (test) => {

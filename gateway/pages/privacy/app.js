@@ -99,7 +99,9 @@ async function revoke(consent, bankName) {
 
 async function changeMessaging(bank, input) {
   const on = input.checked;
-  input.disabled = true;
+  // Busy rather than disabled: a disabled control loses the keyboard focus.
+  if (input.getAttribute('aria-busy') === 'true') return void (input.checked = !on);
+  input.setAttribute('aria-busy', 'true');
   const done = await mutate(on ? OPT_IN : OPT_OUT, { bankId: bank.id });
   if (done) announce(on ? `${bank.name} may now start chats with you.` : `${bank.name} can no longer start chats with you.`);
   await refresh();
