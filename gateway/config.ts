@@ -3,6 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
 
+/** Who may introspect the graph: nobody, or authenticated callers (never anonymous ones). */
+export type IntrospectionPolicy = 'off' | 'authenticated';
+const INTROSPECTION_POLICIES: readonly IntrospectionPolicy[] = ['off', 'authenticated'];
+/** How people sign in to the privacy centre: a pasted dev token, or the platform's session in production. */
+export type PrivacySignIn = 'dev-token' | 'platform-session';
+
 export interface GatewayConfig {
   port: number;
   host: string;
@@ -20,6 +26,9 @@ export interface GatewayConfig {
   internalKeyFile: string;
   clientRegistryFile: string;
   limits: { maxDepth: number; maxFields: number; maxBodyBytes: number };
+  /** Also whether a browser gets the explorer at GET /graphql (not when `off`). */
+  introspection: IntrospectionPolicy;
+  privacySignIn: PrivacySignIn;
   exposeErrors: boolean;
 }
 
@@ -42,6 +51,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
   const algorithms = r.string('AUTH_ALGORITHMS', 'ES256,EdDSA,RS256').split(',').map((a) => a.trim()).filter(Boolean);
   const badAlgs = algorithms.filter((a) => !ALLOWED_ALGORITHMS.includes(a));
   if (badAlgs.length) r.problem(`AUTH_ALGORITHMS may only list ${ALLOWED_ALGORITHMS.join(', ')} (got ${badAlgs.join(', ')})`);
+  const introspection = r.string('INTROSPECTION', 'off');
+  if (!(INTROSPECTION_POLICIES as readonly string[]).includes(introspection)) {
+    r.problem(`INTROSPECTION must be one of ${INTROSPECTION_POLICIES.join(', ')} (got "${introspection}")`);
+  }
   const config: GatewayConfig = {
     port: r.int('GATEWAY_PORT', 4000, { max: 65535 }),
     host: r.string('GATEWAY_HOST', '127.0.0.1'),
@@ -62,6 +75,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
       maxFields: r.int('MAX_QUERY_FIELDS', 300, { min: 1, max: 100_000 }),
       maxBodyBytes: r.int('MAX_REQUEST_BYTES', 64_000, { min: 1_000, max: 10_000_000 }),
     },
+    introspection: introspection as IntrospectionPolicy,
+    privacySignIn: env.NODE_ENV === 'production' ? 'platform-session' : 'dev-token',
     exposeErrors: isDevelopment(env),
   };
   r.done('gateway');

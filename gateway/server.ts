@@ -2,6 +2,7 @@
 // subgraphs with internal tokens. It stores no bank data and caches no response.
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
 import { createHandler, listen, type Listening } from '@consent-gateway/kit/http';
@@ -11,6 +12,7 @@ import { loadClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
 import { operationLimits } from './limits.ts';
+import { loadSite, withPages } from './pages.ts';
 
 export interface RunningGateway extends Listening {
   subgraphs: Record<string, string>;
@@ -36,6 +38,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const urls = { ...named, ...config.subgraphUrlOverrides };
   const signingKey = loadConfigFile(config.internalKeyFile, 'the gateway signing key', createPrivateKey);
   const authenticate = createClientAuthenticator(config.auth, loadClientRegistry(config.clientRegistryFile));
+  const site = loadSite(config);
 
   const server = new ApolloServer<GatewayContext>({
     gateway: createEngine({
@@ -44,6 +47,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       mint: (context, subgraph) => mintInternalToken(context, subgraph, signingKey),
     }),
     validationRules: [operationLimits(config.limits)],
+    // INTROSPECTION decides, not NODE_ENV (Apollo's default); the explorer needs it (pages.ts).
+    introspection: config.introspection !== 'off',
+    // Apollo's landing page loads Apollo Sandbox from a CDN; browsers get our pages instead (pages.ts).
+    plugins: [ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: config.exposeErrors,
     hideSchemaDetailsFromClientErrors: !config.exposeErrors,
     formatError: maskError(config.exposeErrors),
@@ -71,7 +78,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     },
   });
-  const listening = await listen(handler, config.port, config.host);
+  const listening = await listen(withPages(handler, site), config.port, config.host);
   return {
     ...listening,
     subgraphs: urls,

@@ -53,6 +53,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         GATEWAY_PRIVATE_KEY_FILE: options.keys.gatewayPrivate,
         GATEWAY_PORT: String(options.gatewayPort ?? 4000),
         ...Object.fromEntries(started.map((s) => [subgraphUrlEnvName(s.name), `${s.url}/graphql`])),
+        // A development stack: signed-in callers may introspect (the default elsewhere is off).
+        INTROSPECTION: 'authenticated',
         NODE_ENV: env.NODE_ENV,
         ...options.env,
       }),

@@ -52,6 +52,8 @@ await runService(async () => {
   const url = `${stack.gateway.url}/graphql`;
   console.log(`
 Gateway:    ${url}   (GET ${stack.gateway.url}/health, /ready)
+Explorer:   ${url} in a browser (GraphiQL, offline; paste a token)
+Privacy:    ${stack.gateway.url}/privacy   (consents, access log, messages; paste a token)
 Subgraphs:  ${SUBGRAPH_NAMES.map((n) => `${n} ${stack.subgraphs[n].url}/graphql`).join('\n            ')}
 Database:   ${database.description}
 

@@ -4,7 +4,7 @@
 // buffer once per request.
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -108,7 +108,8 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const server = new ApolloServer<Ctx>({
     schema,
     // No inline traces: per-field timings of bank data are nobody's business outside this subgraph.
-    plugins: [auditFlushPlugin(def.name) as ApolloServerPlugin<Ctx>, ApolloServerPluginInlineTraceDisabled()],
+    // No landing page: Apollo's loads Apollo Sandbox from a CDN, and only the gateway talks to us.
+    plugins: [auditFlushPlugin(def.name) as ApolloServerPlugin<Ctx>, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: exposeErrors,
     hideSchemaDetailsFromClientErrors: !exposeErrors,
     formatError: maskError(exposeErrors),
