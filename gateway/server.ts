@@ -1,19 +1,28 @@
 // The gateway: verifies clients, enforces operation limits, plans over the supergraph and calls
-// subgraphs with internal tokens. It stores no bank data and caches no response.
+// subgraphs with internal tokens, and each bank through the bank router. It stores no bank data
+// and caches no response.
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
 import { createHandler, listen, type Listening } from '@consent-gateway/kit/http';
+import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { mintInternalToken } from '@consent-gateway/kit/internal-token';
+import { createBankClient } from './bank-router/bank-client.ts';
+import { createBankRouter } from './bank-router/router.ts';
+import { createDirectoryLink } from './bank-directory.ts';
+import { watchBankRegistry, type WatchedBankRegistry } from './bank-registry.ts';
 import { createClientAuthenticator } from './client-auth.ts';
 import { loadClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
 import { operationLimits } from './limits.ts';
+import { referenceChecks } from './references.ts';
 
 export interface RunningGateway extends Listening {
+  /** The platform subgraphs' URLs (banks are in the registry). */
   subgraphs: Record<string, string>;
+  bankRegistry: WatchedBankRegistry;
   stop(): Promise<void>;
 }
 
@@ -28,21 +37,27 @@ async function probe(url: string): Promise<{ ok: boolean; detail: unknown }> {
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const supergraphSdl = loadConfigFile(config.supergraphPath, 'the supergraph', (sdl) => sdl, '`npm run compose` writes it');
-  const named = subgraphUrls(supergraphSdl);
+  const { [BANK_SUBGRAPH]: _routed, ...named } = subgraphUrls(supergraphSdl);
   const unknown = Object.keys(config.subgraphUrlOverrides).filter((name) => !(name in named));
   if (unknown.length) {
     throw new ConfigError(`SUBGRAPH_URL_* names subgraphs that ${config.supergraphPath} does not have: ${unknown.join(', ')} (it has ${Object.keys(named).join(', ')})`);
   }
-  const urls = { ...named, ...config.subgraphUrlOverrides };
+  const urls: Record<string, string> = { ...named, ...config.subgraphUrlOverrides };
+  if (!urls['user-profile']) throw new ConfigError(`the supergraph ${config.supergraphPath} has no user-profile subgraph: the bank directory lives there`);
   const signingKey = loadConfigFile(config.internalKeyFile, 'the gateway signing key', createPrivateKey);
   const authenticate = createClientAuthenticator(config.auth, loadClientRegistry(config.clientRegistryFile));
+  const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
+  const registry = watchBankRegistry(config.bankRegistryFile);
+  const bankRouter = createBankRouter({
+    registry: registry.current,
+    callBank: createBankClient({ mint, timeoutMs: config.banks.timeoutMs }),
+    linkBank: createDirectoryLink({ url: urls['user-profile'], mint, timeoutMs: config.banks.timeoutMs }),
+    concurrency: config.banks.concurrency,
+  });
 
   const server = new ApolloServer<GatewayContext>({
-    gateway: createEngine({
-      supergraphSdl,
-      urls,
-      mint: (context, subgraph) => mintInternalToken(context, subgraph, signingKey),
-    }),
+    gateway: createEngine({ supergraphSdl, urls, mint, bankRouter }),
+    plugins: [referenceChecks({ registry: registry.current, router: bankRouter })],
     validationRules: [operationLimits(config.limits)],
     includeStacktraceInErrorResponses: config.exposeErrors,
     hideSchemaDetailsFromClientErrors: !config.exposeErrors,
@@ -53,6 +68,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   try {
     await server.start();
   } catch (error) {
+    registry.close();
     throw new ConfigError(`the supergraph ${config.supergraphPath} cannot be loaded: ${(error as Error).message}`);
   }
 
@@ -63,11 +79,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     routes: {
       '/health': async () => ({ status: 200, body: { status: 'ok' } }),
       '/ready': async () => {
-        const checks = Object.fromEntries(
-          await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const)),
-        );
-        const ready = Object.values(checks).every((c) => c.ok);
-        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', supergraph: 'loaded', subgraphs: checks } };
+        const probeAll = async (targets: Array<[string, string]>) =>
+          Object.fromEntries(await Promise.all(targets.map(async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const)));
+        const [subgraphs, banks] = await Promise.all([probeAll(Object.entries(urls)), probeAll(registry.current().banks.map((b) => [b.id, b.url]))]);
+        const ready = [...Object.values(subgraphs), ...Object.values(banks)].every((c) => c.ok);
+        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', supergraph: 'loaded', subgraphs, banks } };
       },
     },
   });
@@ -75,7 +91,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   return {
     ...listening,
     subgraphs: urls,
+    bankRegistry: registry,
     stop: async () => {
+      registry.close();
       await listening.close();
       await server.stop();
     },
