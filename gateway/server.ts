@@ -43,7 +43,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     throw new ConfigError(`SUBGRAPH_URL_* names subgraphs that ${config.supergraphPath} does not have: ${unknown.join(', ')} (it has ${Object.keys(named).join(', ')})`);
   }
   const urls: Record<string, string> = { ...named, ...config.subgraphUrlOverrides };
-  if (!urls['user-profile']) throw new ConfigError(`the supergraph ${config.supergraphPath} has no user-profile subgraph: the bank directory lives there`);
   const signingKey = loadConfigFile(config.internalKeyFile, 'the gateway signing key', createPrivateKey);
   const authenticate = createClientAuthenticator(config.auth, loadClientRegistry(config.clientRegistryFile));
   const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
@@ -51,7 +50,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const bankRouter = createBankRouter({
     registry: registry.current,
     callBank: createBankClient({ mint, timeoutMs: config.banks.timeoutMs }),
-    linkBank: createDirectoryLink({ url: urls['user-profile'], mint, timeoutMs: config.banks.timeoutMs }),
+    linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', mint, timeoutMs: config.banks.timeoutMs }),
     concurrency: config.banks.concurrency,
   });
 
@@ -70,6 +69,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   } catch (error) {
     registry.close();
     throw new ConfigError(`the supergraph ${config.supergraphPath} cannot be loaded: ${(error as Error).message}`);
+  }
+  if (!urls['user-profile']) {
+    registry.close();
+    await server.stop();
+    throw new ConfigError(`the supergraph ${config.supergraphPath} has no user-profile subgraph, where the bank directory lives`);
   }
 
   const handler = createHandler<GatewayContext>({

@@ -26,7 +26,7 @@ describe('revocation', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 150));
-    const res = await stack.query('mutation { revokeConsent(id: "cns_seed_alice_northwind") { status } }', {}, { token: alice });
+    const res = await stack.query('mutation($id: ID!) { revokeConsent(id: $id) { status } }', { id: stack.bank('northwind').consents[0]!._id }, { token: alice });
     revokedAt = performance.now();
     expect(res.body.data.revokeConsent.status).toBe('REVOKED');
     await new Promise((r) => setTimeout(r, 300));
