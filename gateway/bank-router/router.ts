@@ -199,7 +199,9 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
   /** `auditEvents`: every bank (or the one the filter names), newest first, cut to `first`. */
   async function routeAuditEvents(operation: OperationDefinitionNode, field: FieldNode, variables: Variables, context: RouterContext, fragments: Fragments, registry: BankRegistry): Promise<SubgraphResult> {
     const key = responseKey(field);
-    const filterBank = registry.get((argumentValue(field, 'filter', variables) as { bankId?: unknown } | undefined)?.bankId);
+    // A filter that names a bank, or a consent (whose id names its bank), needs that bank only.
+    const filter = argumentValue(field, 'filter', variables) as { bankId?: unknown; consentId?: unknown } | undefined;
+    const filterBank = filter?.bankId ? registry.get(filter.bankId) : registry.get(bankOfId(filter?.consentId));
     const banks = filterBank ? [filterBank] : registry.banks;
     const first = Number(argumentValue(field, 'first', variables) ?? 100);
     const sub = subOperation(operation, [withExtraFields(field, { [SORT_AT]: 'at', [SORT_ID]: 'id' })], fragments, variables);
