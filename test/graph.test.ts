@@ -75,8 +75,10 @@ describe('the federated graph', () => {
     for (const doc of [...messaging.conversations, ...messaging.messages]) expect(doc._id).toMatch(/^(conv|msg)_[A-Za-z0-9_-]{22}$/);
   });
 
-  it('serves /health and /ready', async () => {
-    expect((await fetch(`${stack.gateway.url}/health`)).status).toBe(200);
+  it('serves /health and /ready, on every service', async () => {
+    const urls = stack.serviceUrls();
+    expect(Object.keys(urls).sort()).toEqual(['bank-contoso', 'bank-northwind', 'gateway', 'messaging', 'user-profile']);
+    for (const url of Object.values(urls)) expect((await fetch(`${url}/health`)).status, url).toBe(200);
     const ready = await fetch(`${stack.gateway.url}/ready`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { subgraphs: Record<string, unknown>; banks: Record<string, unknown> };

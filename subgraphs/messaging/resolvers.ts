@@ -105,7 +105,7 @@ export const resolvers: Resolvers<MessagingContext> = {
   },
   Message: {
     id: (m: MessageDoc) => m._id,
-    // A reference only: the bank-account subgraph resolves it under that bank's consent rules.
+    // A reference only: the transaction's bank resolves it, under that bank's consent rules.
     transaction: (m: MessageDoc) => (m.transactionId ? { id: m.transactionId } : null),
   },
   MessagingOptIn: {
