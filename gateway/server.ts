@@ -9,7 +9,7 @@ import { createHandler, listen, type Listening } from '@consent-gateway/kit/http
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { mintInternalToken } from '@consent-gateway/kit/internal-token';
 import { createBankClient } from './bank-router/bank-client.ts';
-import { createBankRouter } from './bank-router/router.ts';
+import { createBankRouter, mapLimit } from './bank-router/router.ts';
 import { createDirectoryLink } from './bank-directory.ts';
 import { watchBankRegistry, type WatchedBankRegistry } from './bank-registry.ts';
 import { createClientAuthenticator } from './client-auth.ts';
@@ -83,8 +83,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     routes: {
       '/health': async () => ({ status: 200, body: { status: 'ok' } }),
       '/ready': async () => {
+        // Bounded like any bank fan-out: a registry of hundreds of banks is probed a few at a time.
         const probeAll = async (targets: Array<[string, string]>) =>
-          Object.fromEntries(await Promise.all(targets.map(async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const)));
+          Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const));
         const [subgraphs, banks] = await Promise.all([probeAll(Object.entries(urls)), probeAll(registry.current().banks.map((b) => [b.id, b.url]))]);
         const ready = [...Object.values(subgraphs), ...Object.values(banks)].every((c) => c.ok);
         return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', supergraph: 'loaded', subgraphs, banks } };

@@ -65,4 +65,14 @@ describe('a bank that is down', () => {
       await stack.banks.northwind!.start();
     }
   });
+
+  it('a grant is refused, and nothing stored, when the platform cannot record the relationship (user-profile down)', async () => {
+    const before = await stack.consentCount();
+    await stack.subgraphs['user-profile'].stop();
+    const res = await stack.query('mutation { grantConsent(input: { bankId: "contoso", permissions: [ACCOUNTS_BASIC], purposes: [FRAUD_PREVENTION] }) { id } }', {}, { token: alice });
+    expect(res.body.data).toBeNull();
+    expect(res.body.errors?.[0]).toMatchObject({ path: ['grantConsent'], extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'user-profile' } });
+    expect(res.body.errors?.[0]?.message).toMatch(/not granted.*nothing was stored/);
+    expect(await stack.consentCount()).toBe(before);
+  });
 });

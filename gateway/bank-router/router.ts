@@ -10,32 +10,17 @@
 // part of every call (a token per call, minted by `callBank`); nothing is shared across requests.
 // It is a plain async function from a subgraph request to a result, so any engine can use it.
 import type { FieldNode, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
-import { agentBank, BANK_USER_FIELDS, noConsentOfYours, unknownBank, withoutBankRelationship, type BankUserField } from '@consent-gateway/kit/bank-policy';
-import type { Identity } from '@consent-gateway/kit/identity';
+import { noConsentOfYours, unknownBank } from '@consent-gateway/kit/bank-policy';
 import { bankOfId } from '@consent-gateway/kit/ids';
-import { forbidden, type Reason } from '@consent-gateway/kit/reasons';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
-import { at, BankCallError, dedupe, errorsUnder, failureError, mergeParts, pathless, type FieldPart, type ListItem } from './merge.ts';
-import { argumentValue, collectFields, OperationCache, project, responseKey, subOperation, withExtraFields, type Fragments, type Variables } from './operation.ts';
+import { routeAuditEvents } from './audit-events.ts';
+import { bankCalls, mapLimit, type BankCaller, type RouterContext, type SubgraphRequest, type SubgraphResult } from './calls.ts';
+import { routeEntities } from './entities.ts';
+import { at, dedupe, errorsUnder, failureError, pathless } from './merge.ts';
+import { argumentValue, collectFields, OperationCache, project, responseKey, subOperation, type Fragments, type Variables } from './operation.ts';
 
-export interface SubgraphRequest {
-  query: string;
-  variables?: Variables;
-  operationName?: string | null;
-}
-
-export interface SubgraphResult {
-  data?: Record<string, unknown> | null;
-  errors?: GraphQLFormattedError[];
-}
-
-export interface RouterContext {
-  identity: Identity;
-  requestId: string;
-}
-
-/** Calls one bank with the request's identity; throws BankCallError when the bank gives no answer. */
-export type BankCaller = (bank: RegisteredBank, request: SubgraphRequest, context: RouterContext) => Promise<SubgraphResult>;
+export type { BankCaller, RouterContext, SubgraphRequest, SubgraphResult } from './calls.ts';
+export { mapLimit } from './calls.ts';
 
 /** Records in the platform's directory that the user has a relationship with a bank; an error refuses the grant. */
 export type DirectoryLink = (context: RouterContext, bankId: string) => Promise<{ error?: GraphQLFormattedError }>;
@@ -49,22 +34,6 @@ export interface BankRouterOptions {
 }
 
 export type BankRouter = (request: SubgraphRequest, context: RouterContext) => Promise<SubgraphResult>;
-
-/** Runs `fn` over `items`, at most `limit` at a time, results in order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-type Outcome = { result: SubgraphResult; failure?: undefined } | { result?: undefined; failure: BankCallError };
 
 /** The fields routed by an argument: where each one goes, and what it is when no bank has it. */
 const ROUTED_BY_ARGUMENT: Record<string, { bank: (field: FieldNode, variables: Variables) => unknown; missing: (field: FieldNode, variables: Variables) => GraphQLFormattedError | undefined }> = {
@@ -84,146 +53,9 @@ const ROUTED_BY_ARGUMENT: Record<string, { bank: (field: FieldNode, variables: V
   },
 };
 
-const SORT_AT = 'cgRouterSortAt';
-const SORT_ID = 'cgRouterSortId';
-
 export function createBankRouter(options: BankRouterOptions): BankRouter {
   const cache = new OperationCache();
-
-  const call = async (bank: RegisteredBank, request: SubgraphRequest, context: RouterContext): Promise<Outcome> => {
-    try {
-      return { result: await options.callBank(bank, request, context) };
-    } catch (error) {
-      if (error instanceof BankCallError) return { failure: error };
-      throw error;
-    }
-  };
-
-  /** The banks a User representation's fields are asked of. */
-  function banksOfUser(representation: Record<string, unknown>, context: RouterContext, registry: BankRegistry): RegisteredBank[] {
-    const ownBank = agentBank(context.identity);
-    const ids = context.identity.roles.includes('bank_agent') ? (ownBank ? [ownBank] : []) : Array.isArray(representation.bankIds) ? representation.bankIds : [];
-    return [...new Set(ids)].map((id) => registry.get(id)).filter((b): b is RegisteredBank => !!b).sort((a, b) => a.id.localeCompare(b.id));
-  }
-
-  function banksOfRepresentation(representation: Record<string, unknown>, context: RouterContext, registry: BankRegistry): RegisteredBank[] {
-    switch (representation.__typename) {
-      case 'User':
-        return banksOfUser(representation, context, registry);
-      case 'Bank':
-        return registry.get(representation.id) ? [registry.get(representation.id)!] : [];
-      default: {
-        const bank = registry.get(bankOfId(representation.id));
-        return bank ? [bank] : [];
-      }
-    }
-  }
-
-  async function routeEntities(field: FieldNode, request: SubgraphRequest, context: RouterContext, fragments: Fragments, registry: BankRegistry): Promise<SubgraphResult> {
-    const variables = request.variables ?? {};
-    const representations = (argumentValue(field, 'representations', variables) ?? []) as Array<Record<string, unknown>>;
-    const key = responseKey(field);
-    // Which banks each representation goes to, and its index in each bank's call.
-    const targets = representations.map((r) => banksOfRepresentation(r, context, registry));
-    type BankCall = { bank: RegisteredBank; items: Array<Record<string, unknown>>; indexOf: Map<number, number> };
-    const perBank = new Map<string, BankCall>();
-    targets.forEach((banks, i) => {
-      const { bankIds: _stripped, ...representation } = representations[i]!;
-      for (const bank of banks) {
-        const entry: BankCall = perBank.get(bank.id) ?? { bank, items: [], indexOf: new Map() };
-        entry.indexOf.set(i, entry.items.length);
-        entry.items.push(representation);
-        perBank.set(bank.id, entry);
-      }
-    });
-    const calls = [...perBank.values()];
-    const outcomes = await mapLimit(calls, options.concurrency, (c) =>
-      call(c.bank, { query: request.query, variables: { ...variables, representations: c.items }, operationName: request.operationName }, context),
-    );
-    const byBank = new Map(calls.map((c, n) => [c.bank.id, { ...c, outcome: outcomes[n]! }]));
-
-    const userFields = collectFields(field.selectionSet, 'User', fragments, variables);
-    const errors: GraphQLFormattedError[] = [];
-    for (const { bank, outcome } of byBank.values()) errors.push(...pathless(outcome.result?.errors, bank));
-    const entities = representations.map((representation, i) => {
-      const parts = targets[i]!.map((bank) => {
-        const { outcome, indexOf } = byBank.get(bank.id)!;
-        const j = indexOf.get(i)!;
-        const entity = (outcome.result?.data?._entities as unknown[] | undefined)?.[j] ?? null;
-        return { bank, entity, errors: errorsUnder(outcome.result?.errors, [key, j]), failure: outcome.failure };
-      });
-      if (representation.__typename !== 'User') {
-        const part = parts[0];
-        if (!part) return null; // no such bank: the same answer as a missing object
-        if (part.failure) {
-          errors.push(failureError(part.failure, part.bank, [key, i]));
-          return null;
-        }
-        errors.push(...part.errors.map((e) => at(e, [key, i, ...e.path!])));
-        return part.entity;
-      }
-      const entity: Record<string, unknown> = {};
-      for (const f of userFields) {
-        const name = f.name.value;
-        const fieldKey = responseKey(f);
-        if (name === '__typename') entity[fieldKey] = 'User';
-        else if (parts.length === 0) {
-          // No bank to ask: what a bank without any consent of this user would answer.
-          const answer: { value: unknown; reason?: Reason } = (BANK_USER_FIELDS as readonly string[]).includes(name)
-            ? withoutBankRelationship(context.identity, String(representation.id), name as BankUserField)
-            : { value: name === 'id' ? representation.id : null };
-          entity[fieldKey] = answer.value;
-          if (answer.reason) {
-            const denial = forbidden(answer.reason);
-            errors.push({ message: denial.message, path: [key, i, fieldKey], extensions: denial.extensions });
-          }
-        } else {
-          const fieldParts: FieldPart[] = parts.map((p) => ({
-            bank: p.bank,
-            failure: p.failure,
-            value: (p.entity as Record<string, unknown> | null)?.[fieldKey],
-            errors: p.errors.filter((e) => e.path![0] === fieldKey).map((e) => ({ ...e, path: e.path!.slice(1) })),
-          }));
-          const merged = mergeParts(fieldParts, [key, i, fieldKey]);
-          entity[fieldKey] = merged.value;
-          errors.push(...merged.errors);
-        }
-      }
-      // Errors about a whole User entity (rare: a bank that could not resolve the reference).
-      for (const p of parts) errors.push(...p.errors.filter((e) => e.path!.length === 0).map((e) => at(e, [key, i])));
-      return entity;
-    });
-    return { data: { [key]: entities }, errors: dedupe(errors) };
-  }
-
-  /** `auditEvents`: every bank (or the one the filter names), newest first, cut to `first`. */
-  async function routeAuditEvents(operation: OperationDefinitionNode, field: FieldNode, variables: Variables, context: RouterContext, fragments: Fragments, registry: BankRegistry): Promise<SubgraphResult> {
-    const key = responseKey(field);
-    // A filter that names a bank, or a consent (whose id names its bank), needs that bank only.
-    const filter = argumentValue(field, 'filter', variables) as { bankId?: unknown; consentId?: unknown } | undefined;
-    const filterBank = filter?.bankId ? registry.get(filter.bankId) : registry.get(bankOfId(filter?.consentId));
-    const banks = filterBank ? [filterBank] : registry.banks;
-    const first = Number(argumentValue(field, 'first', variables) ?? 100);
-    const sub = subOperation(operation, [withExtraFields(field, { [SORT_AT]: 'at', [SORT_ID]: 'id' })], fragments, variables);
-    const outcomes = await mapLimit(banks, options.concurrency, (bank) => call(bank, { ...sub, operationName: operation.name?.value }, context));
-    const parts: FieldPart[] = banks.map((bank, n) => {
-      const o = outcomes[n]!;
-      return { bank, failure: o.failure, value: o.result?.data?.[key], errors: errorsUnder(o.result?.errors, [key]) };
-    });
-    const newestFirst = (items: ListItem[]) => {
-      const sortKey = (i: ListItem) => i.value as Record<string, string>;
-      return [...items].sort((a, b) => sortKey(b)[SORT_AT]!.localeCompare(sortKey(a)[SORT_AT]!) || sortKey(a)[SORT_ID]!.localeCompare(sortKey(b)[SORT_ID]!)).slice(0, first);
-    };
-    const merged = mergeParts(parts, [key], newestFirst);
-    const value = Array.isArray(merged.value)
-      ? merged.value.map((item) => {
-          const { [SORT_AT]: _at, [SORT_ID]: _id, ...rest } = item as Record<string, unknown>;
-          return rest;
-        })
-      : merged.value;
-    const errors = [...merged.errors, ...banks.flatMap((bank, n) => pathless(outcomes[n]!.result?.errors, bank))];
-    return { data: { [key]: value }, errors };
-  }
+  const banks = bankCalls(options.callBank, options.concurrency);
 
   async function routeRootFields(operation: OperationDefinitionNode, request: SubgraphRequest, context: RouterContext, fragments: Fragments, registry: BankRegistry): Promise<SubgraphResult> {
     const variables = request.variables ?? {};
@@ -237,7 +69,7 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
     /** One call with every field of a group; each field's answer and errors go to its own key. */
     const send = async (bank: RegisteredBank, group: FieldNode[]) => {
       const sub = subOperation(operation, group, fragments, variables);
-      const outcome = await call(bank, { ...sub, operationName: operation.name?.value }, context);
+      const outcome = await banks.call(bank, { ...sub, operationName: operation.name?.value }, context);
       for (const field of group) {
         const key = responseKey(field);
         if (outcome.failure) {
@@ -288,7 +120,7 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
       await mapLimit(groups, options.concurrency, (g) => send(g.bank, g.fields));
     }
     for (const field of audits) {
-      const result = await routeAuditEvents(operation, field, variables, context, fragments, registry);
+      const result = await routeAuditEvents(banks, operation, field, variables, context, fragments, registry);
       Object.assign(data, result.data);
       errors.push(...(result.errors ?? []));
     }
@@ -301,7 +133,7 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
     const fields = collectFields(operation.selectionSet, undefined, fragments, request.variables ?? {});
     const result =
       fields.length === 1 && fields[0]!.name.value === '_entities'
-        ? await routeEntities(fields[0]!, request, context, fragments, registry)
+        ? await routeEntities(banks, fields[0]!, request, context, fragments, registry)
         : await routeRootFields(operation, request, context, fragments, registry);
     return result.errors?.length ? result : { data: result.data };
   };
