@@ -45,6 +45,13 @@ await runService(async () => {
         console.log('empty database: seeding the demo data…');
         const data = await seed(dbs, demoData(defaultAnchor()));
         console.log(`seeded ${data.userProfile.users.length} users, ${transactionCount(data)} card transactions at ${DEMO_BANKS.map((b) => b.name).join(' and ')}`);
+      } else {
+        // Data seeded by a version with one shared bank database: say how to start afresh.
+        for (const bank of DEMO_BANKS) {
+          if ((await dbs.banks[bank.id]!.collection('accounts').estimatedDocumentCount()) === 0) {
+            console.warn(`note: ${bank.name}'s database (${bankDatabaseName(prefix, bank.id)}) is empty while the others are not; to reseed, stop and delete ${process.env.DEV_DATA_DIR ?? '.data/ferretdb'} (or run \`npm run seed -- --reset\` against MONGODB_URI)`);
+          }
+        }
       }
     } finally {
       await client.close();

@@ -136,6 +136,8 @@ describe('configuration errors are clear', () => {
       [{ GATEWAY_PRIVATE_KEY_FILE: keys.gatewayPublic }, /the gateway signing key .* is not valid/],
       [{ AUTH_PUBLIC_KEY_FILE: notGraphQL }, /the identity provider's public key .* is not valid/],
       [{ CLIENT_REGISTRY_FILE: notJson }, /the client registry .*clients\.json is not valid/],
+      [{ BANK_REGISTRY_FILE: notJson }, /the bank registry .*clients\.json is not valid/],
+      [{ BANK_REGISTRY_FILE: join(dir, 'no-banks.json') }, /cannot read the bank registry .*no-banks\.json/],
     ];
     for (const [env, message] of cases) {
       const started = startGateway(loadGatewayConfig({ ...base, ...env }));
