@@ -1,6 +1,8 @@
 // Gateway configuration from the environment, validated at start (every problem named at once).
 import { fileURLToPath } from 'node:url';
 import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
+import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
+import { DEFAULT_BANK_REGISTRY_FILE } from './bank-registry.ts';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
 
 /** Who may introspect the graph: nobody, or authenticated callers (never anonymous ones). */
@@ -13,8 +15,16 @@ export interface GatewayConfig {
   port: number;
   host: string;
   supergraphPath: string;
-  /** `SUBGRAPH_URL_<NAME>` overrides by subgraph name (`bank-account` ← `SUBGRAPH_URL_BANK_ACCOUNT`). */
+  /** `SUBGRAPH_URL_<NAME>` overrides by subgraph name (`user-profile` ← `SUBGRAPH_URL_USER_PROFILE`). */
   subgraphUrlOverrides: Record<string, string>;
+  /** Where each bank's subgraph lives: the bank registry file (watched, reloaded on change). */
+  bankRegistryFile: string;
+  banks: {
+    /** Deadline of one bank call. */
+    timeoutMs: number;
+    /** How many banks one fetch calls at once. */
+    concurrency: number;
+  };
   auth: {
     issuer: string;
     audience: string;
@@ -41,7 +51,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
   const r = reader;
   const overrides: GatewayConfig['subgraphUrlOverrides'] = {};
   for (const [suffix, url] of Object.entries(r.prefixed(SUBGRAPH_URL_PREFIX))) {
-    if (URL.canParse(url)) overrides[suffix.toLowerCase().replace(/_/g, '-')] = url;
+    const name = suffix.toLowerCase().replace(/_/g, '-');
+    if (name === BANK_SUBGRAPH) r.problem(`${SUBGRAPH_URL_PREFIX}${suffix} is not used: banks are routed by the bank registry (BANK_REGISTRY_FILE)`);
+    else if (URL.canParse(url)) overrides[name] = url;
     else r.problem(`${SUBGRAPH_URL_PREFIX}${suffix} must be a URL (got "${url}")`);
   }
   const jwksUrl = r.optional('AUTH_JWKS_URL');
@@ -60,6 +72,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
     host: r.string('GATEWAY_HOST', '127.0.0.1'),
     supergraphPath: r.string('SUPERGRAPH_PATH', DEFAULT_SUPERGRAPH_PATH),
     subgraphUrlOverrides: overrides,
+    bankRegistryFile: r.string('BANK_REGISTRY_FILE', DEFAULT_BANK_REGISTRY_FILE),
+    banks: {
+      timeoutMs: r.int('BANK_TIMEOUT_MS', 5_000, { min: 50, max: 120_000 }),
+      concurrency: r.int('BANK_CONCURRENCY', 8, { min: 1, max: 256 }),
+    },
     auth: {
       issuer: r.string('AUTH_ISSUER'),
       audience: r.string('AUTH_AUDIENCE', 'consent-gateway'),

@@ -1,19 +1,22 @@
 // The execution engine, behind one small module: today Apollo Gateway over a supergraph file
 // composed at build time. Swapping in a faster engine means replacing this file only; the rest
-// of the gateway sees `createEngine` and `subgraphUrls`.
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+// of the gateway sees `createEngine` and `subgraphUrls`. The `bank-account` subgraph is not one
+// service: its fetches go to the bank router (engine-agnostic, bank-router/router.ts).
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, isScalarType, type GraphQLSchema } from 'graphql';
+import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import type { Identity } from '@consent-gateway/kit/identity';
 import { parseDateTime } from '@consent-gateway/kit/scalars';
+import type { BankRouter } from './bank-router/router.ts';
 
 export interface GatewayContext {
   identity: Identity;
   requestId: string;
 }
 
-/** Mints the internal token for one subgraph call (audience = the subgraph's name). */
-export type MintToken = (context: GatewayContext, subgraph: string) => Promise<string>;
+/** Mints the internal token for one subgraph call (audience = the subgraph's name, or `bank:<id>`). */
+export type MintToken = (context: GatewayContext, audience: string) => Promise<string>;
 
 /** The subgraphs a supergraph names, with their routing URLs. */
 export function subgraphUrls(supergraphSdl: string): Record<string, string> {
@@ -38,6 +41,18 @@ class InternalTokenDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
+/** The bank router as Apollo Gateway's data source for `bank-account`. */
+class BankRouterDataSource implements GraphQLDataSource<GatewayContext> {
+  constructor(private readonly route: BankRouter) {}
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    // Health checks and schema loading never come here: the supergraph is static, banks have /ready.
+    if (!('incomingRequestContext' in options)) return { errors: [{ message: 'the bank router serves operations only' }] };
+    const { query, variables, operationName } = options.request;
+    return this.route({ query: query!, variables, operationName }, options.context as GatewayContext);
+  }
+}
+
 /**
  * The supergraph only names custom scalars; give them their real parsing at the edge so a bad
  * value is refused before any subgraph is called (a bad literal fails validation, a bad
@@ -53,10 +68,11 @@ function withEdgeScalars(schema: GraphQLSchema): void {
 /** What ApolloServer accepts as `gateway`; named from @apollo/server so no transitive package is imported. */
 export type Engine = ApolloServerOptionsWithGateway<GatewayContext>['gateway'];
 
-export function createEngine(options: { supergraphSdl: string; urls: Record<string, string>; mint: MintToken }): Engine {
+export function createEngine(options: { supergraphSdl: string; urls: Record<string, string>; mint: MintToken; bankRouter: BankRouter }): Engine {
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint),
+    buildService: ({ name, url }) =>
+      name === BANK_SUBGRAPH ? new BankRouterDataSource(options.bankRouter) : new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => withEdgeScalars(apiSchema));
   // @apollo/gateway 2.x implements the gateway interface v1, @apollo/server 5 types v2; the

@@ -1,11 +1,18 @@
-// `npm run compose`: composes the subgraph SDL files into schema/supergraph.graphql (checked in).
-// The gateway loads that file; test/supergraph.test.ts fails when it is stale.
+// `npm run compose`: composes the platform subgraphs' SDL files and the bank subgraph contract
+// (from the kit) into schema/supergraph.graphql (checked in). The gateway loads that file;
+// test/supergraph.test.ts fails when it is stale. The supergraph has one `bank-account` subgraph
+// whatever the number of banks: the gateway routes its fetches by its bank registry, so adding a
+// bank changes nothing here.
 import { writeFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import { composeServices } from '@apollo/composition';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, readSubgraphSdl, schemaPath } from '../subgraphs/catalog.ts';
+import { bankContractSdl } from '@consent-gateway/kit/bank';
+import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
+import { DEFAULT_PORTS, PLATFORM_SUBGRAPHS, readSubgraphSdl, schemaPath } from '../subgraphs/catalog.ts';
 
 export const SUPERGRAPH_FILE = schemaPath('supergraph.graphql');
+/** Never called: the gateway sends `bank-account` fetches to the bank router (`.invalid` cannot resolve). */
+export const BANK_ROUTER_URL = 'http://bank-registry.invalid/graphql';
 
 export interface Composition {
   supergraphSdl: string;
@@ -13,13 +20,10 @@ export interface Composition {
 }
 
 export function composeSupergraph(): Composition {
-  const result = composeServices(
-    SUBGRAPH_NAMES.map((name) => ({
-      name,
-      url: `http://localhost:${DEFAULT_PORTS[name]}/graphql`,
-      typeDefs: parse(readSubgraphSdl(name)),
-    })),
-  );
+  const result = composeServices([
+    ...PLATFORM_SUBGRAPHS.map((name) => ({ name, url: `http://localhost:${DEFAULT_PORTS[name]}/graphql`, typeDefs: parse(readSubgraphSdl(name)) })),
+    { name: BANK_SUBGRAPH, url: BANK_ROUTER_URL, typeDefs: parse(bankContractSdl()) },
+  ]);
   if (result.errors) {
     throw new Error(`composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);
   }

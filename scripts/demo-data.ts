@@ -1,12 +1,23 @@
-// The demo data set, as plain documents for each subgraph's database. Deterministic: a seeded
-// PRNG and fixed ids, so every run makes the same data; dates count back from `anchor` (by default
-// today's midnight UTC, or SEED_ANCHOR) so that "the last 12 months" stays true.
-import { HOW_TO_REVOKE, type AccountDoc, type BankDoc, type ConsentDoc, type MerchantDoc, type MerchantLocationDoc, type TransactionDoc } from '../subgraphs/bank-account/store.ts';
+// The demo data set, as plain documents for each service's database: user-profile (users and the
+// bank directory), one set per bank (accounts, card transactions, merchants, consents: each bank's
+// own), and messaging. Deterministic: seeded PRNGs make the same values and the same (random-
+// looking, bank-scoped) ids on every run; dates count back from `anchor` (by default today's
+// midnight UTC, or SEED_ANCHOR) so that "the last 12 months" stays true.
+import { HOW_TO_REVOKE } from '@consent-gateway/kit/bank';
+import type { AccountDoc, ConsentDoc, MerchantDoc, MerchantLocationDoc, TransactionDoc } from '@consent-gateway/kit/bank-mongo';
+import { bankScopedId, seededBytes } from '@consent-gateway/kit/ids';
 import type { ConversationDoc, MessageDoc, OptInDoc } from '../subgraphs/messaging/store.ts';
-import type { UserDoc } from '../subgraphs/user-profile/store.ts';
+import type { BankRelationshipDoc, UserDoc } from '../subgraphs/user-profile/store.ts';
 
 export const TRANSACTION_COUNT = 2_400;
 const DAY = 86_400_000;
+
+/** The demo banks, in the registry of `npm start` (gateway/banks.json) and of the test stacks. */
+export const DEMO_BANKS = [
+  { id: 'contoso', name: 'Contoso Bank' },
+  { id: 'northwind', name: 'Northwind Bank' },
+] as const;
+export type DemoBankId = (typeof DEMO_BANKS)[number]['id'];
 
 /** mulberry32: tiny, fast, and the same sequence on every machine. */
 function prng(seed: number) {
@@ -20,6 +31,15 @@ function prng(seed: number) {
   };
 }
 
+/** A seeded source of ids of one kind family: `<bank>:<kind>_<random>`, or `<kind>_<random>` for the platform. */
+function idMaker(seed: number) {
+  const random = prng(seed);
+  return {
+    bank: (bankId: string, kind: string) => bankScopedId(bankId, kind, seededBytes(random)),
+    platform: (kind: string) => `${kind}_${Buffer.from(seededBytes(random)).toString('base64url')}`,
+  };
+}
+
 const CITIES = [
   { city: 'Berlin', country: 'DE', lat: 52.52, lng: 13.405 },
   { city: 'Paris', country: 'FR', lat: 48.8566, lng: 2.3522 },
@@ -29,6 +49,7 @@ const CITIES = [
   { city: 'Lisbon', country: 'PT', lat: 38.7223, lng: -9.1393 },
   { city: 'New York', country: 'US', lat: 40.7128, lng: -74.006 },
 ];
+
 const SHOPS = [
   ['Corner Grocery', 'groceries'],
   ['Café Central', 'restaurants'],
@@ -40,16 +61,19 @@ const SHOPS = [
   ['Fresh Market', 'groceries'],
 ] as const;
 
+/** Everything one bank holds: its accounts, transactions, merchants and the consents granted to it. */
+export interface BankDemoData {
+  bank: { id: DemoBankId; name: string };
+  accounts: AccountDoc[];
+  transactions: TransactionDoc[];
+  merchants: MerchantDoc[];
+  merchantLocations: MerchantLocationDoc[];
+  consents: ConsentDoc[];
+}
+
 export interface DemoData {
-  userProfile: { users: UserDoc[] };
-  bankAccount: {
-    banks: BankDoc[];
-    accounts: AccountDoc[];
-    transactions: TransactionDoc[];
-    merchants: MerchantDoc[];
-    merchantLocations: MerchantLocationDoc[];
-    consents: ConsentDoc[];
-  };
+  userProfile: { users: UserDoc[]; bankRelationships: BankRelationshipDoc[] };
+  banks: Record<DemoBankId, BankDemoData>;
   messaging: { conversations: ConversationDoc[]; messages: MessageDoc[]; optIns: OptInDoc[] };
 }
 
@@ -65,62 +89,66 @@ export function defaultAnchor(env: NodeJS.ProcessEnv = process.env): Date {
 
 export function demoData(anchor: Date = defaultAnchor()): DemoData {
   const random = prng(20261125);
+  const ids = idMaker(20261126);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const iso = (ms: number) => new Date(ms).toISOString();
-
   const users: UserDoc[] = [
     { _id: 'alice', displayName: 'Alice Martin', avatarUrl: null, email: 'alice@example.org', phone: '+49 30 1234567' },
     { _id: 'bob', displayName: 'Bob Okafor', avatarUrl: null, email: 'bob@example.org', phone: '+44 20 7946 0000' },
     { _id: 'carol', displayName: 'Carol Nguyen', avatarUrl: null, email: 'carol@example.org', phone: null },
   ];
-  const banks: BankDoc[] = [
-    { _id: 'contoso', name: 'Contoso Bank' },
-    { _id: 'northwind', name: 'Northwind Bank' },
-  ];
-  const account = (id: string, userId: string, bankId: string, currency: string, last4: string): AccountDoc => ({
-    _id: id,
-    userId,
-    bankId,
-    currency,
-    maskedNumber: `•••• ${last4}`,
-    accountNumber: `${bankId === 'contoso' ? 'GB29CNTS' : 'DE89NWND'}0000${last4}${last4}00`,
-    balanceMinor: 0,
-  });
+  const banks = Object.fromEntries(
+    DEMO_BANKS.map((b) => [b.id, { bank: { ...b }, accounts: [], transactions: [], merchants: [], merchantLocations: [], consents: [] } satisfies BankDemoData]),
+  ) as unknown as Record<DemoBankId, BankDemoData>;
+
+  // Each bank knows the merchants its cards were used at: its own records, its own ids.
+  for (const { bank, merchants, merchantLocations } of Object.values(banks)) {
+    CITIES.forEach((place) =>
+      SHOPS.forEach(([shop, category]) => {
+        const _id = ids.bank(bank.id, 'mer');
+        merchants.push({ _id, name: `${shop} ${place.city}`, category });
+        merchantLocations.push({
+          _id,
+          city: place.city,
+          country: place.country,
+          latitude: Math.round((place.lat + (random() - 0.5) * 0.1) * 1e5) / 1e5,
+          longitude: Math.round((place.lng + (random() - 0.5) * 0.1) * 1e5) / 1e5,
+        });
+      }),
+    );
+  }
+
+  const account = (userId: string, bankId: DemoBankId, currency: string, last4: string) => {
+    const doc: AccountDoc = {
+      _id: ids.bank(bankId, 'acc'),
+      userId,
+      currency,
+      maskedNumber: `•••• ${last4}`,
+      accountNumber: `${bankId === 'contoso' ? 'GB29CNTS' : 'DE89NWND'}0000${last4}${last4}00`,
+      balanceMinor: 0,
+    };
+    banks[bankId].accounts.push(doc);
+    return { doc, bankId };
+  };
+  // alice: two Northwind accounts (with a consent) and one at Contoso (no consent); bob: one at
+  // Northwind (no consent); carol: none.
   const accounts = [
-    account('acc_alice_nw_main', 'alice', 'northwind', 'EUR', '4821'),
-    account('acc_alice_nw_card', 'alice', 'northwind', 'EUR', '9034'),
-    account('acc_alice_ct_main', 'alice', 'contoso', 'GBP', '1177'),
-    account('acc_bob_nw_main', 'bob', 'northwind', 'EUR', '5560'),
+    account('alice', 'northwind', 'EUR', '4821'),
+    account('alice', 'northwind', 'EUR', '9034'),
+    account('alice', 'contoso', 'GBP', '1177'),
+    account('bob', 'northwind', 'EUR', '5560'),
   ];
 
-  const merchants: MerchantDoc[] = [];
-  const merchantLocations: MerchantLocationDoc[] = [];
-  CITIES.forEach((place, c) =>
-    SHOPS.forEach(([shop, category], s) => {
-      const _id = `mer_${String(c * SHOPS.length + s + 1).padStart(3, '0')}`;
-      merchants.push({ _id, name: `${shop} ${place.city}`, category });
-      merchantLocations.push({
-        _id,
-        city: place.city,
-        country: place.country,
-        latitude: Math.round((place.lat + (random() - 0.5) * 0.1) * 1e5) / 1e5,
-        longitude: Math.round((place.lng + (random() - 0.5) * 0.1) * 1e5) / 1e5,
-      });
-    }),
-  );
-
-  const transactions: TransactionDoc[] = [];
   const yearMs = 365 * DAY;
   for (let i = 0; i < TRANSACTION_COUNT; i++) {
-    const acc = accounts[i % accounts.length]!;
+    const { doc: acc, bankId } = accounts[i % accounts.length]!;
     const credit = random() < 0.15;
-    const merchant = credit && random() < 0.5 ? null : pick(merchants);
+    const merchant = credit && random() < 0.5 ? null : pick(banks[bankId].merchants);
     const amount = credit ? 500 + Math.floor(random() * 150_000) : 100 + Math.floor(random() * 25_000);
-    transactions.push({
-      _id: `txn_${String(i + 1).padStart(5, '0')}`,
+    banks[bankId].transactions.push({
+      _id: ids.bank(bankId, 'txn'),
       accountId: acc._id,
       userId: acc.userId,
-      bankId: acc.bankId,
       postedAt: iso(anchor.getTime() - Math.floor(random() * yearMs)),
       direction: credit ? 'CREDIT' : 'DEBIT',
       amountMinor: credit ? amount : -amount,
@@ -131,49 +159,34 @@ export function demoData(anchor: Date = defaultAnchor()): DemoData {
     acc.balanceMinor += credit ? amount : -amount;
   }
   // An opening balance that keeps every demo account in credit.
-  for (const acc of accounts) acc.balanceMinor += 250_000 + Math.max(0, -acc.balanceMinor);
+  for (const { doc } of accounts) doc.balanceMinor += 250_000 + Math.max(0, -doc.balanceMinor);
 
   const grantedAt = iso(anchor.getTime() - 30 * DAY);
-  const consentId = 'cns_seed_alice_northwind';
+  const consentId = ids.bank('northwind', 'cns');
   const permissions: ConsentDoc['permissions'] = ['ACCOUNTS_BASIC', 'BALANCES', 'TRANSACTIONS_DETAIL', 'TRANSACTIONS_CREDITS', 'TRANSACTIONS_DEBITS', 'MERCHANT_LOCATION_COARSE'];
-  const consents: ConsentDoc[] = [
-    {
-      _id: consentId,
-      userId: 'alice',
-      bankId: 'northwind',
-      permissions,
-      purposes: ['customer_service'],
-      grantedAt,
-      expiresAt: null,
-      revokedAt: null,
-      transactionsFrom: null,
-      transactionsTo: null,
-      events: [{ type: 'GRANTED', at: grantedAt, initiator: 'alice' }],
-      receipt: {
-        consentId,
-        userId: 'alice',
-        bankId: 'northwind',
-        bankName: 'Northwind Bank',
-        permissions,
-        purposes: ['customer_service'],
-        grantedAt,
-        expiresAt: null,
-        transactionsFrom: null,
-        transactionsTo: null,
-        thirdPartyDisclosure: false,
-        howToRevoke: HOW_TO_REVOKE,
-      },
-    },
-  ];
+  const grant = { permissions, purposes: ['customer_service' as const], grantedAt, expiresAt: null, transactionsFrom: null, transactionsTo: null };
+  banks.northwind.consents.push({
+    _id: consentId,
+    userId: 'alice',
+    bankId: 'northwind',
+    ...grant,
+    revokedAt: null,
+    events: [{ type: 'GRANTED', at: grantedAt, initiator: 'alice' }],
+    receipt: { consentId, userId: 'alice', bankId: 'northwind', bankName: 'Northwind Bank', ...grant, thirdPartyDisclosure: false, howToRevoke: HOW_TO_REVOKE },
+  });
+  // The directory: a user is linked to every bank they ever granted a consent to.
+  const linked = new Map<string, Set<string>>();
+  for (const { consents } of Object.values(banks)) for (const c of consents) linked.set(c.userId, (linked.get(c.userId) ?? new Set()).add(c.bankId));
+  const bankRelationships = [...linked].map(([userId, bankIds]) => ({ _id: userId, bankIds: [...bankIds].sort() }));
 
   // The message that asks about a payment references alice's latest Northwind card payment.
-  const referenced = transactions
-    .filter((t) => t.userId === 'alice' && t.bankId === 'northwind' && t.direction === 'DEBIT' && t.merchantId)
+  const referenced = banks.northwind.transactions
+    .filter((t) => t.userId === 'alice' && t.direction === 'DEBIT' && t.merchantId)
     .sort((a, b) => b.postedAt.localeCompare(a.postedAt))[0]!;
-  const conversationId = 'conv_alice_northwind';
+  const conversationId = ids.platform('conv');
   const start = anchor.getTime() - 2 * DAY;
   const message = (n: number, sender: 'USER' | 'BANK', body: string, transactionId: string | null = null): MessageDoc => ({
-    _id: `msg_seed_${n}`,
+    _id: ids.platform('msg'),
     conversationId,
     userId: 'alice',
     bankId: 'northwind',
@@ -184,8 +197,8 @@ export function demoData(anchor: Date = defaultAnchor()): DemoData {
     transactionId,
   });
   return {
-    userProfile: { users },
-    bankAccount: { banks, accounts, transactions, merchants, merchantLocations, consents },
+    userProfile: { users, bankRelationships },
+    banks,
     messaging: {
       conversations: [{ _id: conversationId, userId: 'alice', bankId: 'northwind', createdAt: iso(start) }],
       messages: [

@@ -1,45 +1,58 @@
-// `npm run seed [-- --reset]`: writes the demo data into each subgraph's own database, after
-// creating their indexes. `npm start` runs it when the databases are empty. Seeding is the one
-// development tool that writes to all three databases; no subgraph ever reads another's.
+// `npm run seed [-- --reset]`: writes the demo data into each service's own database (user-profile,
+// messaging, and one per demo bank), after creating their indexes. `npm start` runs it when the
+// databases are empty. Seeding is the one development tool that writes to every database; no
+// service ever reads another's.
 import type { Db, MongoClient } from 'mongodb';
 import { parseArgs } from 'node:util';
-import { collections as bankCollections } from '../subgraphs/bank-account/store.ts';
-import { collections as messagingCollections } from '../subgraphs/messaging/store.ts';
-import { users } from '../subgraphs/user-profile/store.ts';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.ts';
+import { bankCollections, createMongoBankStore } from '@consent-gateway/kit/bank-mongo';
 import { connectMongo } from '@consent-gateway/kit/mongo';
-import { SUBGRAPHS, databaseName } from '../subgraphs/registry.ts';
-import { demoData, defaultAnchor, type DemoData } from './demo-data.ts';
+import { collections as messagingCollections } from '../subgraphs/messaging/store.ts';
+import { bankRelationships, users } from '../subgraphs/user-profile/store.ts';
+import { PLATFORM_SUBGRAPHS, type PlatformSubgraph } from '../subgraphs/catalog.ts';
+import { SUBGRAPHS, bankDatabaseName, databaseName } from '../subgraphs/registry.ts';
+import { DEMO_BANKS, demoData, defaultAnchor, type BankDemoData, type DemoData } from './demo-data.ts';
 
-export type SubgraphDbs = Record<SubgraphName, Db>;
+/** The databases of a graph: one per platform subgraph, one per bank (by bank id). */
+export type GraphDbs = Record<PlatformSubgraph, Db> & { banks: Record<string, Db> };
 
-export function subgraphDbs(client: MongoClient, prefix: string): SubgraphDbs {
-  return Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, client.db(databaseName(prefix, n))])) as SubgraphDbs;
+export function graphDbs(client: MongoClient, prefix: string, bankIds: readonly string[] = DEMO_BANKS.map((b) => b.id)): GraphDbs {
+  const platform = Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [n, client.db(databaseName(prefix, n))])) as Record<PlatformSubgraph, Db>;
+  return { ...platform, banks: Object.fromEntries(bankIds.map((id) => [id, client.db(bankDatabaseName(prefix, id))])) };
 }
 
-export async function isEmpty(dbs: SubgraphDbs): Promise<boolean> {
+export async function isEmpty(dbs: GraphDbs): Promise<boolean> {
   return (await users(dbs['user-profile']).estimatedDocumentCount()) === 0;
 }
 
-export async function seed(dbs: SubgraphDbs, data: DemoData = demoData(), options: { reset?: boolean } = {}): Promise<DemoData> {
-  if (options.reset) await Promise.all(Object.values(dbs).map((db) => db.dropDatabase()));
-  await Promise.all(SUBGRAPH_NAMES.map((n) => SUBGRAPHS[n].ensureIndexes(dbs[n])));
-  const bank = bankCollections(dbs['bank-account']);
-  const msg = messagingCollections(dbs.messaging);
+/** One bank's demo rows into its own database. */
+export async function seedBank(db: Db, data: BankDemoData): Promise<void> {
+  await createMongoBankStore(db).ensureIndexes();
+  const c = bankCollections(db);
+  await c.accounts.insertMany(data.accounts);
+  await c.merchants.insertMany(data.merchants);
+  await c.merchantLocations.insertMany(data.merchantLocations);
+  if (data.consents.length) await c.consents.insertMany(data.consents);
+  for (let i = 0; i < data.transactions.length; i += 500) await c.transactions.insertMany(data.transactions.slice(i, i + 500));
+}
+
+export async function seed(dbs: GraphDbs, data: DemoData = demoData(), options: { reset?: boolean } = {}): Promise<DemoData> {
+  if (options.reset) await Promise.all([...PLATFORM_SUBGRAPHS.map((n) => dbs[n]), ...Object.values(dbs.banks)].map((db) => db.dropDatabase()));
+  await Promise.all(PLATFORM_SUBGRAPHS.map((n) => SUBGRAPHS[n].ensureIndexes(dbs[n])));
   await users(dbs['user-profile']).insertMany(data.userProfile.users);
-  await bank.banks.insertMany(data.bankAccount.banks);
-  await bank.accounts.insertMany(data.bankAccount.accounts);
-  await bank.merchants.insertMany(data.bankAccount.merchants);
-  await bank.merchantLocations.insertMany(data.bankAccount.merchantLocations);
-  await bank.consents.insertMany(data.bankAccount.consents);
-  for (let i = 0; i < data.bankAccount.transactions.length; i += 500) {
-    await bank.transactions.insertMany(data.bankAccount.transactions.slice(i, i + 500));
+  if (data.userProfile.bankRelationships.length) await bankRelationships(dbs['user-profile']).insertMany(data.userProfile.bankRelationships);
+  for (const bank of Object.values(data.banks)) {
+    const db = dbs.banks[bank.bank.id];
+    if (!db) throw new Error(`no database for demo bank ${bank.bank.id}`);
+    await seedBank(db, bank);
   }
+  const msg = messagingCollections(dbs.messaging);
   await msg.conversations.insertMany(data.messaging.conversations);
   await msg.messages.insertMany(data.messaging.messages);
   await msg.optIns.insertMany(data.messaging.optIns);
   return data;
 }
+
+export const transactionCount = (data: DemoData) => Object.values(data.banks).reduce((n, b) => n + b.transactions.length, 0);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { reset: { type: 'boolean' } } });
@@ -49,12 +62,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   const client = await connectMongo(uri);
-  const dbs = subgraphDbs(client, process.env.MONGODB_DB_PREFIX ?? 'consent_');
+  const dbs = graphDbs(client, process.env.MONGODB_DB_PREFIX ?? 'consent_');
   if (!values.reset && !(await isEmpty(dbs))) {
     console.log('databases already hold data; run with --reset to replace it');
   } else {
     const data = await seed(dbs, demoData(defaultAnchor()), { reset: values.reset });
-    console.log(`seeded ${data.userProfile.users.length} users, ${data.bankAccount.transactions.length} transactions`);
+    console.log(`seeded ${data.userProfile.users.length} users, ${transactionCount(data)} transactions at ${DEMO_BANKS.length} banks`);
   }
   await client.close();
 }

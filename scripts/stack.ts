@@ -1,49 +1,101 @@
-// The whole graph in one process: the three subgraphs and the gateway, wired with development
-// keys. `npm start` runs it on the default ports; tests and benchmarks run a disposable one on
-// free ports.
+// The whole graph in one process, each service on its own HTTP server and database: user-profile,
+// messaging, one bank subgraph per bank (each with its own database) and the gateway, wired with
+// development keys and a bank registry file naming the banks' URLs. Tests and benchmarks run a
+// disposable one on free ports; `npm start` runs the same services as separate processes
+// (scripts/start.ts).
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
+import type { KeyObject } from 'node:crypto';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { startGateway, type RunningGateway } from '../gateway/server.ts';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, subgraphUrlEnvName, type SubgraphName } from '../subgraphs/catalog.ts';
-import { loadConfigFile } from '@consent-gateway/kit/config';
-import { connectMongo } from '@consent-gateway/kit/mongo';
+import { bankServiceName, DEFAULT_PORTS, PLATFORM_SUBGRAPHS, subgraphUrlEnvName, type PlatformSubgraph } from '../subgraphs/catalog.ts';
+import { serveBank } from '../subgraphs/bank/serve.ts';
 import { serveSubgraph, type RunningSubgraph } from '../subgraphs/serve.ts';
-import { demoData, type DemoData } from './demo-data.ts';
+import { loadConfigFile } from '@consent-gateway/kit/config';
+import type { ListeningSubgraph, RequestLogEntry } from '@consent-gateway/kit/create-subgraph';
+import { connectMongo } from '@consent-gateway/kit/mongo';
+import { DEMO_BANKS, demoData, type DemoData } from './demo-data.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, ensureDevKeys, type DevKeys } from './dev-keys.ts';
-import { seed, subgraphDbs, type SubgraphDbs } from './seed.ts';
+import { graphDbs, seed, type GraphDbs } from './seed.ts';
 
 export interface StackOptions {
   client: MongoClient;
   dbPrefix: string;
   keys: DevKeys;
-  /** 0 everywhere picks free ports (tests); the defaults are 4000–4003. */
+  /** 0 everywhere picks free ports (tests). */
   gatewayPort?: number;
-  subgraphPorts?: Partial<Record<SubgraphName, number>>;
+  subgraphPorts?: Partial<Record<PlatformSubgraph, number>>;
+  /** The banks to run (default: the demo banks), each on its own port (0: a free one). */
+  banks?: Array<{ id: string; name: string; port?: number }>;
   /** Extra gateway environment (limits, NODE_ENV...). */
   env?: NodeJS.ProcessEnv;
 }
 
+/** One bank's subgraph, which a test may stop and start again on the same port. */
+export interface RunningBank {
+  id: string;
+  name: string;
+  /** Base URL (`http://localhost:<port>`); its GraphQL endpoint is `${url}/graphql`. */
+  url: string;
+  port: number;
+  /** Every request the bank accepted, as the bank saw it (its own request log). */
+  requests: RequestLogEntry[];
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
 export interface Stack {
   gateway: RunningGateway;
-  subgraphs: Record<SubgraphName, RunningSubgraph>;
-  dbs: SubgraphDbs;
+  subgraphs: Record<PlatformSubgraph, RunningSubgraph>;
+  banks: Record<string, RunningBank>;
+  dbs: GraphDbs;
+  registryFile: string;
+  /** Base URL of every running service, by service name (`gateway`, `user-profile`, `bank-northwind`...). */
+  serviceUrls(): Record<string, string>;
   stop(): Promise<void>;
 }
 
+async function startBank(bank: { id: string; name: string; port?: number }, db: GraphDbs['banks'][string], gatewayKey: KeyObject, exposeErrors: boolean): Promise<RunningBank> {
+  const requests: RequestLogEntry[] = [];
+  let serving: ListeningSubgraph | undefined;
+  let port = bank.port ?? 0;
+  const running: RunningBank = {
+    id: bank.id,
+    name: bank.name,
+    url: '',
+    port,
+    requests,
+    start: async () => {
+      if (serving) return;
+      serving = await serveBank({ bank, db, gatewayKey, port, exposeErrors, onRequest: (entry) => requests.push(entry) });
+      port = running.port = Number(new URL(serving.url).port);
+      running.url = serving.url;
+    },
+    stop: async () => {
+      await serving?.stop();
+      serving = undefined;
+    },
+  };
+  await running.start();
+  return running;
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const dbs = subgraphDbs(options.client, options.dbPrefix);
+  const banksWanted = options.banks ?? DEMO_BANKS.map((b) => ({ ...b, port: 0 }));
+  const dbs = graphDbs(options.client, options.dbPrefix, banksWanted.map((b) => b.id));
   const gatewayKey = loadConfigFile(options.keys.gatewayPublic, "the gateway's public key", createPublicKey);
   const env = { ...process.env, ...options.env };
-  const started = await Promise.all(
-    SUBGRAPH_NAMES.map((name) =>
-      serveSubgraph({ name, db: dbs[name], gatewayKey, port: options.subgraphPorts?.[name] ?? DEFAULT_PORTS[name], exposeErrors: env.NODE_ENV === 'development' }),
-    ),
+  const exposeErrors = env.NODE_ENV === 'development';
+  const subgraphList = await Promise.all(
+    PLATFORM_SUBGRAPHS.map((name) => serveSubgraph({ name, db: dbs[name], gatewayKey, port: options.subgraphPorts?.[name] ?? DEFAULT_PORTS[name], exposeErrors })),
   );
-  const subgraphs = Object.fromEntries(started.map((s) => [s.name, s])) as Record<SubgraphName, RunningSubgraph>;
+  const bankList = await Promise.all(banksWanted.map((b) => startBank(b, dbs.banks[b.id]!, gatewayKey, exposeErrors)));
+  const stopServices = () => Promise.all([...subgraphList, ...bankList].map((s) => s.stop()));
+  const registryFile = join(mkdtempSync(join(tmpdir(), 'consent-banks-')), 'banks.json');
+  writeFileSync(registryFile, JSON.stringify(bankList.map((b) => ({ id: b.id, name: b.name, url: `${b.url}/graphql` })), null, 2));
   try {
     const gateway = await startGateway(
       loadGatewayConfig({
@@ -52,24 +104,34 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         AUTH_PUBLIC_KEY_FILE: options.keys.idpPublic,
         GATEWAY_PRIVATE_KEY_FILE: options.keys.gatewayPrivate,
         GATEWAY_PORT: String(options.gatewayPort ?? 4000),
-        ...Object.fromEntries(started.map((s) => [subgraphUrlEnvName(s.name), `${s.url}/graphql`])),
+        BANK_REGISTRY_FILE: registryFile,
+        ...Object.fromEntries(subgraphList.map((s) => [subgraphUrlEnvName(s.name), `${s.url}/graphql`])),
         // A development stack: signed-in callers may introspect (the default elsewhere is off).
         INTROSPECTION: 'authenticated',
         NODE_ENV: env.NODE_ENV,
         ...options.env,
       }),
     );
+    const subgraphs = Object.fromEntries(subgraphList.map((s) => [s.name, s])) as Record<PlatformSubgraph, RunningSubgraph>;
+    const banks = Object.fromEntries(bankList.map((b) => [b.id, b]));
     return {
       gateway,
       subgraphs,
+      banks,
       dbs,
+      registryFile,
+      serviceUrls: () => ({
+        gateway: gateway.url,
+        ...Object.fromEntries(subgraphList.map((s) => [s.name, s.url])),
+        ...Object.fromEntries(bankList.map((b) => [bankServiceName(b.id), b.url])),
+      }),
       stop: async () => {
         await gateway.stop();
-        await Promise.all(started.map((s) => s.stop()));
+        await stopServices();
       },
     };
   } catch (error) {
-    await Promise.all(started.map((s) => s.stop()));
+    await stopServices();
     throw error;
   }
 }
@@ -81,8 +143,17 @@ export interface DisposableStack extends Stack {
   client: MongoClient;
   keys: DevKeys;
   data: DemoData;
+  dbPrefix: string;
+  /** Every database of this stack (its prefix) → collection → document count. */
+  snapshotDatabases(): Promise<Record<string, Record<string, number>>>;
   /** Stops the stack, drops its databases and closes the client. */
   close(): Promise<void>;
+}
+
+/** Every database on the server whose name starts with `prefix`. */
+async function databasesWithPrefix(client: MongoClient, prefix: string): Promise<string[]> {
+  const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
+  return databases.map((d) => d.name).filter((name) => name.startsWith(prefix)).sort();
 }
 
 /**
@@ -97,12 +168,13 @@ export async function startDisposableStack(options: {
 }): Promise<DisposableStack> {
   const client = await connectMongo(options.uri, { monitorCommands: options.monitorCommands });
   const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'consent-keys-'))}/`);
+  const dbPrefix = `t${randomBytes(4).toString('hex')}_`;
   const stack = await startStack({
     client,
-    dbPrefix: `t${randomBytes(4).toString('hex')}_`,
+    dbPrefix,
     keys,
     gatewayPort: 0,
-    subgraphPorts: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, 0])),
+    subgraphPorts: Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [n, 0])),
     env: options.env,
   });
   const data = demoData(FIXED_ANCHOR);
@@ -112,9 +184,19 @@ export async function startDisposableStack(options: {
     client,
     keys,
     data,
+    dbPrefix,
+    snapshotDatabases: async () => {
+      const snapshot: Record<string, Record<string, number>> = {};
+      for (const name of await databasesWithPrefix(client, dbPrefix)) {
+        const db = client.db(name);
+        const collections = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+        snapshot[name] = Object.fromEntries(await Promise.all(collections.map(async (c) => [c, await db.collection(c).countDocuments()] as const)));
+      }
+      return snapshot;
+    },
     close: async () => {
       await stack.stop();
-      await Promise.all(Object.values(stack.dbs).map((db) => db.dropDatabase().catch(() => undefined)));
+      for (const name of await databasesWithPrefix(client, dbPrefix).catch(() => [])) await client.db(name).dropDatabase().catch(() => undefined);
       await client.close();
     },
   };

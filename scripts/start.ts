@@ -1,15 +1,18 @@
-// `npm start`: a database (MONGODB_URI, else an embedded one), demo data when it is empty, the
-// three subgraphs and the gateway; prints the URLs, how to get a token and an example query.
-// Ctrl-C stops everything.
+// `npm start`: a database (MONGODB_URI, else an embedded one), demo data when it is empty, then
+// user-profile, messaging, each bank of the registry (northwind and contoso) and the gateway, each
+// as its own process under a supervisor; prints the URLs, how to get a token and an example query.
+// Ctrl-C stops the services, then the database.
+import { DEFAULT_BANK_REGISTRY_FILE, loadBankRegistry } from '../gateway/bank-registry.ts';
 import { EnvReader } from '@consent-gateway/kit/config';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { runService } from '@consent-gateway/kit/run-service';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.ts';
+import { bankServiceName, DEFAULT_PORTS, PLATFORM_SUBGRAPHS, portEnvName, type PlatformSubgraph } from '../subgraphs/catalog.ts';
+import { bankDatabaseName } from '../subgraphs/registry.ts';
 import { startDevDatabase } from './dev-database.ts';
 import { ensureDevKeys } from './dev-keys.ts';
-import { demoData, defaultAnchor } from './demo-data.ts';
-import { isEmpty, seed, subgraphDbs } from './seed.ts';
-import { startStack, type Stack } from './stack.ts';
+import { DEMO_BANKS, demoData, defaultAnchor } from './demo-data.ts';
+import { startProcessStack, type ProcessStack } from './process-stack.ts';
+import { graphDbs, isEmpty, seed, transactionCount } from './seed.ts';
 
 const EXAMPLE = `{
   me {
@@ -26,52 +29,61 @@ const EXAMPLE = `{
 await runService(async () => {
   const r = new EnvReader();
   const gatewayPort = r.int('GATEWAY_PORT', 4000, { max: 65535 });
-  const ports = Object.fromEntries(
-    SUBGRAPH_NAMES.map((n) => [n, r.int(`${n.toUpperCase().replace(/-/g, '_')}_PORT`, DEFAULT_PORTS[n], { max: 65535 })]),
-  ) as Record<SubgraphName, number>;
+  const ports = Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [n, r.int(portEnvName(n), DEFAULT_PORTS[n], { max: 65535 })])) as Record<PlatformSubgraph, number>;
   const prefix = r.string('MONGODB_DB_PREFIX', 'consent_');
+  const registryFile = r.string('BANK_REGISTRY_FILE', DEFAULT_BANK_REGISTRY_FILE);
   r.done('start');
+  const registry = loadBankRegistry(registryFile);
 
   const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb' });
-  const client = await connectMongo(database.uri);
-  let stack: Stack;
+  let stack: ProcessStack;
   try {
-    const all = subgraphDbs(client, prefix);
-    if (await isEmpty(all)) {
-      console.log('empty database: seeding the demo data…');
-      const data = await seed(all, demoData(defaultAnchor()));
-      console.log(`seeded ${data.userProfile.users.length} users, ${data.bankAccount.transactions.length} card transactions`);
+    const client = await connectMongo(database.uri);
+    try {
+      const dbs = graphDbs(client, prefix, [...new Set([...DEMO_BANKS.map((b) => b.id), ...registry.banks.map((b) => b.id)])]);
+      if (await isEmpty(dbs)) {
+        console.log('empty database: seeding the demo data…');
+        const data = await seed(dbs, demoData(defaultAnchor()));
+        console.log(`seeded ${data.userProfile.users.length} users, ${transactionCount(data)} card transactions at ${DEMO_BANKS.map((b) => b.name).join(' and ')}`);
+      } else {
+        // Data seeded by a version with one shared bank database: say how to start afresh.
+        for (const bank of DEMO_BANKS) {
+          if ((await dbs.banks[bank.id]!.collection('accounts').estimatedDocumentCount()) === 0) {
+            console.warn(`note: ${bank.name}'s database (${bankDatabaseName(prefix, bank.id)}) is empty while the others are not; to reseed, stop and delete ${process.env.DEV_DATA_DIR ?? '.data/ferretdb'} (or run \`npm run seed -- --reset\` against MONGODB_URI)`);
+          }
+        }
+      }
+    } finally {
+      await client.close();
     }
-    stack = await startStack({ client, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, subgraphPorts: ports });
+    stack = await startProcessStack({ mongoUri: database.uri, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, ports, registry, registryFile });
   } catch (error) {
-    await client.close();
     await database.stop();
     throw error;
   }
-
-  const url = `${stack.gateway.url}/graphql`;
+  const url = stack.gatewayUrl;
+  const remote = registry.banks.filter((b) => !stack.localBanks.includes(b));
   console.log(`
-Gateway:    ${url}   (GET ${stack.gateway.url}/health, /ready)
+Gateway:    ${url}   (GET ${stack.urls.gateway}/health, /ready)
 Explorer:   ${url} in a browser (GraphiQL, offline; paste a token)
-Privacy:    ${stack.gateway.url}/privacy   (consents, access log, messages; paste a token)
-Subgraphs:  ${SUBGRAPH_NAMES.map((n) => `${n} ${stack.subgraphs[n].url}/graphql`).join('\n            ')}
+Privacy:    ${stack.urls.gateway}/privacy   (consents, access log, messages; paste a token)
+Subgraphs:  ${PLATFORM_SUBGRAPHS.map((n) => `${n.padEnd(14)} ${stack.urls[n]}/graphql`).join('\n            ')}
+Banks:      ${stack.localBanks.map((b) => `${b.id.padEnd(14)} ${stack.urls[bankServiceName(b.id)]}/graphql  (${b.name}, database ${bankDatabaseName(prefix, b.id)})`).join('\n            ')}${remote.map((b) => `\n            ${b.id.padEnd(14)} ${b.url}  (elsewhere)`).join('')}
+Registry:   ${registryFile}   (edit it to add a bank: the gateway reloads it)
 Database:   ${database.description}
-
-Get a token (alice has a Northwind consent for customer_service; bob has none):
+Each service is its own process; one that crashes is started again.
+Get a token (alice has a Northwind consent for customer_service and a Contoso account without one; bob has none):
   TOKEN=$(npm run -s token -- --sub alice)
 Then query:
   curl -s ${url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ me { displayName accounts { bank { name } balance { minorUnits currency } } } }"}'
 Example query (alice sees Northwind, not Contoso; try --sub bob, --client partner-app or --purpose spending_insights):
 ${EXAMPLE}
-
 Ctrl-C stops everything.`);
-
   return async () => {
-    console.log('\nstopping…');
+    console.log('\nstopping the services…');
     await stack.stop();
-    await client.close();
     await database.stop();
-    console.log('stopped.');
+    console.log('stopped: every service, then the database.');
   };
 });

@@ -1,9 +1,9 @@
-// Configuration of one subgraph process, from the environment.
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, isSubgraphName, type SubgraphName } from './catalog.ts';
+// Configuration of one platform subgraph process, from the environment.
+import { DEFAULT_PORTS, PLATFORM_SUBGRAPHS, isPlatformSubgraph, type PlatformSubgraph } from './catalog.ts';
 import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 
 export interface SubgraphConfig {
-  name: SubgraphName;
+  name: PlatformSubgraph;
   port: number;
   host: string;
   mongoUri: string;
@@ -15,10 +15,12 @@ export interface SubgraphConfig {
 export function loadSubgraphConfig(env: NodeJS.ProcessEnv = process.env, nameArg?: string, reader = new EnvReader(env)): SubgraphConfig {
   const r = reader;
   const name = nameArg ?? r.string('SUBGRAPH_NAME');
-  if (name && !isSubgraphName(name)) r.problem(`unknown subgraph "${name}" (one of ${SUBGRAPH_NAMES.join(', ')})`);
+  if (name && !isPlatformSubgraph(name)) {
+    r.problem(`unknown subgraph "${name}" (one of ${PLATFORM_SUBGRAPHS.join(', ')}; a bank runs subgraphs/bank/main.ts)`);
+  }
   const config = {
-    name: name as SubgraphName,
-    port: r.int('PORT', isSubgraphName(name) ? DEFAULT_PORTS[name] : 0, { max: 65535 }),
+    name: name as PlatformSubgraph,
+    port: r.int('PORT', isPlatformSubgraph(name) ? DEFAULT_PORTS[name] : 0, { max: 65535 }),
     host: r.string('HOST', '127.0.0.1'),
     mongoUri: r.string('MONGODB_URI'),
     dbPrefix: r.string('MONGODB_DB_PREFIX', 'consent_'),

@@ -1,4 +1,4 @@
-// `npm run start:subgraph -- <name>` (or SUBGRAPH_NAME): one subgraph alone, as it is deployed.
+// `npm run start:subgraph -- <name>` (or SUBGRAPH_NAME): one platform subgraph alone, as it is deployed.
 import { createPublicKey } from 'node:crypto';
 import { loadSubgraphConfig } from './config.ts';
 import { loadConfigFile } from '@consent-gateway/kit/config';

@@ -1,13 +1,13 @@
-// Starts one subgraph on a port: its database (own name), its indexes (idempotent), its server.
+// Starts one platform subgraph on a port: its database (own name), its indexes (idempotent), its server.
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Db } from 'mongodb';
-import type { SubgraphName } from './catalog.ts';
-import { createSubgraph } from '@consent-gateway/kit/create-subgraph';
-import { listen, type Listening } from '@consent-gateway/kit/http';
+import type { PlatformSubgraph } from './catalog.ts';
+import { mongoAuditSink } from '@consent-gateway/kit/audit-mongo';
+import { createSubgraph, listenSubgraph, type ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
 import { SUBGRAPHS } from './registry.ts';
 
 export interface ServeOptions {
-  name: SubgraphName;
+  name: PlatformSubgraph;
   db: Db;
   gatewayKey: CryptoKey | KeyObject;
   port: number;
@@ -15,22 +15,18 @@ export interface ServeOptions {
   exposeErrors?: boolean;
 }
 
-export interface RunningSubgraph extends Listening {
-  name: SubgraphName;
-  stop(): Promise<void>;
+export interface RunningSubgraph extends ListeningSubgraph {
+  name: PlatformSubgraph;
 }
 
 export async function serveSubgraph(options: ServeOptions): Promise<RunningSubgraph> {
   const module = SUBGRAPHS[options.name];
   await module.ensureIndexes(options.db);
-  const subgraph = await createSubgraph(module.definition, { db: options.db, gatewayKey: options.gatewayKey, exposeErrors: options.exposeErrors });
-  const listening = await listen(subgraph.handler, options.port, options.host);
-  return {
-    ...listening,
-    name: options.name,
-    stop: async () => {
-      await listening.close();
-      await subgraph.stop();
-    },
-  };
+  const subgraph = await createSubgraph(module.definition(options.db), {
+    audit: mongoAuditSink(options.db),
+    ready: async () => void (await options.db.command({ ping: 1 })),
+    gatewayKey: options.gatewayKey,
+    exposeErrors: options.exposeErrors,
+  });
+  return { ...(await listenSubgraph(subgraph, options.port, options.host)), name: options.name };
 }

@@ -9,20 +9,22 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-const audit = () => stack.dbs['bank-account'].collection('audit_decisions');
+const northwind = () => stack.dbs.banks.northwind!;
+const audit = () => northwind().collection('audit_decisions');
+const seedConsent = () => stack.bank('northwind').consents[0]!._id;
 
 describe('decision records', () => {
   it('are written in one insert per request and hold no field values', async () => {
     const alice = await stack.token({ sub: 'alice' });
     const q = '{ me { accounts { accountNumber balance { minorUnits } transactions(first: 30) { edges { node { amount { minorUnits } merchant { name location { city latitude } } } } } } } }';
     const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: alice }));
-    const inserts = commands.filter((c) => c.name === 'insert' && c.collection === 'audit_decisions' && c.db === stack.dbs['bank-account'].databaseName);
+    const inserts = commands.filter((c) => c.name === 'insert' && c.collection === 'audit_decisions' && c.db === northwind().databaseName);
     expect(inserts).toHaveLength(1);
     const docs = inserts[0]!.command.documents as any[];
     expect(new Set(docs.map((d) => d.requestId)).size).toBe(1);
     const total = docs.reduce((n, d) => n + d.count, 0);
     expect(total).toBeGreaterThan(docs.length); // identical decisions are counted, not repeated
-    expect(docs.some((d) => d.outcome === 'ALLOW' && d.field === 'BankAccount.balance' && d.consentId === 'cns_seed_alice_northwind')).toBe(true);
+    expect(docs.some((d) => d.outcome === 'ALLOW' && d.field === 'BankAccount.balance' && d.consentId === seedConsent())).toBe(true);
     expect(docs.some((d) => d.outcome === 'DENY' && d.field === 'BankAccount.accountNumber' && d.reason === 'CONSENT_REQUIRED')).toBe(true);
     expect(docs.some((d) => d.outcome === 'DENY' && d.field === 'MerchantLocation.latitude')).toBe(true);
     // No value of the response appears in any record.
@@ -59,7 +61,7 @@ describe('access log and reviewer queries', () => {
   });
 
   it('lets security reviewers, and nobody else, query decisions by user, bank, consent and outcome', async () => {
-    const q = '{ auditEvents(filter: { userId: "alice", bankId: "northwind", consentId: "cns_seed_alice_northwind", outcome: ALLOW }) { field outcome consentId subjectUserId bankId } }';
+    const q = `{ auditEvents(filter: { userId: "alice", bankId: "northwind", consentId: "${seedConsent()}", outcome: ALLOW }) { field outcome consentId subjectUserId bankId } }`;
     const reviewer = await stack.token({ sub: 'rita', roles: ['security_reviewer'], client: 'messenger-web' });
     const res = await stack.query(q, {}, { token: reviewer });
     expect(res.body.errors).toBeUndefined();

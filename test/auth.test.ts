@@ -4,7 +4,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintInternalToken } from '@consent-gateway/kit/internal-token';
+import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../scripts/dev-keys.ts';
 import { forbiddenAt, postGraphQL, startTestStack, type TestStack } from './support/stack.ts';
 
@@ -92,9 +92,11 @@ describe('client tokens at the gateway', () => {
   });
 });
 
-describe('subgraphs answer the gateway only', () => {
+describe('subgraphs answer the gateway only, and each bank only tokens minted for it', () => {
   const ENTITY = { query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id accounts { id } } } }', variables: { r: [{ __typename: 'User', id: 'alice' }] } };
-  const url = () => `${stack.subgraphs['bank-account'].url}/graphql`;
+  const url = () => `${stack.banks.northwind!.url}/graphql`;
+  const identity = { sub: 'alice', client: 'messenger-web', clientType: 'first-party' as const, roles: ['user' as const], purpose: 'customer_service' as const };
+  const gatewayKey = () => createPrivateKey(readFileSync(stack.keys.gatewayPrivate, 'utf8'));
 
   it('returns 401 without a gateway token', async () => {
     const res = await postGraphQL(url(), ENTITY);
@@ -112,23 +114,33 @@ describe('subgraphs answer the gateway only', () => {
     expect(res.status).toBe(401);
   });
 
-  it('returns 401 for a gateway token minted for another subgraph', async () => {
-    const key = createPrivateKey(readFileSync(stack.keys.gatewayPrivate, 'utf8'));
-    const identity = { sub: 'alice', client: 'messenger-web', clientType: 'first-party' as const, roles: ['user' as const], purpose: 'customer_service' as const };
-    const token = await mintInternalToken({ identity, requestId: 'r1' }, 'messaging', key);
+  it.each([
+    ['another subgraph', 'messaging'],
+    ['another bank', bankAudience('contoso')],
+    ['the bank subgraph of no bank in particular', 'bank-account'],
+  ])('returns 401 for a gateway token minted for %s', async (_name, audience) => {
+    const token = await mintInternalToken({ identity, requestId: 'r1' }, audience, gatewayKey());
     const res = await postGraphQL(url(), ENTITY, { authorization: `Bearer ${token}` });
     expect(res.status).toBe(401);
     expect(res.body.errors?.[0]?.message).toMatch(/aud/);
-    // The same identity with the right audience is accepted: the refusal above was the audience.
-    const right = await mintInternalToken({ identity, requestId: 'r2' }, 'bank-account', key);
+    // The same identity with this bank's audience is accepted: the refusal above was the audience.
+    const right = await mintInternalToken({ identity, requestId: 'r2' }, bankAudience('northwind'), gatewayKey());
     const ok = await postGraphQL(url(), ENTITY, { authorization: `Bearer ${right}` });
     expect(ok.status).toBe(200);
     expect(ok.body.data._entities[0].accounts.length).toBe(2);
   });
 
+  it("a northwind token is refused by contoso, which accepts its own", async () => {
+    const contoso = `${stack.banks.contoso!.url}/graphql`;
+    const northwindToken = await mintInternalToken({ identity, requestId: 'r4' }, bankAudience('northwind'), gatewayKey());
+    expect((await postGraphQL(contoso, ENTITY, { authorization: `Bearer ${northwindToken}` })).status).toBe(401);
+    const own = await mintInternalToken({ identity, requestId: 'r5' }, bankAudience('contoso'), gatewayKey());
+    expect((await postGraphQL(contoso, ENTITY, { authorization: `Bearer ${own}` })).status).toBe(200);
+  });
+
   it('returns 401 for a token signed by someone else claiming to be the gateway', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
-    const token = await mintInternalToken({ identity: { sub: 'alice', roles: ['user'] }, requestId: 'r3' }, 'bank-account', privateKey);
+    const token = await mintInternalToken({ identity: { sub: 'alice', roles: ['user'] }, requestId: 'r3' }, bankAudience('northwind'), privateKey);
     const res = await postGraphQL(url(), ENTITY, { authorization: `Bearer ${token}` });
     expect(res.status).toBe(401);
   });

@@ -2,19 +2,18 @@
 // reviewers' table in schema/authorization.md is current.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SUBGRAPH_NAMES } from '../subgraphs/catalog.ts';
 import { authorizationTable } from '@consent-gateway/kit/authorization-table';
-import { SUBGRAPHS } from '../subgraphs/registry.ts';
-import { AUTHORIZATION_FILE, renderAuthorizationTable } from '../scripts/authorization-table.ts';
+import { bankContractTypeDefs, bankPermissions } from '@consent-gateway/kit/bank';
+import { AUTHORIZATION_FILE, permissionMaps, renderAuthorizationTable } from '../scripts/authorization-table.ts';
 
 describe('authorization map', () => {
-  it.each(SUBGRAPH_NAMES)('%s: every field of every type has an explicit rule', (name) => {
-    const missing = authorizationTable(SUBGRAPHS[name].definition).filter((r) => r.rule.startsWith('NO RULE'));
+  it.each(permissionMaps().map((m) => [m.name, m] as const))('%s: every field of every type has an explicit rule', (_name, map) => {
+    const missing = authorizationTable(map).filter((r) => r.rule.startsWith('NO RULE'));
     expect(missing).toEqual([]);
   });
 
-  it('gates every financial field of CONSENT.md with its permission', () => {
-    const table = Object.fromEntries(authorizationTable(SUBGRAPHS['bank-account'].definition).map((r) => [`${r.type}.${r.field}`, r.rule]));
+  it('gates every financial field of the consent policy with its permission, in the bank subgraph every bank runs', () => {
+    const table = Object.fromEntries(authorizationTable({ typeDefs: bankContractTypeDefs(), permissions: bankPermissions }).map((r) => [`${r.type}.${r.field}`, r.rule]));
     expect(table).toMatchObject({
       'User.accounts': 'canListAccounts',
       'BankAccount.maskedNumber': 'accountConsent(ACCOUNTS_BASIC)',
@@ -33,6 +32,8 @@ describe('authorization map', () => {
       'Query.auditEvents': 'isSecurityReviewer',
       'Mutation.grantConsent': 'isFirstPartyUser',
       'Mutation.revokeConsent': 'isFirstPartyUser',
+      // Only the gateway's routing uses it (from user-profile); a bank never serves it.
+      'User.bankIds': 'deny',
     });
   });
 

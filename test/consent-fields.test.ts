@@ -36,9 +36,10 @@ function errorsByReason(res: GraphQLResponse): Record<string, string[]> {
   return out;
 }
 
-const account = (owner: string, bank: string) => stack.data.bankAccount.accounts.find((a) => a.userId === owner && a.bankId === bank)!;
-const transactionOf = (owner: string, bank: string, pred: (t: TestStack['data']['bankAccount']['transactions'][number]) => boolean = () => true) =>
-  stack.data.bankAccount.transactions.find((t) => t.userId === owner && t.bankId === bank && pred(t))!;
+type Bank = 'northwind' | 'contoso';
+type Transaction = TestStack['data']['banks'][Bank]['transactions'][number];
+const account = (owner: string, bank: Bank) => stack.bank(bank).accounts.find((a) => a.userId === owner)!;
+const transactionOf = (owner: string, bank: Bank, pred: (t: Transaction) => boolean = () => true) => stack.bank(bank).transactions.find((t) => t.userId === owner && pred(t))!;
 
 async function grant(token: string, input: Record<string, unknown>) {
   const res = await stack.query('mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id status } }', { input }, { token });
@@ -53,10 +54,11 @@ describe('with the right consent', () => {
     const acc = accounts.find((a: any) => a.id === account('alice', 'northwind')._id);
     expect(acc.balance.minorUnits).toBe(account('alice', 'northwind').balanceMinor);
     const node = acc.transactions.edges.find((e: any) => e.node.merchant)?.node;
-    const expected = stack.data.bankAccount.transactions.find((t) => t._id === node.id)!;
+    const northwind = stack.bank('northwind');
+    const expected = northwind.transactions.find((t) => t._id === node.id)!;
     expect(node.amount.minorUnits).toBe(expected.amountMinor);
-    expect(node.merchant.name).toBe(stack.data.bankAccount.merchants.find((m) => m._id === expected.merchantId)!.name);
-    expect(node.merchant.location.city).toBe(stack.data.bankAccount.merchantLocations.find((l) => l._id === expected.merchantId)!.city);
+    expect(node.merchant.name).toBe(northwind.merchants.find((m) => m._id === expected.merchantId)!.name);
+    expect(node.merchant.location.city).toBe(northwind.merchantLocations.find((l) => l._id === expected.merchantId)!.city);
     // Not granted: full account number (ACCOUNTS_DETAIL) and coordinates (MERCHANT_LOCATION_PRECISE).
     expect(acc.accountNumber).toBeNull();
     expect(node.merchant.location.latitude).toBeNull();
@@ -89,19 +91,29 @@ describe('without it', () => {
     expect(res.body.data?.me?.accounts ?? res.body.data?.user?.accounts ?? null).toBeNull();
   });
 
+  const LOOKUP = `query($a: ID!, $t: ID!) { bankAccount(id: $a) { ${GRANTED_ACCOUNT_FIELDS} } cardTransaction(id: $t) { ${GRANTED_TXN_FIELDS} } }`;
+  const lookup = (who: Who, a: string, t: string) => stack.query(LOOKUP, { a, t }, { token: tokens[who] });
+
   it.each([
-    ['another user', 'bob', 'NOT_OWNER'],
-    ['a bank agent of another bank', 'contosoAgent', 'NOT_OWNER'],
+    ['another user', 'bob'],
+    ['a bank agent of another bank', 'contosoAgent'],
+  ])("hands %s no reference to someone else's account or transaction: the same answer as for an id that does not exist", async (_name, who) => {
+    const acc = account('alice', 'northwind');
+    const txn = transactionOf('alice', 'northwind', (t) => !!t.merchantId);
+    const theirs = await lookup(who as Who, acc._id, txn._id);
+    // Well-formed ids of the same bank that name nothing, and ids of a bank that does not exist.
+    const missing = await lookup(who as Who, acc._id.replace(/_.{4}/, '_zzzz'), txn._id.replace(/_.{4}/, '_zzzz'));
+    const nowhere = await lookup(who as Who, 'acme:acc_AAAAAAAAAAAAAAAAAAAAAA', 'acme:txn_AAAAAAAAAAAAAAAAAAAAAA');
+    for (const res of [theirs, missing, nowhere]) expect(res.body).toEqual({ data: { bankAccount: null, cardTransaction: null } });
+  });
+
+  it.each([
     ['a third-party client', 'aliceThirdParty', 'THIRD_PARTY_CLIENT'],
     ['a purpose the consent lacks', 'aliceInsights', 'PURPOSE_NOT_ALLOWED'],
   ])('denies every account and transaction field to %s', async (_name, who, reason) => {
     const acc = account('alice', 'northwind');
     const txn = transactionOf('alice', 'northwind', (t) => !!t.merchantId);
-    const res = await stack.query(
-      `query($a: ID!, $t: ID!) { bankAccount(id: $a) { ${GRANTED_ACCOUNT_FIELDS} } cardTransaction(id: $t) { ${GRANTED_TXN_FIELDS} } }`,
-      { a: acc._id, t: txn._id },
-      { token: tokens[who as Who] },
-    );
+    const res = await lookup(who as Who, acc._id, txn._id);
     expect(res.body.data?.bankAccount ?? null).toBeNull();
     expect(res.body.data?.cardTransaction ?? null).toBeNull();
     const reasons = Object.keys(errorsByReason(res));
@@ -191,7 +203,7 @@ describe('consent lifecycle', () => {
 });
 
 describe('granting and revoking', () => {
-  const count = () => stack.dbs['bank-account'].collection('consents').countDocuments();
+  const count = () => stack.consentCount();
 
   it.each([
     ['no accounts permission', { permissions: ['BALANCES'] }, /ACCOUNTS_BASIC or ACCOUNTS_DETAIL/],
@@ -223,7 +235,7 @@ describe('granting and revoking', () => {
   });
 
   it("lets only the user revoke: not another user, not the bank's agent", async () => {
-    const id = 'cns_seed_alice_northwind';
+    const id = stack.bank('northwind').consents[0]!._id;
     const byBob = await stack.query('mutation($id: ID!) { revokeConsent(id: $id) { status } }', { id }, { token: tokens.bob });
     expect(byBob.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const byAgent = await stack.query('mutation($id: ID!) { revokeConsent(id: $id) { status } }', { id }, { token: tokens.northwindAgent });

@@ -3,7 +3,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintInternalToken } from '@consent-gateway/kit/internal-token';
+import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
 import type { Identity } from '@consent-gateway/kit/identity';
 import { postGraphQL, startTestStack, type Command, type TestStack } from './support/stack.ts';
 
@@ -17,12 +17,15 @@ const reads = (commands: Command[], collection: string) => commands.filter((c) =
 const projectionKeys = (c: Command) => Object.keys(c.command.projection ?? {});
 
 describe('a denied field is never read', () => {
-  it('denied transactions and locations: no command touches those collections', async () => {
-    const bob = await stack.token({ sub: 'bob' }); // bob has no consent
+  it.each([
+    ['bob, who has no consent (no bank is even asked)', { sub: 'bob' }],
+    ['alice for a purpose her consent lacks (her bank is asked and denies)', { sub: 'alice', purpose: 'spending_insights' }],
+  ])('denied accounts, transactions and locations for %s: no command touches those collections', async (_name, who) => {
+    const token = await stack.token(who);
     const q = '{ me { displayName accounts { balance { minorUnits } transactions { edges { node { amount { minorUnits } merchant { name location { city latitude } } } } } } } }';
-    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: bob }));
+    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token }));
     expect(result.body.data.me.accounts).toBeNull();
-    expect(commands.length).toBeGreaterThan(0); // the watch works: the profile and the consents were read
+    expect(commands.length).toBeGreaterThan(0); // the watch works: the profile and the directory (and consents) were read
     for (const collection of ['accounts', 'transactions', 'merchants', 'merchant_locations']) expect(reads(commands, collection)).toEqual([]);
   });
 
@@ -53,13 +56,14 @@ describe('a denied field is never read', () => {
 
 describe('batching: a constant number of commands, whatever the count', () => {
   const identity: Identity = { sub: 'alice', client: 'messenger-web', clientType: 'first-party', roles: ['user'], purpose: 'customer_service' };
-  async function entities(subgraph: 'user-profile' | 'bank-account', typename: string, ids: string[], selection: string) {
+  /** `_entities` straight at user-profile or at the northwind bank, as the gateway would call them. */
+  async function entities(service: 'user-profile' | 'northwind', typename: string, ids: string[], selection: string) {
     const key = createPrivateKey(readFileSync(stack.keys.gatewayPrivate, 'utf8'));
-    const token = await mintInternalToken({ identity, requestId: `n1-${ids.length}` }, subgraph, key);
+    const audience = service === 'northwind' ? bankAudience('northwind') : service;
+    const url = service === 'northwind' ? stack.banks.northwind!.url : stack.subgraphs[service].url;
+    const token = await mintInternalToken({ identity, requestId: `n1-${ids.length}` }, audience, key);
     const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${selection} } } }`;
-    return stack.commands.watch(() =>
-      postGraphQL(`${stack.subgraphs[subgraph].url}/graphql`, { query, variables: { r: ids.map((id) => ({ __typename: typename, id })) } }, { authorization: `Bearer ${token}` }),
-    );
+    return stack.commands.watch(() => postGraphQL(`${url}/graphql`, { query, variables: { r: ids.map((id) => ({ __typename: typename, id })) } }, { authorization: `Bearer ${token}` }));
   }
   const countReads = (commands: Command[]) => commands.filter((c) => ['find', 'aggregate'].includes(c.name)).length;
 
@@ -75,10 +79,10 @@ describe('batching: a constant number of commands, whatever the count', () => {
   });
 
   it('resolving 100 transactions with merchant locations costs as many commands as 1', async () => {
-    const ids = stack.data.bankAccount.transactions.filter((t) => t.userId === 'alice' && t.bankId === 'northwind' && t.merchantId).map((t) => t._id);
+    const ids = stack.bank('northwind').transactions.filter((t) => t.userId === 'alice' && t.merchantId).map((t) => t._id);
     const selection = 'id amount { minorUnits } merchant { name location { city country } }';
-    const one = await entities('bank-account', 'CardTransaction', ids.slice(0, 1), selection);
-    const hundred = await entities('bank-account', 'CardTransaction', ids.slice(0, 100), selection);
+    const one = await entities('northwind', 'CardTransaction', ids.slice(0, 1), selection);
+    const hundred = await entities('northwind', 'CardTransaction', ids.slice(0, 100), selection);
     expect(hundred.result.body.errors).toBeUndefined();
     expect(hundred.result.body.data._entities).toHaveLength(100);
     expect(hundred.result.body.data._entities.every((t: any) => t.merchant.location.city)).toBe(true);

@@ -1,5 +1,5 @@
-// The federated graph end to end through the gateway: data from all three subgraphs, demo data,
-// and clear errors for bad input.
+// The federated graph end to end through the gateway: data from user-profile, messaging and the
+// banks, demo data, and clear errors for bad input.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -21,12 +21,12 @@ describe('the federated graph', () => {
     expect(inject('databaseDescription')).toMatch(/mongodb:\/\//i);
   });
 
-  it('answers the acceptance query with data from all three subgraphs', async () => {
+  it('answers the acceptance query with data from user-profile, messaging and a bank', async () => {
     const res = await stack.query(ACCEPTANCE_QUERY, {}, { token: alice });
     expect(res.body.errors).toBeUndefined();
     const me = res.body.data.me;
     expect(me.displayName).toBe('Alice Martin'); // user-profile
-    expect(me.accounts.length).toBe(2); // bank-account: northwind only (alice has no contoso consent)
+    expect(me.accounts.length).toBe(2); // the northwind bank only (alice has no contoso consent)
     expect(me.accounts.every((a: any) => a.bank.name === 'Northwind Bank')).toBe(true);
     const txns = me.accounts[0].transactions.edges.map((e: any) => e.node);
     expect(txns).toHaveLength(5);
@@ -35,8 +35,8 @@ describe('the federated graph', () => {
     const messages = me.conversations[0].messages.edges.map((e: any) => e.node); // messaging
     expect(messages).toHaveLength(3);
     const referenced = stack.data.messaging.messages[0]!.transactionId!;
-    const expected = stack.data.bankAccount.transactions.find((t) => t._id === referenced)!;
-    expect(messages[0].transaction.amount.minorUnits).toBe(expected.amountMinor); // entity reference → bank-account
+    const expected = stack.bank('northwind').transactions.find((t) => t._id === referenced)!;
+    expect(messages[0].transaction.amount.minorUnits).toBe(expected.amountMinor); // entity reference → the northwind bank
     expect(messages[1].transaction).toBeNull();
   });
 
@@ -49,7 +49,7 @@ describe('the federated graph', () => {
     const page2 = second.body.data.me.accounts[0].transactions;
     const all = [...page1.edges, ...page2.edges].map((e: any) => e.node);
     const accountId = first.body.data.me.accounts[0].id;
-    const expected = stack.data.bankAccount.transactions
+    const expected = stack.bank('northwind').transactions
       .filter((t) => t.accountId === accountId)
       .sort((a, b) => b.postedAt.localeCompare(a.postedAt) || b._id.localeCompare(a._id))
       .slice(0, 6)
@@ -57,23 +57,33 @@ describe('the federated graph', () => {
     expect(all.map((t: any) => t.id)).toEqual(expected);
   });
 
-  it('seeds the demo data the issue asks for', () => {
-    const { userProfile, bankAccount, messaging } = stack.data;
+  it('seeds the demo data the issue asks for, each bank with its own rows and bank-scoped, unguessable ids', () => {
+    const { userProfile, banks, messaging } = stack.data;
     expect(userProfile.users.map((u) => u._id)).toEqual(['alice', 'bob', 'carol']);
-    expect(new Set(bankAccount.accounts.filter((a) => a.userId === 'alice').map((a) => a.bankId))).toEqual(new Set(['northwind', 'contoso']));
-    expect(bankAccount.accounts.filter((a) => a.userId === 'bob').map((a) => a.bankId)).toEqual(['northwind']);
-    expect(bankAccount.accounts.filter((a) => a.userId === 'carol')).toEqual([]);
-    expect(bankAccount.transactions.length).toBeGreaterThanOrEqual(2000);
-    expect(new Set(bankAccount.merchantLocations.map((l) => l.country)).size).toBeGreaterThan(3);
+    const owners = (bank: 'northwind' | 'contoso') => banks[bank].accounts.map((a) => a.userId).sort();
+    expect(owners('northwind')).toEqual(['alice', 'alice', 'bob']);
+    expect(owners('contoso')).toEqual(['alice']);
+    expect(banks.northwind.consents.map((c) => [c.userId, c.bankId])).toEqual([['alice', 'northwind']]);
+    expect(banks.contoso.consents).toEqual([]);
+    expect(userProfile.bankRelationships).toEqual([{ _id: 'alice', bankIds: ['northwind'] }]);
+    expect(banks.northwind.transactions.length + banks.contoso.transactions.length).toBeGreaterThanOrEqual(2000);
+    expect(new Set(banks.northwind.merchantLocations.map((l) => l.country)).size).toBeGreaterThan(3);
     expect(messaging.messages.some((m) => m.transactionId)).toBe(true);
+    for (const [id, bank] of Object.entries(banks)) {
+      for (const doc of [...bank.accounts, ...bank.transactions, ...bank.merchants, ...bank.consents]) expect(doc._id).toMatch(new RegExp(`^${id}:[a-z]{3}_[A-Za-z0-9_-]{22}$`));
+    }
+    for (const doc of [...messaging.conversations, ...messaging.messages]) expect(doc._id).toMatch(/^(conv|msg)_[A-Za-z0-9_-]{22}$/);
   });
 
-  it('serves /health and /ready', async () => {
-    expect((await fetch(`${stack.gateway.url}/health`)).status).toBe(200);
+  it('serves /health and /ready, on every service', async () => {
+    const urls = stack.serviceUrls();
+    expect(Object.keys(urls).sort()).toEqual(['bank-contoso', 'bank-northwind', 'gateway', 'messaging', 'user-profile']);
+    for (const url of Object.values(urls)) expect((await fetch(`${url}/health`)).status, url).toBe(200);
     const ready = await fetch(`${stack.gateway.url}/ready`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { subgraphs: Record<string, unknown> };
-    expect(Object.keys(body.subgraphs).sort()).toEqual(['bank-account', 'messaging', 'user-profile']);
+    const body = (await ready.json()) as { subgraphs: Record<string, unknown>; banks: Record<string, unknown> };
+    expect(Object.keys(body.subgraphs).sort()).toEqual(['messaging', 'user-profile']);
+    expect(Object.keys(body.banks).sort()).toEqual(['contoso', 'northwind']);
   });
 });
 

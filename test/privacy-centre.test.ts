@@ -206,7 +206,7 @@ describe('privacy centre', () => {
     const row = page.getByRole('row').filter({ hasText: 'An agent of Northwind Bank (agent-nora)' }).first();
     await row.waitFor();
     const cells = await row.getByRole('cell').allTextContents();
-    expect(cells.slice(1)).toEqual(['An agent of Northwind Bank (agent-nora)', 'Northwind Bank', 'Customer service', 'balances']);
+    expect(cells.slice(1)).toEqual(['An agent of Northwind Bank (agent-nora)', 'Northwind Bank', 'Customer service', 'balances, your list of accounts']);
     expect(cells[0]).toMatch(/UTC$/);
   });
 

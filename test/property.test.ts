@@ -81,29 +81,31 @@ function oracle(consents: GeneratedConsent[], viewer: ViewerName, purpose: strin
   });
 }
 
+/** Each bank gets its own consents in its own database (and the directory links alice to it). */
 async function storeConsents(consents: GeneratedConsent[]) {
-  const collection = stack.dbs['bank-account'].collection('consents');
-  await collection.deleteMany({ userId: 'alice' });
-  if (consents.length === 0) return;
-  await collection.insertMany(
-    consents.map((c, i) => {
+  for (const bankId of ['northwind', 'contoso'] as const) {
+    const docs = consents.flatMap((c, i) => {
+      if (c.bankId !== bankId) return [];
       const w = windowOf(c);
-      return {
-        _id: `cns_prop_${i}`,
-        userId: 'alice',
-        bankId: c.bankId,
-        permissions: c.permissions,
-        purposes: c.purposes,
-        grantedAt: new Date(NOW - 500 * DAY).toISOString(),
-        expiresAt: c.state === 'expired' ? new Date(NOW - DAY).toISOString() : null,
-        revokedAt: c.state === 'revoked' ? new Date(NOW - DAY).toISOString() : null,
-        transactionsFrom: Number.isFinite(w.from) ? new Date(w.from).toISOString() : null,
-        transactionsTo: Number.isFinite(w.to) ? new Date(w.to).toISOString() : null,
-        events: [],
-        receipt: {},
-      } as any;
-    }),
-  );
+      return [
+        {
+          _id: `${bankId}:cns_prop${String(i).padStart(18, '0')}`,
+          userId: 'alice',
+          bankId,
+          permissions: c.permissions,
+          purposes: c.purposes,
+          grantedAt: new Date(NOW - 500 * DAY).toISOString(),
+          expiresAt: c.state === 'expired' ? new Date(NOW - DAY).toISOString() : null,
+          revokedAt: c.state === 'revoked' ? new Date(NOW - DAY).toISOString() : null,
+          transactionsFrom: Number.isFinite(w.from) ? new Date(w.from).toISOString() : null,
+          transactionsTo: Number.isFinite(w.to) ? new Date(w.to).toISOString() : null,
+          events: [],
+          receipt: {},
+        } as any,
+      ];
+    });
+    await stack.setConsents(bankId, 'alice', docs);
+  }
 }
 
 describe('no response ever contains a value the rules forbid', () => {
@@ -114,8 +116,9 @@ describe('no response ever contains a value the rules forbid', () => {
       if (!tokens.has(key)) tokens.set(key, await stack.token({ ...(VIEWERS[viewer] as any), purpose }));
       return tokens.get(key)!;
     };
-    const rows = new Map(stack.data.bankAccount.transactions.map((t) => [t._id, t]));
-    const accounts = new Map(stack.data.bankAccount.accounts.map((a) => [a._id, a]));
+    const banks = Object.values(stack.data.banks);
+    const rows = new Map(banks.flatMap((b) => b.transactions.map((t) => [t._id, t] as const)));
+    const accounts = new Map(banks.flatMap((b) => b.accounts.map((a) => [a._id, { ...a, bankId: b.bank.id }] as const)));
     let revealed = 0;
 
     await fc.assert(

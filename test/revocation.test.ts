@@ -28,7 +28,7 @@ describe('revocation', () => {
     // The first request is answered before the revoke is sent, however loaded the machine is
     // (a fixed head start was not enough when the browser tests ran alongside).
     await started[0]!.result;
-    const res = await stack.query('mutation { revokeConsent(id: "cns_seed_alice_northwind") { status } }', {}, { token: alice });
+    const res = await stack.query('mutation($id: ID!) { revokeConsent(id: $id) { status } }', { id: stack.bank('northwind').consents[0]!._id }, { token: alice });
     revokedAt = performance.now();
     expect(res.body.data.revokeConsent.status).toBe('REVOKED');
     await new Promise((r) => setTimeout(r, 300));

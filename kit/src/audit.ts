@@ -2,13 +2,12 @@
 // when the request ends. Identical decisions in one request (same field, outcome, reason,
 // consent, owner) are counted together, so a page of 100 transactions is one record, not 100.
 // Records never hold field values: only who, why, under which consent, and where.
+// Where records go is an AuditSink: the kit ships a MongoDB one (audit-mongo.ts); a bank whose
+// store is something else writes its own.
 import { randomUUID } from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
-import { ensureIndexes } from './mongo.ts';
 import { viewerKind, type Identity, type ViewerKind } from './identity.ts';
 import type { Reason } from './reasons.ts';
 
-export const AUDIT_COLLECTION = 'audit_decisions';
 const MAX_PATHS = 20;
 
 export interface DecisionInput {
@@ -89,19 +88,32 @@ export class DecisionRecorder {
     return this.records.size;
   }
 
-  /** One insertMany for the whole request; nothing when no protected field was touched. */
-  async flush(db: Db): Promise<void> {
+  /** One write for the whole request; nothing when no protected field was touched. */
+  async flush(sink: AuditSink): Promise<void> {
     if (this.records.size === 0) return;
     const batch = [...this.records.values()];
     this.records.clear();
-    await auditCollection(db).insertMany(batch, { ordered: false });
+    await sink.recordDecisions(batch);
   }
 }
 
-export function auditCollection(db: Db): Collection<AuditRecord> {
-  return db.collection<AuditRecord>(AUDIT_COLLECTION);
+/** Where a subgraph's decision records go: one call per request, with every record of it. */
+export interface AuditSink {
+  recordDecisions(records: AuditRecord[]): Promise<void>;
 }
 
-export async function ensureAuditIndexes(db: Db): Promise<void> {
-  await ensureIndexes(auditCollection(db), [[{ subjectUserId: 1, at: -1 }], [{ bankId: 1, at: -1 }], [{ consentId: 1 }], [{ requestId: 1 }], [{ at: -1 }]]);
+/** What a reader of decision records asks for; every criterion is optional except the limit. */
+export interface DecisionQuery {
+  subjectUserId?: string | null;
+  bankId?: string | null;
+  /** A listing decision names every consent it used, comma-separated: this matches any of them. */
+  consentId?: string | null;
+  outcome?: 'ALLOW' | 'DENY' | null;
+  /** Inclusive ISO bounds on `at`. */
+  from?: string | null;
+  to?: string | null;
+  /** Only decisions about a bank's data (records with a bank id). */
+  withBank?: boolean;
+  /** Newest first, at most this many. */
+  limit: number;
 }

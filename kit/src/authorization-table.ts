@@ -35,7 +35,7 @@ export function ruleFor(permissions: PermissionMap, type: string, field: string)
   return undefined;
 }
 
-export function authorizationTable(def: SubgraphDefinition<KitContext & any>): TableRow[] {
+export function authorizationTable(def: Pick<SubgraphDefinition<KitContext & any>, 'typeDefs' | 'permissions'>): TableRow[] {
   const schema: GraphQLSchema = buildSubgraphSchema({ typeDefs: def.typeDefs });
   const rows: TableRow[] = [];
   for (const type of Object.values(schema.getTypeMap())) {

@@ -1,4 +1,4 @@
-// The consent model of shared/CONSENT.md as pure functions: which consent (if any) opens a field
+// The consent model (docs/consent-policy.md) as pure functions: which consent (if any) opens a field
 // for a viewer, and whether a grant is valid. No I/O here, so every rule is testable on its own.
 import { isAgentOf, isUser, type Identity, type Purpose } from './identity.ts';
 import type { Reason } from './reasons.ts';
@@ -71,6 +71,14 @@ export function viewerDenial(viewer: Identity, ownerId: string, bankId: string):
   if (isUser(viewer, ownerId)) return viewer.purpose ? undefined : 'PURPOSE_NOT_ALLOWED';
   if (isAgentOf(viewer, bankId)) return viewer.purpose === 'customer_service' ? undefined : 'PURPOSE_NOT_ALLOWED';
   return 'NOT_OWNER';
+}
+
+/** The reason a viewer is not the given user acting for themself in a first-party app. */
+export function selfDenial(viewer: Identity, userId: string): Reason | undefined {
+  if (!viewer.sub) return 'NOT_AUTHENTICATED';
+  if (viewer.clientType !== 'first-party') return 'THIRD_PARTY_CLIENT';
+  if (!isUser(viewer, userId)) return 'NOT_OWNER';
+  return undefined;
 }
 
 export function withinWindow(consent: ConsentRecord, postedAt: string): boolean {

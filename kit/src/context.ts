@@ -1,5 +1,4 @@
 // What every subgraph's per-request context holds, before the subgraph adds its own loaders.
-import type { Db } from 'mongodb';
 import type { DecisionRecorder } from './audit.ts';
 import type { Identity } from './identity.ts';
 
@@ -10,5 +9,4 @@ export interface KitContext {
   /** One clock reading per request, so every rule of a request judges expiry at the same instant. */
   now: Date;
   decisions: DecisionRecorder;
-  db: Db;
 }

@@ -1,7 +1,7 @@
 // createSubgraph: what every subgraph (and a partner bank's own) is built with. SDL + thin
 // resolvers + a permission map in; out comes an HTTP handler that refuses any request without
 // a valid gateway token, runs graphql-shield deny-by-default, and flushes the decision audit
-// buffer once per request.
+// buffer once per request into the subgraph's audit sink.
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -10,18 +10,22 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { allow, applyMiddleware, deny, shield, type IRules } from './shield.ts';
 import type { CryptoKey, KeyObject } from 'jose';
-import type { Db } from 'mongodb';
-import { DecisionRecorder } from './audit.ts';
+import { DecisionRecorder, type AuditSink } from './audit.ts';
 import type { KitContext } from './context.ts';
-import { createHandler, HttpError, type Route } from './http.ts';
+import type { Identity } from './identity.ts';
+import { createHandler, HttpError, listen, type Listening, type Route } from './http.ts';
 import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
 
 export type Resolvers<Ctx> = GraphQLResolverMap<Ctx>;
 export type PermissionMap = IRules;
 
 export interface SubgraphDefinition<Ctx extends KitContext> {
-  /** Also the audience the gateway's internal token must carry. */
+  /** The subgraph's name in the supergraph (and in its decision records). */
   name: string;
+  /** The audience the gateway's internal token must carry: the name unless set (a bank: `bank:<id>`). */
+  audience?: string;
+  /** Extra fields for the /health and /ready answers (e.g. which bank this is). */
+  info?: Record<string, string>;
   typeDefs: DocumentNode;
   resolvers: Resolvers<Ctx>;
   /** The authorization table: every type and field that is not plainly public has a rule. */
@@ -31,11 +35,25 @@ export interface SubgraphDefinition<Ctx extends KitContext> {
 }
 
 export interface SubgraphRuntime {
-  db: Db;
+  /** Where the decision records of each request go (one call per request). */
+  audit: AuditSink;
   /** The gateway's public key, to verify its internal tokens. */
   gatewayKey: CryptoKey | KeyObject;
+  /** Resolves when what the subgraph needs (its database) answers; /ready reports a rejection. */
+  ready: () => Promise<void>;
   /** Stack traces and unmasked internal errors; only in development. */
   exposeErrors?: boolean;
+  /** Sees every request the subgraph accepted (valid gateway token): a request log, or a test's. */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+/** One accepted request, as `onRequest` sees it. */
+export interface RequestLogEntry {
+  requestId: string;
+  identity: Identity;
+  query: string;
+  variables: Record<string, unknown>;
+  operationName?: string;
 }
 
 /** Federation's own entry points: `_entities` hands out representations, never field data. */
@@ -78,19 +96,33 @@ export function maskError(exposeErrors: boolean) {
   };
 }
 
-function auditFlushPlugin(subgraph: string): ApolloServerPlugin<KitContext> {
+function auditFlushPlugin(subgraph: string, sink: AuditSink): ApolloServerPlugin<KitContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue }) {
           try {
-            await contextValue.decisions.flush(contextValue.db);
+            await contextValue.decisions.flush(sink);
           } catch (error) {
             // The response still goes out; the failure is loud in the logs with the request id.
             console.error(`[${subgraph}] audit flush failed for request ${contextValue.requestId}:`, (error as Error).message);
           }
         },
       };
+    },
+  };
+}
+
+function requestLogPlugin(onRequest: NonNullable<SubgraphRuntime['onRequest']>): ApolloServerPlugin<KitContext> {
+  return {
+    async requestDidStart({ request, contextValue }) {
+      onRequest({
+        requestId: contextValue.requestId,
+        identity: contextValue.identity,
+        query: request.query ?? '',
+        variables: request.variables ?? {},
+        operationName: request.operationName ?? undefined,
+      });
     },
   };
 }
@@ -104,12 +136,14 @@ function bearer(req: IncomingMessage): string {
 
 export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>, runtime: SubgraphRuntime) {
   const exposeErrors = runtime.exposeErrors ?? false;
+  const audience = def.audience ?? def.name;
   const schema = buildProtectedSchema(def);
+  const plugins = [auditFlushPlugin(def.name, runtime.audit), ...(runtime.onRequest ? [requestLogPlugin(runtime.onRequest)] : [])];
   const server = new ApolloServer<Ctx>({
     schema,
     // No inline traces: per-field timings of bank data are nobody's business outside this subgraph.
     // No landing page: Apollo's loads Apollo Sandbox from a CDN, and only the gateway talks to us.
-    plugins: [auditFlushPlugin(def.name) as ApolloServerPlugin<Ctx>, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [...(plugins as ApolloServerPlugin<Ctx>[]), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: exposeErrors,
     hideSchemaDetailsFromClientErrors: !exposeErrors,
     formatError: maskError(exposeErrors),
@@ -121,7 +155,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const context = async (req: IncomingMessage): Promise<Ctx> => {
     let claims;
     try {
-      claims = await verifyInternalToken(bearer(req), def.name, runtime.gatewayKey);
+      claims = await verifyInternalToken(bearer(req), audience, runtime.gatewayKey);
     } catch (error) {
       if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
       throw error;
@@ -132,19 +166,19 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
       requestId: claims.requestId,
       now: new Date(),
       decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId),
-      db: runtime.db,
     };
     return def.extendContext(base);
   };
 
+  const who = { subgraph: def.name, ...def.info };
   const routes: Record<string, Route> = {
-    '/health': async () => ({ status: 200, body: { status: 'ok', subgraph: def.name } }),
+    '/health': async () => ({ status: 200, body: { status: 'ok', ...who } }),
     '/ready': async () => {
       try {
-        await runtime.db.command({ ping: 1 });
-        return { status: 200, body: { status: 'ready', subgraph: def.name, database: 'up' } };
+        await runtime.ready();
+        return { status: 200, body: { status: 'ready', ...who, database: 'up' } };
       } catch (error) {
-        return { status: 503, body: { status: 'not ready', subgraph: def.name, database: (error as Error).message } };
+        return { status: 503, body: { status: 'not ready', ...who, database: (error as Error).message } };
       }
     },
   };
@@ -153,3 +187,20 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
 }
 
 export type Subgraph = Awaited<ReturnType<typeof createSubgraph>>;
+
+export interface ListeningSubgraph extends Listening {
+  /** Closes the server, then the subgraph. */
+  stop(): Promise<void>;
+}
+
+/** Serves a subgraph on a port (0 picks a free one). */
+export async function listenSubgraph(subgraph: Pick<Subgraph, 'handler' | 'stop'>, port: number, host?: string): Promise<ListeningSubgraph> {
+  const listening = await listen(subgraph.handler, port, host);
+  return {
+    ...listening,
+    stop: async () => {
+      await listening.close();
+      await subgraph.stop();
+    },
+  };
+}

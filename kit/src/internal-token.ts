@@ -1,5 +1,5 @@
 // The gateway → subgraph token. The gateway mints one per subgraph call with its own key
-// (audience = the subgraph's name); a subgraph accepts no request without a valid one, so
+// (audience = the subgraph's name, or `bank:<id>` for a bank); a subgraph accepts no request without a valid one, so
 // identity headers forged by a caller who reaches a subgraph directly get nowhere.
 import { SignJWT, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
 import { isPurpose, isRole, type Identity } from './identity.ts';
@@ -8,6 +8,9 @@ type Key = CryptoKey | KeyObject;
 export const INTERNAL_ISSUER = 'consent-gateway';
 export const INTERNAL_ALG = 'EdDSA';
 const TTL_SECONDS = 60;
+
+/** The audience of a token for one bank's subgraph: a token minted for northwind is refused by contoso. */
+export const bankAudience = (bankId: string) => `bank:${bankId}`;
 
 export interface InternalClaims {
   identity: Identity;

@@ -38,9 +38,12 @@ export interface Connection<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-/** `rows` was read with limit first + 1: the extra row only says whether there is a next page. */
-export function toConnection<T extends { _id: string }>(rows: T[], first: number, keyOf: (row: T) => string): Connection<T> {
+/**
+ * `rows` was read with limit first + 1: the extra row only says whether there is a next page.
+ * `positionOf` gives a row's sort key and id, which its cursor encodes.
+ */
+export function toConnection<T>(rows: T[], first: number, positionOf: (row: T) => [key: string, id: string]): Connection<T> {
   const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ cursor: encodeCursor(keyOf(node), node._id), node }));
+  const edges = page.map((node) => ({ cursor: encodeCursor(...positionOf(node)), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
 }

@@ -4,7 +4,7 @@ import { rule } from './shield.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import { responsePathAsArray } from 'graphql';
 import type { KitContext } from './context.ts';
-import { isUser, type Identity } from './identity.ts';
+import { selfDenial } from './consent-policy.ts';
 import { forbidden, type Reason } from './reasons.ts';
 
 export type Verdict =
@@ -62,13 +62,7 @@ export const isFirstPartyViewer = protectedRule<KitContext>('isFirstPartyViewer'
   return ctx.identity.clientType === 'first-party' ? allowed() : denied('THIRD_PARTY_CLIENT');
 });
 
-/** The reason a viewer is not the given user acting for themself in a first-party app. */
-export function selfDenial(identity: Identity, userId: string): Reason | undefined {
-  if (!identity.sub) return 'NOT_AUTHENTICATED';
-  if (identity.clientType !== 'first-party') return 'THIRD_PARTY_CLIENT';
-  if (!isUser(identity, userId)) return 'NOT_OWNER';
-  return undefined;
-}
+export { selfDenial };
 
 /** The signed-in user, in a first-party app, looking at their own record (`ownerOf(parent)`). */
 export function isSelfBy<Parent>(name: string, ownerOf: (parent: Parent) => string) {

@@ -48,8 +48,8 @@ const canStartConversation = protectedRule<MessagingContext>('canStartConversati
 
 const canSendMessage = protectedRule<MessagingContext>('canSendMessage', async (_p, args, ctx): Promise<Verdict> => {
   const conversation = await ctx.loaders.conversation.load(String(args.conversationId));
-  // A conversation that does not exist looks like one that is not yours.
-  if (!conversation) return denied(ctx.identity.sub ? 'NOT_OWNER' : 'NOT_AUTHENTICATED');
+  // A conversation that does not exist looks exactly like one that is not yours.
+  if (!conversation) return denied(participantDenial(ctx.identity, '', '') ?? 'NOT_OWNER');
   const who = { subjectUserId: conversation.userId, bankId: conversation.bankId };
   const reason = participantDenial(ctx.identity, conversation.userId, conversation.bankId);
   if (reason) return denied(reason, who);

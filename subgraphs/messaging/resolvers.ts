@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Resolvers } from '@consent-gateway/kit/create-subgraph';
+import { isAgentOf, isUser } from '@consent-gateway/kit/identity';
+import { bankOfId, isBankId, newId } from '@consent-gateway/kit/ids';
 import { afterFilter, pageSize, toConnection } from '@consent-gateway/kit/pagination';
 import { badInput } from '@consent-gateway/kit/reasons';
 import { DateTime } from '@consent-gateway/kit/scalars';
@@ -9,18 +10,31 @@ import { collections, optInId, type ConversationDoc, type MessageDoc, type OptIn
 
 const MAX_BODY = 4_000;
 
+/** Bank ids are checked against the gateway's registry before a mutation runs; here, their form. */
+function bankIdOf(value: string): string {
+  if (!isBankId(value)) throw badInput(`"${value}" is not a bank id`);
+  return value;
+}
+
+/** A conversation by id, for its participants only: anyone else gets null, as for a missing id. */
+async function participantConversation(ctx: MessagingContext, id: string): Promise<ConversationDoc | null> {
+  const doc = await ctx.loaders.conversation.load(id);
+  return doc && (isUser(ctx.identity, doc.userId) || isAgentOf(ctx.identity, doc.bankId)) ? doc : null;
+}
+
 async function startConversation(_root: unknown, args: { bankId: string; userId?: string | null }, ctx: MessagingContext) {
   const userId = args.userId ?? ctx.identity.sub!;
+  const bankId = bankIdOf(args.bankId);
   const conversations = collections(ctx.db).conversations;
-  const existing = await conversations.findOne({ userId, bankId: args.bankId });
+  const existing = await conversations.findOne({ userId, bankId });
   if (existing) return existing;
-  const doc: ConversationDoc = { _id: `conv_${randomUUID()}`, userId, bankId: args.bankId, createdAt: ctx.now.toISOString() };
+  const doc: ConversationDoc = { _id: newId('conv'), userId, bankId, createdAt: ctx.now.toISOString() };
   try {
     await conversations.insertOne(doc);
     return doc;
   } catch (error) {
     // Two starts at once: the unique (user, bank) index keeps one; return it.
-    if ((error as { code?: number }).code === 11000) return conversations.findOne({ userId, bankId: args.bankId });
+    if ((error as { code?: number }).code === 11000) return conversations.findOne({ userId, bankId });
     throw error;
   }
 }
@@ -31,9 +45,14 @@ async function sendMessage(_root: unknown, args: { conversationId: string; body:
   if (body.length > MAX_BODY) throw badInput(`body must be at most ${MAX_BODY} characters`);
   const conversation = await ctx.loaders.conversation.load(args.conversationId);
   if (!conversation) throw new GraphQLError('no such conversation', { extensions: { code: 'NOT_FOUND' } });
+  // The gateway checked that the sender may reference this transaction; here, that it is the
+  // conversation's bank's: a message never points at another bank's data.
+  if (args.transactionId && bankOfId(args.transactionId) !== conversation.bankId) {
+    throw badInput("transactionId must name a card transaction at the conversation's bank");
+  }
   const fromBank = ctx.identity.sub !== conversation.userId;
   const doc: MessageDoc = {
-    _id: `msg_${randomUUID()}`,
+    _id: newId('msg'),
     conversationId: conversation._id,
     userId: conversation.userId,
     bankId: conversation.bankId,
@@ -47,8 +66,9 @@ async function sendMessage(_root: unknown, args: { conversationId: string; body:
   return doc;
 }
 
-async function setOptIn(bankId: string, optedIn: boolean, ctx: MessagingContext): Promise<OptInDoc> {
+async function setOptIn(value: string, optedIn: boolean, ctx: MessagingContext): Promise<OptInDoc> {
   const userId = ctx.identity.sub!;
+  const bankId = bankIdOf(value);
   const doc: OptInDoc = { _id: optInId(userId, bankId), userId, bankId, optedIn, updatedAt: ctx.now.toISOString() };
   await collections(ctx.db).optIns.updateOne({ _id: doc._id }, { $set: { userId, bankId, optedIn, updatedAt: doc.updatedAt } }, { upsert: true });
   return doc;
@@ -57,7 +77,7 @@ async function setOptIn(bankId: string, optedIn: boolean, ctx: MessagingContext)
 export const resolvers: Resolvers<MessagingContext> = {
   DateTime,
   Query: {
-    conversation: (_root, args: { id: string }, ctx) => ctx.loaders.conversation.load(args.id),
+    conversation: (_root, args: { id: string }, ctx) => participantConversation(ctx, args.id),
   },
   Mutation: {
     startConversation,
@@ -80,12 +100,12 @@ export const resolvers: Resolvers<MessagingContext> = {
       const rows = first === 0 ? [] : await collections(ctx.db)
         .messages.find({ conversationId: c._id, ...afterFilter('sentAt', args.after, 1) }, { sort: { sentAt: 1, _id: 1 }, limit: first + 1 })
         .toArray();
-      return toConnection(rows, first, (m) => m.sentAt);
+      return toConnection(rows, first, (m) => [m.sentAt, m._id]);
     },
   },
   Message: {
     id: (m: MessageDoc) => m._id,
-    // A reference only: the bank-account subgraph resolves it under that bank's consent rules.
+    // A reference only: the transaction's bank resolves it, under that bank's consent rules.
     transaction: (m: MessageDoc) => (m.transactionId ? { id: m.transactionId } : null),
   },
   MessagingOptIn: {

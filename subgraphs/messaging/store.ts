@@ -14,7 +14,7 @@ export interface MessageDoc {
   body: string;
   sender: 'USER' | 'BANK';
   senderId: string;
-  /** A card transaction at the conversation's bank; resolved by the bank-account subgraph. */
+  /** A card transaction at the conversation's bank (its id names the bank), resolved by that bank. */
   transactionId: string | null;
 }
 export interface OptInDoc { _id: string; userId: string; bankId: string; optedIn: boolean; updatedAt: string }

@@ -1,4 +1,5 @@
-// The user-profile subgraph: the `User` entity's profile fields.
+// The user-profile subgraph: the `User` entity's profile fields, and the bank directory.
+import type { Db } from 'mongodb';
 import type { KitContext } from '@consent-gateway/kit/context';
 import type { SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
 import { subgraphTypeDefs } from '../catalog.ts';
@@ -7,15 +8,20 @@ import { resolvers } from './resolvers.ts';
 import { createLoaders, ensureIndexes, type Loaders } from './store.ts';
 
 export interface ProfileContext extends KitContext {
+  db: Db;
   loaders: Loaders;
 }
 
-export const userProfile: SubgraphDefinition<ProfileContext> = {
-  name: 'user-profile',
-  typeDefs: subgraphTypeDefs('user-profile'),
-  resolvers,
-  permissions,
-  extendContext: (base) => ({ ...base, loaders: createLoaders(base.db) }),
-};
+export const typeDefs = subgraphTypeDefs('user-profile');
 
-export { ensureIndexes };
+export function userProfile(db: Db): SubgraphDefinition<ProfileContext> {
+  return {
+    name: 'user-profile',
+    typeDefs,
+    resolvers,
+    permissions,
+    extendContext: (base) => ({ ...base, db, loaders: createLoaders(db) }),
+  };
+}
+
+export { ensureIndexes, permissions };

@@ -1,10 +1,14 @@
 // A whole graph per test file: fresh databases (own prefix) on the run's database server, the
-// demo data, the three subgraphs and the gateway on free ports, and helpers to mint tokens,
-// query the gateway and watch MongoDB commands.
+// demo data, user-profile, messaging, one bank subgraph per demo bank (each its own server and
+// database) and the gateway on free ports, and helpers to mint tokens, query the gateway, watch
+// MongoDB commands and put consents straight into a bank's database.
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 import { inject } from 'vitest';
+import type { ConsentDoc } from '@consent-gateway/kit/bank-mongo';
+import type { DemoBankId } from '../../scripts/demo-data.ts';
 import { FIXED_ANCHOR, startDisposableStack, type DisposableStack } from '../../scripts/stack.ts';
 import { devToken, type DevTokenOptions } from '../../scripts/token.ts';
+import { linkBanks } from '../../subgraphs/user-profile/store.ts';
 
 /** The demo data's anchor day, so that tests can compute the dates they expect. */
 export const ANCHOR = FIXED_ANCHOR;
@@ -50,6 +54,15 @@ export interface TestStack extends DisposableStack {
   gatewayUrl: string;
   token(options: DevTokenOptions): Promise<string>;
   query(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
+  /** A bank's demo rows (accounts, transactions, merchants, consents). */
+  bank(id: DemoBankId): DisposableStack['data']['banks'][DemoBankId];
+  /**
+   * Replaces a user's consents at one bank by writing its database directly, and links the user to
+   * that bank in the directory, as a grant through the gateway would.
+   */
+  setConsents(bankId: DemoBankId, userId: string, consents: ConsentDoc[]): Promise<void>;
+  /** Consents stored at every bank. */
+  consentCount(): Promise<number>;
 }
 
 export async function postGraphQL(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
@@ -67,6 +80,7 @@ export async function postGraphQL(url: string, body: unknown, headers: Record<st
 export async function startTestStack(options: { env?: NodeJS.ProcessEnv; seedData?: boolean } = {}): Promise<TestStack> {
   const stack = await startDisposableStack({ uri: inject('mongoUri'), monitorCommands: true, ...options });
   const gatewayUrl = `${stack.gateway.url}/graphql`;
+  const consents = (bankId: string) => stack.dbs.banks[bankId]!.collection<ConsentDoc>('consents');
   return {
     ...stack,
     commands: new CommandLog(stack.client),
@@ -74,6 +88,14 @@ export async function startTestStack(options: { env?: NodeJS.ProcessEnv; seedDat
     token: (o) => devToken(o, stack.keys.idpPrivate),
     query: (query, variables, o = {}) =>
       postGraphQL(gatewayUrl, { query, variables }, { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...o.headers }),
+    bank: (id) => stack.data.banks[id],
+    setConsents: async (bankId, userId, docs) => {
+      await consents(bankId).deleteMany({ userId });
+      if (docs.length === 0) return;
+      await linkBanks(stack.dbs['user-profile'], userId, [bankId]);
+      await consents(bankId).insertMany(docs);
+    },
+    consentCount: async () => (await Promise.all(Object.keys(stack.dbs.banks).map((id) => consents(id).countDocuments()))).reduce((a, b) => a + b, 0),
   };
 }
 

@@ -1,17 +1,18 @@
-// The authorization table of the bank-account subgraph: every field, the rule that opens it, and
-// for bank data the CONSENT.md permission it needs. A reviewer reads this file, not the resolvers.
-import { allow } from '@consent-gateway/kit/shield';
-import type { Permission } from '@consent-gateway/kit/consent-policy';
-import type { PermissionMap } from '@consent-gateway/kit/create-subgraph';
-import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSecurityReviewer, isSelf, protectedRule } from '@consent-gateway/kit/rules';
-import { accountBanks, decide, type Scope } from './access.ts';
-import type { BankContext } from './index.ts';
-import type { AccountParent, MerchantParent, TransactionParent } from './resolvers.ts';
+// The authorization table of every bank subgraph: every field, the rule that opens it, and for bank
+// data the permission of docs/consent-policy.md it needs. A reviewer reads this file, not the
+// resolvers; schema/authorization.md is generated from it.
+import { allow, deny } from '../shield.ts';
+import type { Permission } from '../consent-policy.ts';
+import type { PermissionMap } from '../create-subgraph.ts';
+import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSecurityReviewer, isSelf, protectedRule } from '../rules.ts';
+import { decide, type Scope } from './access.ts';
+import type { AccountParent, BankContext, TransactionParent } from './context.ts';
+import type { MerchantParent } from './resolvers.ts';
 
 const made = new Map<string, ReturnType<typeof protectedRule>>();
 
 /**
- * A field opened by `permission` under a live consent of the data's owner at the data's bank.
+ * A field opened by `permission` under a live consent of the data's owner at this bank.
  * One rule instance per name: shield requires a name to mean one rule.
  */
 function consentRule<Parent>(name: string, permission: Permission, scopeOf: (parent: Parent) => Scope) {
@@ -20,7 +21,7 @@ function consentRule<Parent>(name: string, permission: Permission, scopeOf: (par
   if (existing) return existing;
   const created = protectedRule<BankContext, Parent>(key, async (parent, _args, ctx) => {
     const scope = scopeOf(parent);
-    const who = { permission, subjectUserId: scope.ownerId, bankId: scope.bankId };
+    const who = { permission, subjectUserId: scope.ownerId, bankId: ctx.bank.id };
     const decision = await decide(ctx, scope, permission);
     return decision.outcome === 'ALLOW'
       ? allowed({ ...who, consentId: decision.consentId })
@@ -30,31 +31,26 @@ function consentRule<Parent>(name: string, permission: Permission, scopeOf: (par
   return created;
 }
 
-const accountScope = (a: AccountParent): Scope => ({ ownerId: a.userId, bankId: a.bankId });
-const transactionScope = (t: TransactionParent): Scope => ({
-  ownerId: t.userId,
-  bankId: t.bankId,
-  row: { postedAt: t.postedAt, direction: t.direction },
-});
+const accountScope = (a: AccountParent): Scope => ({ ownerId: a.userId });
+const transactionScope = (t: TransactionParent): Scope => ({ ownerId: t.userId, row: { postedAt: t.postedAt, direction: t.direction } });
 
 const account = (p: Permission) => consentRule('accountConsent', p, accountScope);
 const transaction = (p: Permission) => consentRule('transactionConsent', p, transactionScope);
 const merchant = (p: Permission) => consentRule('merchantConsent', p, (m: MerchantParent) => transactionScope(m.transaction));
 
-/** `User.accounts`: the owner or an agent of a bank they consented to, for this purpose. */
+/** `User.accounts`: the owner, or an agent of this bank, under a consent to this bank for this purpose. */
 const canListAccounts = protectedRule<BankContext, { id: string }>('canListAccounts', async (user, _args, ctx) => {
-  const banks = await accountBanks(ctx, user.id);
-  const who = { permission: 'ACCOUNTS_BASIC', subjectUserId: user.id };
-  return banks.denial
-    ? denied(banks.denial, who)
-    : allowed({ ...who, consentId: banks.allowed.map((b) => b.consentId).join(',') });
+  const decision = await decide(ctx, { ownerId: user.id }, 'ACCOUNTS_BASIC');
+  const who = { permission: 'ACCOUNTS_BASIC', subjectUserId: user.id, bankId: ctx.bank.id, consentId: decision.consentId };
+  return decision.outcome === 'ALLOW' ? allowed(who) : denied(decision.reason, who);
 });
 
-export const permissions: PermissionMap = {
+export const bankPermissions: PermissionMap = {
   Query: {
     banks: allow,
     bank: allow,
-    // Lookups hand out a reference only; each field of the result has its own consent rule.
+    // Lookups hand out a reference only (to the owner and this bank's agents; null for anyone
+    // else, as for a missing id); each field of the result has its own consent rule.
     bankAccount: isFirstPartyViewer,
     cardTransaction: isFirstPartyViewer,
     auditEvents: isSecurityReviewer,
@@ -66,6 +62,8 @@ export const permissions: PermissionMap = {
   Bank: allow,
   User: {
     id: allow,
+    // Provided by user-profile for the gateway's routing; the gateway strips it, a bank never serves it.
+    bankIds: deny,
     accounts: canListAccounts,
     consents: isSelf,
     accessLog: isSelf,

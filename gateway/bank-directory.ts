@@ -1,0 +1,38 @@
+// The gateway's side of the bank directory: before it forwards a user's grant to a bank, it asks
+// user-profile to link the user to that bank (an @inaccessible mutation, with the user's own
+// identity). The directory may list a bank too many (a grant that the bank then refuses), never
+// one too few: if the link cannot be made, the grant is refused and nothing is stored anywhere.
+import type { GraphQLFormattedError } from 'graphql';
+import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
+import type { DirectoryLink, RouterContext } from './bank-router/router.ts';
+
+const LINK = 'mutation LinkUserToBank($bankId: ID!) { linkUserToBank(bankId: $bankId) }';
+
+export function createDirectoryLink(options: {
+  /** user-profile's GraphQL endpoint. */
+  url: string;
+  mint: (context: RouterContext, audience: string) => Promise<string>;
+  timeoutMs: number;
+  log?: (line: string) => void;
+}): DirectoryLink {
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const unavailable: GraphQLFormattedError = {
+    message: 'The consent was not granted: the platform could not record your relationship with this bank just now, and nothing was stored. Try again.',
+    extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'user-profile' },
+  };
+  return async (context, bankId) => {
+    let body: unknown;
+    try {
+      ({ body } = await postGraphQL(options.url, await options.mint(context, 'user-profile'), { query: LINK, variables: { bankId } }, options.timeoutMs));
+    } catch (error) {
+      log(`[gateway] linking a user to bank ${bankId} failed: ${callProblem(error)}`);
+      return { error: unavailable };
+    }
+    if (isResult(body) && body.data?.linkUserToBank === true) return {};
+    // The user-profile rule says who may link (the user alone, first-party): its denial is the grant's.
+    const refusal = isResult(body) ? body.errors?.find((e) => ['FORBIDDEN', 'BAD_USER_INPUT'].includes(String(e.extensions?.code))) : undefined;
+    if (refusal) return { error: { message: refusal.message, extensions: refusal.extensions } };
+    log(`[gateway] linking a user to bank ${bankId} failed: ${JSON.stringify(body)?.slice(0, 300)}`);
+    return { error: unavailable };
+  };
+}

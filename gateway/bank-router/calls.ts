@@ -1,0 +1,65 @@
+// What the parts of the bank router share: the shape of a subgraph request and result, the
+// request's identity, and calling banks (each call's failure caught as an outcome, at most
+// `concurrency` banks at once).
+import type { GraphQLFormattedError } from 'graphql';
+import type { Identity } from '@consent-gateway/kit/identity';
+import type { RegisteredBank } from '../bank-registry.ts';
+import { BankCallError } from './merge.ts';
+import type { Variables } from './operation.ts';
+
+export interface SubgraphRequest {
+  query: string;
+  variables?: Variables;
+  operationName?: string | null;
+}
+
+export interface SubgraphResult {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLFormattedError[];
+}
+
+export interface RouterContext {
+  identity: Identity;
+  requestId: string;
+}
+
+/** Calls one bank with the request's identity; throws BankCallError when the bank gives no answer. */
+export type BankCaller = (bank: RegisteredBank, request: SubgraphRequest, context: RouterContext) => Promise<SubgraphResult>;
+
+export type Outcome = { result: SubgraphResult; failure?: undefined } | { result?: undefined; failure: BankCallError };
+
+/** Runs `fn` over `items`, at most `limit` at a time, results in order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Bank calls whose failures are outcomes, not exceptions: one bank's failure is its own part's. */
+export function bankCalls(callBank: BankCaller, concurrency: number) {
+  const call = async (bank: RegisteredBank, request: SubgraphRequest, context: RouterContext): Promise<Outcome> => {
+    try {
+      return { result: await callBank(bank, request, context) };
+    } catch (error) {
+      if (error instanceof BankCallError) return { failure: error };
+      throw error;
+    }
+  };
+  return {
+    call,
+    /** One call per item, in parallel up to the bound, outcomes in order. */
+    each: <T>(items: readonly T[], request: (item: T) => { bank: RegisteredBank; request: SubgraphRequest }, context: RouterContext) =>
+      mapLimit(items, concurrency, (item) => {
+        const r = request(item);
+        return call(r.bank, r.request, context);
+      }),
+  };
+}
+export type BankCalls = ReturnType<typeof bankCalls>;

@@ -1,0 +1,78 @@
+// Granting and revoking consents (the user alone: see permissions.ts), and how a consent reads.
+// A grant never changes afterwards; a revoke is one atomic update that also appends its event.
+import { GraphQLError } from 'graphql';
+import { consentStatus, grantProblems, type GrantInput, type Permission } from '../consent-policy.ts';
+import { isPurpose, type Purpose } from '../identity.ts';
+import { newBankScopedId } from '../ids.ts';
+import { badInput } from '../reasons.ts';
+import type { BankContext } from './context.ts';
+import { noConsentOfYours, unknownBank } from './policy.ts';
+import type { StoredConsent } from './store.ts';
+
+export const HOW_TO_REVOKE = 'Revoke at any time in the app (Settings → Banks → Consents) or with the revokeConsent mutation; it takes effect at once.';
+
+const toConsent = (doc: StoredConsent) => ({ ...doc, id: doc._id });
+
+async function grantConsent(_root: unknown, { input }: { input: GrantInput }, ctx: BankContext) {
+  const userId = ctx.identity.sub!;
+  const problems = grantProblems(input, ctx.now, isPurpose);
+  // A bank grants consents to itself only; the gateway refuses unregistered banks before this.
+  if (input.bankId !== ctx.bank.id) problems.push(unknownBank(input.bankId));
+  if (problems.length) throw badInput(`invalid consent: ${problems.join('; ')}`, { problems });
+  const at = ctx.now.toISOString();
+  const iso = (v?: string | null) => (v ? new Date(v).toISOString() : null);
+  const _id = newBankScopedId(ctx.bank.id, 'cns');
+  const permissions = [...new Set(input.permissions)] as Permission[];
+  const purposes = [...new Set(input.purposes)] as Purpose[];
+  const window = { expiresAt: iso(input.expiresAt), transactionsFrom: iso(input.transactionsFrom), transactionsTo: iso(input.transactionsTo) };
+  const doc: StoredConsent = {
+    _id,
+    userId,
+    bankId: ctx.bank.id,
+    permissions,
+    purposes,
+    grantedAt: at,
+    revokedAt: null,
+    ...window,
+    events: [{ type: 'GRANTED', at, initiator: userId }],
+    receipt: {
+      consentId: _id,
+      userId,
+      bankId: ctx.bank.id,
+      bankName: ctx.bank.name,
+      permissions,
+      purposes,
+      grantedAt: at,
+      ...window,
+      thirdPartyDisclosure: false,
+      howToRevoke: HOW_TO_REVOKE,
+    },
+  };
+  await ctx.store.insertConsent(doc);
+  return toConsent(doc);
+}
+
+async function revokeConsent(_root: unknown, { id }: { id: string }, ctx: BankContext) {
+  const userId = ctx.identity.sub!;
+  // Scoped to the caller: another user's consent id is indistinguishable from a missing one.
+  const doc = await ctx.store.revokeConsent({ id, userId, at: ctx.now.toISOString() });
+  if (!doc) throw new GraphQLError(noConsentOfYours(id), { extensions: { code: 'NOT_FOUND' } });
+  return toConsent(doc);
+}
+
+export const consentMutations = { grantConsent, revokeConsent };
+
+export const consentResolvers = {
+  User: {
+    consents: async (user: { id: string }, _args: unknown, ctx: BankContext) => {
+      const docs = await ctx.loaders.consentsByUser.load(user.id);
+      return [...docs].sort((a, b) => b.grantedAt.localeCompare(a.grantedAt)).map(toConsent);
+    },
+  },
+  types: {
+    Consent: {
+      bank: (_c: StoredConsent, _args: unknown, ctx: BankContext) => ctx.bank,
+      status: (c: StoredConsent, _args: unknown, ctx: BankContext) => consentStatus(c, ctx.now),
+    },
+  },
+};

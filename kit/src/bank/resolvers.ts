@@ -1,0 +1,94 @@
+// Thin resolvers: each sensitive field reads its own data through a batched loader, after its
+// rule (permissions.ts) passed. Parents carry only what the rules need to decide. A bank answers
+// for itself only: ids of other banks resolve to null without reading anything.
+import type { Resolvers } from '../create-subgraph.ts';
+import { bankOfId } from '../ids.ts';
+import { DateTime } from '../scalars.ts';
+import { decide, mayReference } from './access.ts';
+import { auditResolvers } from './audit-queries.ts';
+import { consentMutations, consentResolvers } from './consents.ts';
+import type { AccountParent, BankContext, TransactionParent } from './context.ts';
+import { transactionPage } from './transactions.ts';
+
+export interface MerchantParent {
+  merchantId: string;
+  transaction: TransactionParent;
+}
+
+/** A lookup by id: this bank's object, handed out as a reference to its owner or this bank's agents. */
+async function reference<T extends { userId: string }>(ctx: BankContext, id: string, load: (id: string) => Promise<T | null>): Promise<T | null> {
+  if (bankOfId(id) !== ctx.bank.id) return null;
+  const doc = await load(id);
+  return doc && mayReference(ctx, doc.userId) ? doc : null;
+}
+const account = (ctx: BankContext, id: string) => reference(ctx, id, (k) => ctx.loaders.account.load(k));
+const transaction = (ctx: BankContext, id: string) => reference(ctx, id, (k) => ctx.loaders.transactionEnvelope.load(k));
+const thisBank = (ctx: BankContext, id: string) => (id === ctx.bank.id ? ctx.bank : null);
+
+export const bankResolvers: Resolvers<BankContext> = {
+  DateTime,
+  Purpose: { CUSTOMER_SERVICE: 'customer_service', ACCOUNT_OVERVIEW: 'account_overview', SPENDING_INSIGHTS: 'spending_insights', FRAUD_PREVENTION: 'fraud_prevention' },
+  Query: {
+    banks: (_root, _args, ctx) => [ctx.bank],
+    bank: (_root, args: { id: string }, ctx) => thisBank(ctx, args.id),
+    bankAccount: (_root, args: { id: string }, ctx) => account(ctx, args.id),
+    cardTransaction: (_root, args: { id: string }, ctx) => transaction(ctx, args.id),
+    ...auditResolvers.Query,
+  },
+  Mutation: consentMutations,
+  Bank: {
+    __resolveReference: (ref: { id: string }, ctx: BankContext) => thisBank(ctx, ref.id),
+  },
+  User: {
+    // Extending an entity owned elsewhere: the reference is all we need, nothing is read.
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    // Its rule passed: the viewer may list this user's accounts at this bank.
+    accounts: (user: { id: string }, _args, ctx) => ctx.loaders.accountsOf.load(user.id),
+    ...consentResolvers.User,
+    ...auditResolvers.User,
+  },
+  BankAccount: {
+    __resolveReference: (ref: { id: string }, ctx: BankContext) => account(ctx, ref.id),
+    bank: (_a: AccountParent, _args, ctx) => ctx.bank,
+    accountNumber: async (a: AccountParent, _args, ctx) => (await ctx.loaders.accountNumber.load(a.id))?.accountNumber ?? null,
+    balance: async (a: AccountParent, _args, ctx) => {
+      const row = await ctx.loaders.accountBalance.load(a.id);
+      return row ? { minorUnits: row.balanceMinor, currency: row.currency } : null;
+    },
+    transactions: async (a: AccountParent, args, ctx) => {
+      // The same decision as the field's rule: it names the consent whose window and
+      // credit/debit permissions narrow the query.
+      const decision = await decide(ctx, { ownerId: a.userId }, 'TRANSACTIONS_BASIC');
+      if (decision.outcome !== 'ALLOW') throw new Error('transactions resolved without a passing rule');
+      return transactionPage(ctx, a.id, decision.consent, args);
+    },
+  },
+  CardTransaction: {
+    __resolveReference: (ref: { id: string }, ctx: BankContext) => transaction(ctx, ref.id),
+    amount: async (t: TransactionParent, _args, ctx) => {
+      if (t.amountMinor !== undefined) return { minorUnits: t.amountMinor, currency: t.currency };
+      const row = await ctx.loaders.transactionAmount.load(t.id);
+      return row ? { minorUnits: row.amountMinor, currency: row.currency } : null;
+    },
+    description: async (t: TransactionParent, _args, ctx) => (await ctx.loaders.transactionDetail.load(t.id))?.description ?? null,
+    merchant: async (t: TransactionParent, _args, ctx): Promise<MerchantParent | null> => {
+      const detail = await ctx.loaders.transactionDetail.load(t.id);
+      return detail?.merchantId ? { merchantId: detail.merchantId, transaction: t } : null;
+    },
+  },
+  Merchant: {
+    name: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.merchantId))?.name ?? 'Unknown merchant',
+    category: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.merchantId))?.category ?? null,
+    // Nothing is read here: city/country and coordinates are read by their own fields, each
+    // under its own permission, so a coarse-only consent never reads coordinates.
+    location: (m: MerchantParent) => m,
+  },
+  MerchantLocation: {
+    city: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.merchantId))?.city ?? null,
+    country: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.merchantId))?.country ?? null,
+    latitude: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationPrecise.load(m.merchantId))?.latitude ?? null,
+    longitude: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationPrecise.load(m.merchantId))?.longitude ?? null,
+  },
+  ...consentResolvers.types,
+  ...auditResolvers.types,
+};

@@ -1,0 +1,291 @@
+// The bank router on its own, with banks played by functions: how a fetch of the query plan is
+// split by bank, what each bank receives, and how the answers come back together (order, merged
+// lists, error paths, denials, failures). The end-to-end behaviour is in test/banks.test.ts.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse, validate, type GraphQLFormattedError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { bankContractTypeDefs } from '@consent-gateway/kit/bank';
+import type { Identity } from '@consent-gateway/kit/identity';
+import { bankRegistry, type RegisteredBank } from '../gateway/bank-registry.ts';
+import { createBankClient } from '../gateway/bank-router/bank-client.ts';
+import { BankCallError } from '../gateway/bank-router/merge.ts';
+import { createBankRouter, type BankCaller, type DirectoryLink, type SubgraphRequest, type SubgraphResult } from '../gateway/bank-router/router.ts';
+
+const bank = (id: string): RegisteredBank => ({ id, name: `${id[0]!.toUpperCase()}${id.slice(1)} Bank`, url: `http://${id}.invalid/graphql` });
+const REGISTRY = bankRegistry([bank('northwind'), bank('contoso')]);
+const alice: Identity = { sub: 'alice', client: 'messenger-web', clientType: 'first-party', roles: ['user'], purpose: 'customer_service' };
+const bob: Identity = { ...alice, sub: 'bob' };
+const nora: Identity = { sub: 'agent-nora', client: 'bank-console', clientType: 'first-party', roles: ['bank_agent'], bank: 'northwind', purpose: 'customer_service' };
+const id = (bankId: string, kind: string, n: number) => `${bankId}:${kind}_${String(n).padStart(22, 'A')}`;
+const contract = buildSubgraphSchema({ typeDefs: bankContractTypeDefs() });
+
+interface Call {
+  bank: string;
+  request: SubgraphRequest;
+  identity: Identity;
+}
+
+/** A router over banks answered by `answer`; every call and every directory link is recorded. */
+function routerWith(answer: (bankId: string, request: SubgraphRequest) => SubgraphResult | Promise<SubgraphResult>, options: { link?: DirectoryLink; registry?: typeof REGISTRY; concurrency?: number } = {}) {
+  const calls: Call[] = [];
+  const events: string[] = [];
+  const callBank: BankCaller = async (b, request, context) => {
+    calls.push({ bank: b.id, request, identity: context.identity });
+    events.push(`call ${b.id}`);
+    return answer(b.id, request);
+  };
+  const linkBank: DirectoryLink = async (context, bankId) => {
+    events.push(`link ${bankId}`);
+    return options.link ? options.link(context, bankId) : {};
+  };
+  const route = createBankRouter({ registry: () => options.registry ?? REGISTRY, callBank, linkBank, concurrency: options.concurrency ?? 8 });
+  return { route, calls, events };
+}
+
+const forbidden = (reason: string, path: Array<string | number>): GraphQLFormattedError => ({ message: `Forbidden: ${reason}`, path, extensions: { code: 'FORBIDDEN', reason } });
+const ENTITIES = 'query($representations:[_Any!]!){_entities(representations:$representations){...on User{accounts{id balance{minorUnits}} consents{id}} ...on CardTransaction{id} ...on Bank{name}}}';
+const entities = (representations: unknown[]) => ({ query: ENTITIES, variables: { representations } });
+const reps = (request: SubgraphRequest) => (request.variables?.representations ?? []) as Array<Record<string, any>>;
+
+describe('root fields', () => {
+  it('go to the bank their id or argument names, one call per bank with its fields only; banks comes from the registry', async () => {
+    const { route, calls } = routerWith((bankId, request) => {
+      const data: Record<string, unknown> = {};
+      for (const key of ['a', 'b', 'c']) if (request.query.includes(`${key}:`)) data[key] = { id: `${bankId}-${key}` };
+      return { data };
+    });
+    const query = `query Lookups($b: ID!) {
+      a: bankAccount(id: "${id('northwind', 'acc', 1)}") { id }
+      b: cardTransaction(id: $b) { ...Txn }
+      c: bank(id: "northwind") { id }
+      list: banks { id label: name __typename }
+      d: bankAccount(id: "${id('acme', 'acc', 1)}") { id }
+      e: bankAccount(id: "not-an-id") { id }
+    }
+    fragment Txn on CardTransaction { id }`;
+    const result = await route({ query, variables: { b: id('contoso', 'txn', 2) }, operationName: 'Lookups' }, { identity: alice, requestId: 'r' });
+    expect(result).toEqual({
+      data: {
+        a: { id: 'northwind-a' },
+        b: { id: 'contoso-b' },
+        c: { id: 'northwind-c' },
+        list: [
+          { id: 'contoso', label: 'Contoso Bank', __typename: 'Bank' },
+          { id: 'northwind', label: 'Northwind Bank', __typename: 'Bank' },
+        ],
+        // No such bank, a malformed id: the same answer as a missing object.
+        d: null,
+        e: null,
+      },
+    });
+    expect(calls.map((c) => c.bank).sort()).toEqual(['contoso', 'northwind']);
+    const northwind = calls.find((c) => c.bank === 'northwind')!;
+    const contoso = calls.find((c) => c.bank === 'contoso')!;
+    expect(northwind.request.query).not.toContain('contoso');
+    expect(northwind.request.variables).toEqual({});
+    expect(contoso.request.variables).toEqual({ b: id('contoso', 'txn', 2) });
+    // Each bank gets a valid operation: only the variables and fragments its fields use.
+    for (const call of calls) expect(validate(contract, parse(call.request.query))).toEqual([]);
+  });
+
+  it('mutations run in order; a grant is linked in the directory before it is forwarded; a refused link refuses the grant', async () => {
+    const { route, events } = routerWith((_bankId, request) => ({ data: Object.fromEntries(['g1', 'r', 'g2'].filter((k) => request.query.includes(`${k}:`)).map((k) => [k, { id: k }])) }));
+    const query = `mutation($in: GrantConsentInput!) {
+      g1: grantConsent(input: { bankId: "contoso", permissions: [ACCOUNTS_BASIC], purposes: [CUSTOMER_SERVICE] }) { id }
+      r: revokeConsent(id: "${id('northwind', 'cns', 1)}") { id }
+      g2: grantConsent(input: $in) { id }
+    }`;
+    const variables = { in: { bankId: 'contoso', permissions: ['ACCOUNTS_BASIC'], purposes: ['CUSTOMER_SERVICE'] } };
+    const result = await route({ query, variables }, { identity: alice, requestId: 'r' });
+    expect(result.data).toEqual({ g1: { id: 'g1' }, r: { id: 'r' }, g2: { id: 'g2' } });
+    expect(events).toEqual(['link contoso', 'call contoso', 'call northwind', 'link contoso', 'call contoso']);
+
+    const refusal = { message: 'Forbidden: no', extensions: { code: 'FORBIDDEN', reason: 'NOT_OWNER' } };
+    const refused = routerWith(() => ({ data: {} }), { link: async () => ({ error: refusal }) });
+    const res = await refused.route({ query: 'mutation { g: grantConsent(input: { bankId: "contoso", permissions: [], purposes: [] }) { id } }' }, { identity: nora, requestId: 'r' });
+    expect(res).toEqual({ data: { g: null }, errors: [{ ...refusal, path: ['g'] }] });
+    expect(refused.calls).toEqual([]);
+  });
+
+  it('answers a grant or revoke for a bank that is not registered as the bank would for a missing one', async () => {
+    const { route, calls, events } = routerWith(() => ({ data: {} }));
+    const res = await route(
+      { query: `mutation { g: grantConsent(input: { bankId: "acme", permissions: [ACCOUNTS_BASIC], purposes: [CUSTOMER_SERVICE] }) { id } r: revokeConsent(id: "${id('acme', 'cns', 1)}") { id } }` },
+      { identity: alice, requestId: 'r' },
+    );
+    expect(res.data).toEqual({ g: null, r: null });
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([
+      [['g'], 'BAD_USER_INPUT', 'invalid consent: unknown bank "acme"'],
+      [['r'], 'NOT_FOUND', `no consent "${id('acme', 'cns', 1)}" of yours`],
+    ]);
+    expect([calls, events]).toEqual([[], []]);
+  });
+
+  it('auditEvents asks every bank (or the one the filter names) and merges newest first, cut to first', async () => {
+    const records: Record<string, Array<{ id: string; at: string }>> = {
+      northwind: [{ id: 'n2', at: '2026-01-04' }, { id: 'n1', at: '2026-01-01' }],
+      contoso: [{ id: 'c2', at: '2026-01-03' }, { id: 'c1', at: '2026-01-02' }],
+    };
+    const { route, calls } = routerWith((bankId) => ({
+      data: { events: records[bankId]!.map((r) => ({ field: `${bankId}.${r.id}`, cgRouterSortAt: r.at, cgRouterSortId: r.id })) },
+      errors: [{ message: 'deep', path: ['events', 1, 'field'] }],
+    }));
+    const res = await route({ query: '{ events: auditEvents(first: 3) { field } }' }, { identity: alice, requestId: 'r' });
+    expect(res.data).toEqual({ events: [{ field: 'northwind.n2' }, { field: 'contoso.c2' }, { field: 'contoso.c1' }] });
+    // contoso's second item moved to index 2; northwind's second was cut, and its error with it.
+    expect(res.errors).toEqual([{ message: 'deep', path: ['events', 2, 'field'] }]);
+    expect(calls).toHaveLength(2);
+    const one = routerWith((bankId) => ({ data: { auditEvents: [] }, ...(bankId === 'northwind' ? {} : { errors: [{ message: 'asked the wrong bank' }] }) }));
+    await one.route({ query: '{ auditEvents(filter: { bankId: "northwind" }) { field } }' }, { identity: alice, requestId: 'r' });
+    expect(one.calls.map((c) => c.bank)).toEqual(['northwind']);
+  });
+});
+
+describe('_entities', () => {
+  /** Each bank answers every representation it gets; a User gets `accounts` from `accountsOf`. */
+  const answering = (accountsOf: (bankId: string, user: string) => SubgraphResult['data'] | 'deny' | 'fail', extraErrors: (bankId: string) => GraphQLFormattedError[] = () => []) =>
+    routerWith((bankId, request) => {
+      const errors: GraphQLFormattedError[] = [...extraErrors(bankId)];
+      const out = reps(request).map((rep, j) => {
+        if (rep.__typename !== 'User') return { id: rep.id ?? bankId, name: bankId };
+        const answer = accountsOf(bankId, rep.id);
+        if (answer === 'fail') throw new BankCallError('SUBGRAPH_UNAVAILABLE', 'connection refused');
+        if (answer === 'deny') {
+          errors.push(forbidden(bankId === 'northwind' ? 'PURPOSE_NOT_ALLOWED' : 'CONSENT_REQUIRED', ['_entities', j, 'accounts']));
+          return { accounts: null, consents: [] };
+        }
+        return { ...answer, consents: [{ id: `${bankId}-consent` }] };
+      });
+      return { data: { _entities: out }, errors };
+    });
+
+  it('are split by bank, one call per bank, answers back in order; bankIds never reach a bank', async () => {
+    const { route, calls } = answering((bankId, user) => ({ accounts: [{ id: `${bankId}-${user}` }] }));
+    const representations = [
+      { __typename: 'CardTransaction', id: id('northwind', 'txn', 1) },
+      { __typename: 'CardTransaction', id: id('contoso', 'txn', 2) },
+      { __typename: 'User', id: 'alice', bankIds: ['northwind', 'contoso', 'acme'] },
+      { __typename: 'Bank', id: 'contoso' },
+      { __typename: 'BankAccount', id: 'malformed' },
+      { __typename: 'CardTransaction', id: id('northwind', 'txn', 3) },
+    ];
+    const res = await route(entities(representations), { identity: alice, requestId: 'r' });
+    expect(res).toEqual({
+      data: {
+        _entities: [
+          { id: id('northwind', 'txn', 1), name: 'northwind' },
+          { id: id('contoso', 'txn', 2), name: 'contoso' },
+          // Lists concatenated in bank-id order: contoso, then northwind.
+          { accounts: [{ id: 'contoso-alice' }, { id: 'northwind-alice' }], consents: [{ id: 'contoso-consent' }, { id: 'northwind-consent' }] },
+          { id: 'contoso', name: 'contoso' },
+          null,
+          { id: id('northwind', 'txn', 3), name: 'northwind' },
+        ],
+      },
+    });
+    expect(calls.map((c) => c.bank).sort()).toEqual(['contoso', 'northwind']);
+    const sent = Object.fromEntries(calls.map((c) => [c.bank, reps(c.request)]));
+    expect(sent.northwind).toEqual([representations[0], { __typename: 'User', id: 'alice' }, representations[5]]);
+    expect(sent.contoso).toEqual([representations[1], { __typename: 'User', id: 'alice' }, representations[3]]);
+    expect(JSON.stringify(calls)).not.toContain('bankIds');
+  });
+
+  it('re-index errors to the original representation, and inside merged lists by the offset of each bank', async () => {
+    const { route } = answering(
+      (bankId) => ({ accounts: bankId === 'contoso' ? [{ id: 'c1' }, { id: 'c2' }] : [{ id: 'n1' }] }),
+      (bankId) => (bankId === 'northwind' ? [forbidden('CONSENT_REQUIRED', ['_entities', 1, 'accounts', 0, 'balance'])] : []),
+    );
+    const res = await route(entities([{ __typename: 'Bank', id: 'northwind' }, { __typename: 'User', id: 'alice', bankIds: ['northwind', 'contoso'] }]), { identity: alice, requestId: 'r' });
+    expect(res.data!._entities).toMatchObject([{ name: 'northwind' }, { accounts: [{ id: 'c1' }, { id: 'c2' }, { id: 'n1' }] }]);
+    expect(res.errors).toEqual([forbidden('CONSENT_REQUIRED', ['_entities', 1, 'accounts', 2, 'balance'])]);
+  });
+
+  it('drop a denial when another bank answered, and show the most useful reason once when every bank denied', async () => {
+    const some = answering((bankId) => (bankId === 'northwind' ? 'deny' : { accounts: [{ id: 'c1' }] }));
+    const partly = await some.route(entities([{ __typename: 'User', id: 'alice', bankIds: ['northwind', 'contoso'] }]), { identity: alice, requestId: 'r' });
+    expect(partly).toEqual({ data: { _entities: [{ accounts: [{ id: 'c1' }], consents: [{ id: 'contoso-consent' }] }] } });
+
+    const none = answering(() => 'deny');
+    const denied = await none.route(entities([{ __typename: 'User', id: 'alice', bankIds: ['northwind', 'contoso'] }]), { identity: alice, requestId: 'r' });
+    expect(denied.data!._entities).toEqual([{ accounts: null, consents: [] }]);
+    expect(denied.errors).toEqual([forbidden('PURPOSE_NOT_ALLOWED', ['_entities', 0, 'accounts'])]);
+  });
+
+  it("keep the other banks' data when one bank fails, with an error naming the failed bank at its field", async () => {
+    const { route } = answering((bankId) => (bankId === 'contoso' ? 'fail' : { accounts: [{ id: 'n1' }] }));
+    const res = await route(
+      entities([
+        { __typename: 'User', id: 'alice', bankIds: ['northwind', 'contoso'] },
+        { __typename: 'CardTransaction', id: id('contoso', 'txn', 1) },
+      ]),
+      { identity: alice, requestId: 'r' },
+    );
+    expect(res.data!._entities).toEqual([{ accounts: [{ id: 'n1' }], consents: [{ id: 'northwind-consent' }] }, null]);
+    const unavailable = (path: Array<string | number>) => ({
+      message: 'Bank "Contoso Bank" (contoso) is unavailable; its data is missing from this response.',
+      path,
+      extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'contoso' },
+    });
+    expect(res.errors).toEqual([unavailable(['_entities', 0, 'accounts']), unavailable(['_entities', 0, 'consents']), unavailable(['_entities', 1])]);
+  });
+
+  it('answer a user with no bank to ask without calling any, as a bank without a consent would', async () => {
+    const { route, calls } = answering(() => ({ accounts: [] }));
+    const own = await route(entities([{ __typename: 'User', id: 'bob', bankIds: [] }]), { identity: bob, requestId: 'r' });
+    expect(own).toEqual({ data: { _entities: [{ accounts: null, consents: [] }] }, errors: [{ ...forbidden('CONSENT_REQUIRED', ['_entities', 0, 'accounts']), message: 'Forbidden: No live consent covers this field.' }] });
+    const other = await route(entities([{ __typename: 'User', id: 'bob', bankIds: null }]), { identity: alice, requestId: 'r' });
+    expect(other.data!._entities).toEqual([{ accounts: null, consents: null }]);
+    expect(other.errors!.map((e) => [e.path, e.extensions?.reason])).toEqual([
+      [['_entities', 0, 'accounts'], 'NOT_OWNER'],
+      [['_entities', 0, 'consents'], 'NOT_OWNER'],
+    ]);
+    expect(calls).toEqual([]);
+  });
+
+  it("ask an agent's own bank only, whatever banks the user has", async () => {
+    const { route, calls } = answering((bankId) => ({ accounts: [{ id: bankId }] }));
+    const res = await route(entities([{ __typename: 'User', id: 'alice', bankIds: ['contoso'] }]), { identity: nora, requestId: 'r' });
+    expect(res.data!._entities).toEqual([{ accounts: [{ id: 'northwind' }], consents: [{ id: 'northwind-consent' }] }]);
+    expect(calls.map((c) => c.bank)).toEqual(['northwind']);
+  });
+
+  it('call at most `concurrency` banks at once, and every one of them', async () => {
+    const many = bankRegistry(Array.from({ length: 10 }, (_, i) => bank(`bank-${i}`)));
+    let inFlight = 0;
+    let most = 0;
+    const { route, calls } = routerWith(
+      async (_bankId, request) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        return { data: { _entities: reps(request).map(() => ({ accounts: [], consents: [] })) } };
+      },
+      { registry: many, concurrency: 3 },
+    );
+    await route(entities([{ __typename: 'User', id: 'alice', bankIds: many.banks.map((b) => b.id) }]), { identity: alice, requestId: 'r' });
+    expect(calls).toHaveLength(10);
+    expect(most).toBe(3);
+  });
+});
+
+describe('the bank client', () => {
+  it('says which way a bank failed: too slow, or not there; and carries a token for that bank alone', async () => {
+    const audiences: string[] = [];
+    const mint = async (_context: unknown, audience: string) => (audiences.push(audience), 'token');
+    const hanging = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const port = (hanging.address() as AddressInfo).port;
+    const call = createBankClient({ mint, timeoutMs: 200, log: () => undefined });
+    const context = { identity: alice, requestId: 'r' };
+    try {
+      await expect(call({ ...bank('slow'), url: `http://127.0.0.1:${port}/graphql` }, { query: '{ banks { id } }' }, context)).rejects.toMatchObject({ code: 'SUBGRAPH_TIMEOUT' });
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+    await expect(call({ ...bank('gone'), url: `http://127.0.0.1:${port}/graphql` }, { query: '{ banks { id } }' }, context)).rejects.toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE' });
+    expect(audiences).toEqual(['bank:slow', 'bank:gone']);
+  });
+});

@@ -1,0 +1,91 @@
+// The conformance kit (`npm run check:bank`) against running bank subgraphs: both demo banks pass;
+// a bank built with the kit whose permission map opens the balance to anyone fails, for that reason.
+import { spawn } from 'node:child_process';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bankContractSdl } from '@consent-gateway/kit/bank';
+import { checkBank, formatReport } from '@consent-gateway/kit/conformance';
+import type { ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
+import { contractDifferences } from '../kit/src/conformance/contract.ts';
+import { bankDatabaseName } from '../subgraphs/registry.ts';
+import { seedBank } from '../scripts/seed.ts';
+import { serveLeakyBank } from './support/leaky-bank.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+let stack: TestStack;
+let leaky: ListeningSubgraph;
+beforeAll(async () => {
+  stack = await startTestStack();
+  // A copy of northwind's data, served by the leaky subgraph under northwind's id.
+  const db = stack.client.db(bankDatabaseName(stack.dbPrefix, 'leaky-northwind'));
+  await seedBank(db, stack.bank('northwind'));
+  leaky = await serveLeakyBank({ bank: { id: 'northwind', name: 'Northwind Bank' }, db, gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')) });
+});
+afterAll(async () => {
+  await leaky?.stop();
+  await stack?.close();
+});
+
+const gatewayKey = () => createPrivateKey(readFileSync(stack.keys.gatewayPrivate, 'utf8'));
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/check-bank.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('check:bank', () => {
+  it.each([
+    ['northwind', ['alice', 'bob']],
+    ['contoso', ['alice']],
+  ])('passes the demo bank %s', async (bankId, users) => {
+    const report = await checkBank({ url: `${stack.banks[bankId]!.url}/graphql`, bankId, gatewayKey: gatewayKey(), testUsers: users, runs: 40, seed: 7 });
+    expect(report.ok, formatReport(report)).toBe(true);
+    expect(report.checks).toHaveLength(6);
+    expect(report.checks.at(-1)!.summary).toMatch(/protected values rightly revealed: no leak/);
+  }, 120_000);
+
+  it('fails a bank that opens balances to anyone, naming the field, from the command line (exit 1)', async () => {
+    const run = await cli([`${leaky.url}/graphql`, '--bank', 'northwind', '--key', stack.keys.gatewayPrivate, '--user', 'alice', '--user', 'bob', '--runs', '40', '--seed', '7']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const lines = run.stdout.split('\n');
+    // Everything a reviewer sees from outside is fine (tokens, contract, own bank): the leak is in the rules.
+    const passed = lines.filter((l) => l.startsWith('  ✓'));
+    for (const check of ['refuses every call without a valid gateway token', 'serves the bank subgraph contract', 'answers for itself only']) expect(passed.some((l) => l.includes(check)), check).toBe(true);
+    const failed = lines.filter((l) => l.startsWith('  ✗'));
+    expect(failed.map((l) => l.slice(4, 20))).toEqual(['denies by defaul', 'no field resolve']);
+    const findings = lines.filter((l) => l.startsWith('      - '));
+    expect(findings.length).toBeGreaterThan(0);
+    for (const finding of findings) expect(finding).toMatch(/BankAccount\.balance of northwind:acc_\S+ \(owner \w+\) resolved for .*, although no consent allows it/);
+    expect(run.stdout).toMatch(/FAILED/);
+  }, 120_000);
+
+  it('refuses calls with the wrong key and says how to fix it', async () => {
+    const report = await checkBank({ url: `${stack.banks.northwind!.url}/graphql`, bankId: 'contoso', gatewayKey: gatewayKey(), testUsers: ['alice'] });
+    expect(report.ok).toBe(false);
+    expect(report.checks).toHaveLength(1);
+    expect(report.checks[0]!.summary).toMatch(/refuses a valid gateway token .*audience bank:contoso/);
+  });
+
+  it('--make-key makes a key pair for the bank to load, and stops there', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'check-bank-')), 'keys');
+    const run = await cli([`${stack.banks.northwind!.url}/graphql`, '--bank', 'northwind', '--make-key', dir, '--user', 'alice']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/load .*gateway-public\.pem as the bank's gateway key \(GATEWAY_PUBLIC_KEY_FILE\)/);
+    expect(createPublicKey(readFileSync(join(dir, 'gateway-public.pem'), 'utf8')).asymmetricKeyType).toBe('ed25519');
+  });
+
+  it('compares SDL with the contract type by type', () => {
+    expect(contractDifferences(bankContractSdl(), bankContractSdl())).toEqual([]);
+    const changed = bankContractSdl().replace('  balance: Money\n', '  balance: Money\n  secret: String\n').replace(/type MerchantLocation \{[^}]*\}/, '');
+    expect(contractDifferences(changed, bankContractSdl())).toEqual(['BankAccount: unexpected "secret: String"', 'MerchantLocation: missing']);
+  });
+});

@@ -1,0 +1,87 @@
+// References are checked when they are written: a bank id must name a registered bank, a message's
+// transaction must be one the sender may refer to, at the conversation's bank. Refusals are
+// BAD_USER_INPUT and store nothing; someone else's id is refused exactly like a missing one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type GraphQLResponse, type TestStack } from './support/stack.ts';
+
+let stack: TestStack;
+let t: Record<'alice' | 'bob' | 'nora', string>;
+beforeAll(async () => {
+  stack = await startTestStack();
+  t = {
+    alice: await stack.token({ sub: 'alice' }),
+    bob: await stack.token({ sub: 'bob' }),
+    nora: await stack.token({ sub: 'agent-nora', roles: ['bank_agent'], bank: 'northwind', client: 'bank-console' }),
+  };
+});
+afterAll(() => stack?.close());
+
+/** Runs `fn`, and checks that no database of the stack changed. */
+async function storesNothing(fn: () => Promise<GraphQLResponse>): Promise<GraphQLResponse> {
+  const before = await stack.snapshotDatabases();
+  const res = await fn();
+  const after = await stack.snapshotDatabases();
+  // Decision records are written for every request; nothing else may change.
+  const withoutAudit = (s: typeof before) => Object.fromEntries(Object.entries(s).map(([db, c]) => [db, { ...c, audit_decisions: 0 }]));
+  expect(withoutAudit(after)).toEqual(withoutAudit(before));
+  return res;
+}
+
+/** Refused before execution (400), or by messaging while executing (200, an error and no data). */
+const refused = (res: GraphQLResponse, message: RegExp, status = 400) => {
+  expect(res.status).toBe(status);
+  expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  expect(res.body.errors?.[0]?.message).toMatch(message);
+};
+
+describe('a bank id that names no registered bank', () => {
+  it.each([
+    ['grantConsent', 'mutation { grantConsent(input: { bankId: "acme", permissions: [ACCOUNTS_BASIC], purposes: [CUSTOMER_SERVICE] }) { id } }', {}],
+    ['grantConsent (in a variable)', 'mutation($i: GrantConsentInput!) { grantConsent(input: $i) { id } }', { i: { bankId: 'acme', permissions: ['ACCOUNTS_BASIC'], purposes: ['CUSTOMER_SERVICE'] } }],
+    ['optInToBankMessages', 'mutation { optInToBankMessages(bankId: "acme") { optedIn } }', {}],
+    ['optOutOfBankMessages', 'mutation($b: ID!) { optOutOfBankMessages(bankId: $b) { optedIn } }', { b: 'acme' }],
+    ['startConversation', 'mutation { startConversation(bankId: "acme") { id } }', {}],
+    ['startConversation (behind a fragment)', 'mutation { ...M } fragment M on Mutation { startConversation(bankId: "acme") { id } }', {}],
+  ])('is refused by %s, and nothing is stored', async (_name, query, variables) => {
+    refused(await storesNothing(() => stack.query(query, variables, { token: t.alice })), /unknown bank "acme"/);
+  });
+
+  it('a registered one is accepted', async () => {
+    const res = await stack.query('mutation { optInToBankMessages(bankId: "contoso") { optedIn } }', {}, { token: t.alice });
+    expect(res.body.data.optInToBankMessages.optedIn).toBe(true);
+  });
+});
+
+describe("a message's transaction", () => {
+  const SEND = 'mutation($c: ID!, $t: ID) { sendMessage(conversationId: $c, body: "about this payment", transactionId: $t) { id transaction { id } } }';
+  const conversation = () => stack.data.messaging.conversations[0]!; // alice ↔ northwind
+  const aliceTxn = (bank: 'northwind' | 'contoso') => stack.bank(bank).transactions.find((x) => x.userId === 'alice')!._id;
+  const bobTxn = () => stack.bank('northwind').transactions.find((x) => x.userId === 'bob')!._id;
+
+  it("may be the sender's own, at the conversation's bank", async () => {
+    const res = await stack.query(SEND, { c: conversation()._id, t: aliceTxn('northwind') }, { token: t.alice });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.sendMessage.transaction).toEqual({ id: aliceTxn('northwind') });
+  });
+
+  it("is refused when it is someone else's, exactly as when it does not exist; nothing is stored", async () => {
+    const theirs = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: bobTxn() }, { token: t.alice }));
+    const missing = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: bobTxn().replace(/_.{4}/, '_zzzz') }, { token: t.alice }));
+    const nowhere = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: 'acme:txn_AAAAAAAAAAAAAAAAAAAAAA' }, { token: t.alice }));
+    const malformed = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: 'txn_00004' }, { token: t.alice }));
+    for (const res of [theirs, missing, nowhere, malformed]) refused(res, /transactionId does not name a card transaction you can refer to/);
+    expect(missing.body).toEqual(theirs.body);
+  });
+
+  it("is refused when it is at another bank than the conversation's", async () => {
+    const res = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: aliceTxn('contoso') }, { token: t.alice }));
+    refused(res, /conversation's bank/, 200);
+    expect(res.body.data).toBeNull();
+  });
+
+  it("an agent may refer to their bank's transactions; it still resolves for the customer under the customer's own rules", async () => {
+    const res = await stack.query(SEND, { c: conversation()._id, t: aliceTxn('northwind') }, { token: t.nora });
+    expect(res.body.errors).toBeUndefined();
+    refused(await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: aliceTxn('contoso') }, { token: t.nora })), /transactionId does not name/);
+  });
+});
