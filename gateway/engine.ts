@@ -6,6 +6,7 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, isScalarType, type GraphQLSchema } from 'graphql';
 import type { Identity } from '@consent-gateway/kit/identity';
 import { parseDateTime } from '@consent-gateway/kit/scalars';
+import { asSubgraphFailure, failedFetchResult, type SubgraphPool } from './subgraph-fetch.ts';
 
 export interface GatewayContext {
   identity: Identity;
@@ -27,14 +28,31 @@ class InternalTokenDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly subgraph: string,
     url: string,
     private readonly mint: MintToken,
+    pool: SubgraphPool,
   ) {
-    super({ url });
+    // Our pool instead of the default fetcher (make-fetch-happen): bounded, with a deadline, and
+    // it follows no proxy settings from the environment.
+    super({ url, fetcher: pool.fetch });
   }
 
   // Client headers are never forwarded: the subgraph learns who is asking from our token alone.
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     if (!('identity' in context)) throw new Error('gateway context without an identity');
     request.http!.headers.set('authorization', `Bearer ${await this.mint(context as GatewayContext, this.subgraph)}`);
+  }
+
+  // A failed call becomes errors at the paths it would have filled, naming the service; the
+  // cause (addresses, status lines) goes to the log, with the request id.
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      const failure = asSubgraphFailure(error, this.subgraph);
+      const requestId = 'requestId' in options.context ? (options.context as GatewayContext).requestId : '-';
+      console.error(`[gateway] request ${requestId}: subgraph call failed: ${failure.message}`);
+      const document = 'document' in options ? options.document : undefined;
+      return failedFetchResult(failure, document ?? options.request.query ?? '', options.request.variables);
+    }
   }
 }
 
@@ -53,12 +71,36 @@ function withEdgeScalars(schema: GraphQLSchema): void {
 /** What ApolloServer accepts as `gateway`; named from @apollo/server so no transitive package is imported. */
 export type Engine = ApolloServerOptionsWithGateway<GatewayContext>['gateway'];
 
-export function createEngine(options: { supergraphSdl: string; urls: Record<string, string>; mint: MintToken }): Engine {
+export interface EngineOptions {
+  supergraphSdl: string;
+  urls: Record<string, string>;
+  mint: MintToken;
+  /** One connection pool (with its timeout) per subgraph name. */
+  pools: ReadonlyMap<string, SubgraphPool>;
+  /** Receives the client-facing schema whenever it is loaded. */
+  onSchema?: (apiSchema: GraphQLSchema) => void;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  // @apollo/gateway sends usage metrics to Apollo and probes cloud metadata addresses from its
+  // constructor unless this is set (dist/index.js, createDataCollectionExporter). No outbound
+  // call the operator did not configure: set here, in code, before any gateway is built.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint),
+    // On by default outside NODE_ENV=production: any caller sending `Apollo-Query-Plan-Experimental`
+    // would get the query plan (subgraph names, their operations) in `extensions`.
+    __exposeQueryPlanExperimental: false,
+    buildService: ({ name, url }) => {
+      const pool = options.pools.get(name);
+      if (!pool) throw new Error(`no connection pool for subgraph "${name}"`);
+      return new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint, pool);
+    },
   });
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => withEdgeScalars(apiSchema));
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    withEdgeScalars(apiSchema);
+    options.onSchema?.(apiSchema);
+  });
   // @apollo/gateway 2.x implements the gateway interface v1, @apollo/server 5 types v2; the
   // methods ApolloServer calls (load, stop, onSchemaLoadOrUpdate) are the same in both.
   return gateway as unknown as Engine;

@@ -53,6 +53,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         GATEWAY_PRIVATE_KEY_FILE: options.keys.gatewayPrivate,
         GATEWAY_PORT: String(options.gatewayPort ?? 4000),
         ...Object.fromEntries(started.map((s) => [subgraphUrlEnvName(s.name), `${s.url}/graphql`])),
+        // A development stack: signed-in callers may introspect (the default elsewhere is off).
+        INTROSPECTION: 'authenticated',
         NODE_ENV: env.NODE_ENV,
         ...options.env,
       }),
@@ -77,6 +79,8 @@ export const FIXED_ANCHOR = new Date('2026-11-01T00:00:00.000Z');
 
 export interface DisposableStack extends Stack {
   client: MongoClient;
+  /** Every database of this stack starts with it. */
+  dbPrefix: string;
   keys: DevKeys;
   data: DemoData;
   /** Stops the stack, drops its databases and closes the client. */
@@ -95,9 +99,10 @@ export async function startDisposableStack(options: {
 }): Promise<DisposableStack> {
   const client = await connectMongo(options.uri, { monitorCommands: options.monitorCommands });
   const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'consent-keys-'))}/`);
+  const dbPrefix = `t${randomBytes(4).toString('hex')}_`;
   const stack = await startStack({
     client,
-    dbPrefix: `t${randomBytes(4).toString('hex')}_`,
+    dbPrefix,
     keys,
     gatewayPort: 0,
     subgraphPorts: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, 0])),
@@ -108,6 +113,7 @@ export async function startDisposableStack(options: {
   return {
     ...stack,
     client,
+    dbPrefix,
     keys,
     data,
     close: async () => {

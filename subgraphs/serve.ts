@@ -13,6 +13,7 @@ export interface ServeOptions {
   port: number;
   host?: string;
   exposeErrors?: boolean;
+  operatorToken?: string;
 }
 
 export interface RunningSubgraph extends Listening {
@@ -23,7 +24,12 @@ export interface RunningSubgraph extends Listening {
 export async function serveSubgraph(options: ServeOptions): Promise<RunningSubgraph> {
   const module = SUBGRAPHS[options.name];
   await module.ensureIndexes(options.db);
-  const subgraph = await createSubgraph(module.definition, { db: options.db, gatewayKey: options.gatewayKey, exposeErrors: options.exposeErrors });
+  const subgraph = await createSubgraph(module.definition, {
+    db: options.db,
+    gatewayKey: options.gatewayKey,
+    exposeErrors: options.exposeErrors,
+    operatorToken: options.operatorToken,
+  });
   const listening = await listen(subgraph.handler, options.port, options.host);
   return {
     ...listening,

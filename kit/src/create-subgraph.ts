@@ -13,8 +13,9 @@ import type { CryptoKey, KeyObject } from 'jose';
 import type { Db } from 'mongodb';
 import { DecisionRecorder } from './audit.ts';
 import type { KitContext } from './context.ts';
-import { createHandler, HttpError, type Route } from './http.ts';
+import { createHandler, HttpError, mayShowDetails, type Route } from './http.ts';
 import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
+import { vendorReportingOff } from './vendor-reporting.ts';
 
 export type Resolvers<Ctx> = GraphQLResolverMap<Ctx>;
 export type PermissionMap = IRules;
@@ -36,6 +37,8 @@ export interface SubgraphRuntime {
   gatewayKey: CryptoKey | KeyObject;
   /** Stack traces and unmasked internal errors; only in development. */
   exposeErrors?: boolean;
+  /** Bearer token that shows /ready's details to a caller that is not on this machine. */
+  operatorToken?: string;
 }
 
 /** Federation's own entry points: `_entities` hands out representations, never field data. */
@@ -66,6 +69,14 @@ export function buildProtectedSchema<Ctx extends KitContext>(def: SubgraphDefini
   return applyMiddleware(schema, permissions);
 }
 
+/**
+ * graphql-js suggests names it knows ("Did you mean "bankId"?", "...the enum value "BALANCES"?"),
+ * in validation and in variable coercion alike: a way to read the schema without introspection.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, '');
+}
+
 export function maskError(exposeErrors: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     if (exposeErrors) return formatted;
@@ -74,7 +85,7 @@ export function maskError(exposeErrors: boolean) {
       return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
   };
 }
 
@@ -108,7 +119,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const server = new ApolloServer<Ctx>({
     schema,
     // No inline traces: per-field timings of bank data are nobody's business outside this subgraph.
-    plugins: [auditFlushPlugin(def.name) as ApolloServerPlugin<Ctx>, ApolloServerPluginInlineTraceDisabled()],
+    plugins: [auditFlushPlugin(def.name) as ApolloServerPlugin<Ctx>, ApolloServerPluginInlineTraceDisabled(), ...vendorReportingOff<Ctx>()],
     includeStacktraceInErrorResponses: exposeErrors,
     hideSchemaDetailsFromClientErrors: !exposeErrors,
     formatError: maskError(exposeErrors),
@@ -138,12 +149,14 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
 
   const routes: Record<string, Route> = {
     '/health': async () => ({ status: 200, body: { status: 'ok', subgraph: def.name } }),
-    '/ready': async () => {
+    // The database's error message may name hosts: details for this machine or an operator only.
+    '/ready': async (req) => {
+      const details = mayShowDetails(req, runtime.operatorToken);
       try {
         await runtime.db.command({ ping: 1 });
-        return { status: 200, body: { status: 'ready', subgraph: def.name, database: 'up' } };
+        return { status: 200, body: details ? { status: 'ready', subgraph: def.name, database: 'up' } : { status: 'ready' } };
       } catch (error) {
-        return { status: 503, body: { status: 'not ready', subgraph: def.name, database: (error as Error).message } };
+        return { status: 503, body: details ? { status: 'not ready', subgraph: def.name, database: (error as Error).message } : { status: 'not ready' } };
       }
     },
   };

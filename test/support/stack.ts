@@ -50,6 +50,10 @@ export interface TestStack extends DisposableStack {
   gatewayUrl: string;
   token(options: DevTokenOptions): Promise<string>;
   query(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
+  /** Base URL of every running service (the gateway and every subgraph), by name, for /health checks. */
+  serviceUrls(): Record<string, string>;
+  /** Document count of every collection of every database of this stack: database → collection → count. */
+  snapshotDatabases(): Promise<Record<string, Record<string, number>>>;
 }
 
 export async function postGraphQL(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
@@ -74,7 +78,20 @@ export async function startTestStack(options: { env?: NodeJS.ProcessEnv; seedDat
     token: (o) => devToken(o, stack.keys.idpPrivate),
     query: (query, variables, o = {}) =>
       postGraphQL(gatewayUrl, { query, variables }, { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...o.headers }),
+    serviceUrls: () => ({ gateway: stack.gateway.url, ...Object.fromEntries(Object.values(stack.subgraphs).map((s) => [s.name, s.url])) }),
+    snapshotDatabases: () => snapshotDatabases(stack.client, stack.dbPrefix),
   };
+}
+
+export async function snapshotDatabases(client: MongoClient, prefix: string): Promise<Record<string, Record<string, number>>> {
+  const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
+  const snapshot: Record<string, Record<string, number>> = {};
+  for (const { name } of databases.filter((d) => d.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name))) {
+    const db = client.db(name);
+    const collections = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+    snapshot[name] = Object.fromEntries(await Promise.all(collections.map(async (c) => [c, await db.collection(c).countDocuments()] as const)));
+  }
+  return snapshot;
 }
 
 /** The errors of a response whose extensions carry `code` (and `reason`), by path. */
