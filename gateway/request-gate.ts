@@ -66,7 +66,8 @@ function checkTypes(params: Params): void {
   if (params.operationName != null && typeof params.operationName !== 'string') throw badRequest('"operationName" must be a string');
 }
 
-const TOKEN_LIMIT = /^Syntax Error: Document contains more than \d+ tokens/;
+// graphql-js 16 words it "more that N tokens"; "than" is matched too, should it ever be corrected.
+const TOKEN_LIMIT = /^Syntax Error: Document contains more th(?:at|an) \d+ tokens/;
 
 function countTokens(source: string): number {
   const lexer = new Lexer(new Source(source));
@@ -75,15 +76,16 @@ function countTokens(source: string): number {
   return tokens;
 }
 
-/** Parsed within the limits, or undefined when the document does not parse (Apollo reports that, as usual). */
-function parseWithinLimits(query: string, limits: OperationLimits): DocumentNode | undefined {
+/** The parsed document; a document that does not parse within the limits is refused here, never passed on. */
+function parseWithinLimits(query: string, limits: OperationLimits): DocumentNode {
   const nesting = sourceNesting(query);
   if (nesting > limits.maxNesting) throw refuseLimit(limitExceeded('nesting', nesting, limits.maxNesting));
   try {
     return parse(query, { maxTokens: limits.maxTokens, noLocation: true });
   } catch (error) {
-    if (error instanceof GraphQLError && TOKEN_LIMIT.test(error.message)) throw refuseLimit(limitExceeded('tokens', countTokens(query), limits.maxTokens));
-    return undefined;
+    if (!(error instanceof GraphQLError)) throw error;
+    if (TOKEN_LIMIT.test(error.message)) throw refuseLimit(limitExceeded('tokens', countTokens(query), limits.maxTokens));
+    throw new HttpError(400, error.message, 'GRAPHQL_PARSE_FAILED', { locations: error.locations });
   }
 }
 
@@ -125,29 +127,27 @@ export function createRequestGate(options: GateOptions) {
     const query = params.query as string;
 
     const document = parseWithinLimits(query, limits);
-    if (document) {
-      const operation = selectOperation(document, params.operationName);
-      if (operation.operation === 'subscription') throw badRequest('Subscriptions are not supported by this gateway', 'SUBSCRIPTION_NOT_SUPPORTED');
-      if (input.method === 'GET' && operation.operation !== 'query') {
-        throw new HttpError(405, `A ${operation.operation} must be sent with POST`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'POST' } });
-      }
-      let shape;
-      try {
-        shape = measureDocument(document, { schema: options.schema(), variables: params.variables as Params | undefined, assumedListSize: limits.assumedListSize });
-      } catch (error) {
-        if (error instanceof FragmentCycleError) throw badRequest(error.message, 'FRAGMENT_CYCLE');
-        throw error;
-      }
-      if (shape.introspection && (options.introspection === 'off' || !context.identity.sub)) {
-        throw new HttpError(
-          403,
-          options.introspection === 'off' ? 'Introspection is disabled on this gateway' : 'Introspection is for authenticated callers only',
-          'INTROSPECTION_DISABLED',
-        );
-      }
-      const [first, ...more] = exceededLimits(shape, limits, callerKind(context));
-      if (first) throw refuseLimit(first, more);
+    const operation = selectOperation(document, params.operationName);
+    if (operation.operation === 'subscription') throw badRequest('Subscriptions are not supported by this gateway', 'SUBSCRIPTION_NOT_SUPPORTED');
+    if (input.method === 'GET' && operation.operation !== 'query') {
+      throw new HttpError(405, `A ${operation.operation} must be sent with POST`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'POST' } });
     }
+    let shape;
+    try {
+      shape = measureDocument(document, { schema: options.schema(), variables: params.variables as Params | undefined, assumedListSize: limits.assumedListSize });
+    } catch (error) {
+      if (error instanceof FragmentCycleError) throw badRequest(error.message, 'FRAGMENT_CYCLE');
+      throw error;
+    }
+    if (shape.introspection && (options.introspection === 'off' || !context.identity.sub)) {
+      throw new HttpError(
+        403,
+        options.introspection === 'off' ? 'Introspection is disabled on this gateway' : 'Introspection is for authenticated callers only',
+        'INTROSPECTION_DISABLED',
+      );
+    }
+    const [first, ...more] = exceededLimits(shape, limits, callerKind(context));
+    if (first) throw refuseLimit(first, more);
 
     if (input.method === 'POST') return { body: params, search: input.search };
     const search = new URLSearchParams();

@@ -11,6 +11,8 @@ export interface ErrorDetail {
   message: string;
   code: string;
   extensions?: Record<string, unknown>;
+  /** Where in the document, for errors about the document itself. */
+  locations?: ReadonlyArray<{ line: number; column: number }>;
 }
 
 /** A refusal before GraphQL execution: an HTTP status and one or more GraphQL-shaped errors. */
@@ -19,13 +21,18 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly code: string,
-    readonly options: { extensions?: Record<string, unknown>; headers?: Record<string, string>; more?: ErrorDetail[] } = {},
+    readonly options: {
+      extensions?: Record<string, unknown>;
+      locations?: ErrorDetail['locations'];
+      headers?: Record<string, string>;
+      more?: ErrorDetail[];
+    } = {},
   ) {
     super(message);
   }
 
   get errors(): ErrorDetail[] {
-    return [{ message: this.message, code: this.code, extensions: this.options.extensions }, ...(this.options.more ?? [])];
+    return [{ message: this.message, code: this.code, extensions: this.options.extensions, locations: this.options.locations }, ...(this.options.more ?? [])];
   }
 }
 
@@ -60,7 +67,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 export function sendError(res: ServerResponse, error: HttpError): void {
   for (const [name, value] of Object.entries(error.options.headers ?? {})) res.setHeader(name, value);
-  sendJson(res, error.status, { errors: error.errors.map((e) => ({ message: e.message, extensions: { code: e.code, ...e.extensions } })) });
+  const errors = error.errors.map((e) => ({ message: e.message, ...(e.locations ? { locations: e.locations } : {}), extensions: { code: e.code, ...e.extensions } }));
+  sendJson(res, error.status, { errors });
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
