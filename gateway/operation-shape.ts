@@ -95,11 +95,12 @@ function measureOperation(operation: OperationDefinitionNode, fragments: Map<str
   const variableDefaults = new Map(operation.variableDefinitions?.map((v) => [v.variable.name.value, v.defaultValue]) ?? []);
   const memo = new Map<string, SetShape | 'measuring'>();
 
+  /** A page size as given; a value that is no GraphQL Int is left to validation, which refuses it by name. */
   function intValue(node: ValueNode): number | undefined {
-    if (node.kind === Kind.INT) return Number(node.value);
+    if (node.kind === Kind.INT) return isGraphQLInt(Number(node.value)) ? Number(node.value) : undefined;
     if (node.kind !== Kind.VARIABLE) return undefined;
     const value = variables[node.name.value];
-    if (Number.isInteger(value)) return value as number;
+    if (isGraphQLInt(value)) return value;
     const fallback = variableDefaults.get(node.name.value);
     return fallback ? intValue(fallback) : undefined;
   }
@@ -180,6 +181,8 @@ function measureOperation(operation: OperationDefinitionNode, fragments: Map<str
     introspection: shape.introspection,
   };
 }
+
+const isGraphQLInt = (value: unknown): value is number => Number.isInteger(value) && Math.abs(value as number) <= 2 ** 31 - 1;
 
 function fieldDefinition(parent: GraphQLNamedType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
   if (name === SchemaMetaFieldDef.name) return SchemaMetaFieldDef;

@@ -92,6 +92,9 @@ export function mayShowDetails(req: IncomingMessage, operatorToken: string | und
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  // Bodies are never decompressed (no decompression bomb), so a compressed one could only be misread.
+  const encoding = req.headers['content-encoding'];
+  if (encoding && encoding.toLowerCase() !== 'identity') throw new HttpError(415, 'compressed request bodies are not accepted', 'UNSUPPORTED_MEDIA_TYPE');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
   const chunks: Buffer[] = [];
@@ -144,6 +147,8 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
     } catch (error) {
+      // The rest of an oversized body is never read: the connection cannot carry another request.
+      if (error instanceof HttpError && error.status === 413) res.setHeader('connection', 'close');
       if (error instanceof HttpError) return sendError(res, error);
       console.error('[http] unexpected error', error);
       sendError(res, new HttpError(500, 'internal server error', 'INTERNAL_SERVER_ERROR'));

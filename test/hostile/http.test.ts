@@ -33,7 +33,7 @@ const get = (params: Record<string, string>, headers: Record<string, string> = {
 function raw(request: string | Buffer): Promise<{ status: number; body: any }> {
   const { port } = new URL(hostile.stack.gateway.url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(request)); // no half-close: Node would drop the answer
     let answer = '';
     socket.on('data', (chunk) => (answer += chunk));
     socket.on('error', reject);
