@@ -27,21 +27,24 @@ interface Bucket {
 /** Buckets in this process's memory; a full bucket is the same as no bucket, so idle ones are dropped. */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly buckets = new Map<string, Bucket & BucketLimit>();
+  private nextSweep: number;
 
   constructor(
     private readonly now: () => number = () => performance.now(),
     private readonly sweepAbove = 10_000,
-  ) {}
+  ) {
+    this.nextSweep = sweepAbove;
+  }
 
   async take(key: string, limit: BucketLimit): Promise<TakeResult> {
     const now = this.now();
+    if (this.buckets.size >= this.nextSweep) this.sweep(now);
     const bucket = this.buckets.get(key) ?? { tokens: limit.burst, at: now, ...limit };
     bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);
     bucket.at = now;
     bucket.burst = limit.burst;
     bucket.perSecond = limit.perSecond;
     this.buckets.set(key, bucket);
-    if (this.buckets.size > this.sweepAbove) this.sweep(now);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return { allowed: true, retryAfterSeconds: 0 };
@@ -49,8 +52,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { allowed: false, retryAfterSeconds: (1 - bucket.tokens) / limit.perSecond };
   }
 
+  /** Drops full buckets; the next sweep waits until the map has doubled, so sweeping stays linear overall. */
   private sweep(now: number): void {
     for (const [key, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * b.perSecond >= b.burst) this.buckets.delete(key);
+    this.nextSweep = Math.max(this.sweepAbove, this.buckets.size * 2);
   }
 
   get size(): number {
