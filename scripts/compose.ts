@@ -1,7 +1,7 @@
 // `npm run compose`: composes the subgraph SDL files into schema/supergraph.graphql (checked in).
 // The gateway loads that file; test/supergraph.test.ts fails when it is stale.
 import { writeFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import { composeServices } from '@apollo/composition';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, readSubgraphSdl, schemaPath } from '../subgraphs/catalog.ts';
 
@@ -10,6 +10,8 @@ export const SUPERGRAPH_FILE = schemaPath('supergraph.graphql');
 export interface Composition {
   supergraphSdl: string;
   hints: string[];
+  /** The schema clients see (what the gateway serves), to validate client operations against. */
+  apiSchema(): GraphQLSchema;
 }
 
 export function composeSupergraph(): Composition {
@@ -26,6 +28,7 @@ export function composeSupergraph(): Composition {
   return {
     supergraphSdl: result.supergraphSdl,
     hints: result.hints.map((h) => `${h.definition.code}: ${h.message}`),
+    apiSchema: () => result.schema.toAPISchema().toGraphQLJSSchema(),
   };
 }
 
