@@ -29,8 +29,14 @@ return { allowed, tostring(wait) }
 `;
 
 // Commands fail at once while disconnected (no offline queue): a request never waits on Redis.
-const newClient = (url: string) =>
-  createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(retries * 100, 2_000) } });
+// The first connection is not retried (a Redis that never answered is a configuration error);
+// once connected, a lost connection is retried with a bounded back-off.
+const newClient = (url: string, connected: () => boolean) =>
+  createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number, cause: Error) => (connected() ? Math.min(retries * 100, 2_000) : cause) },
+  });
 
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly fallback = new MemoryRateLimitStore();
@@ -42,9 +48,11 @@ export class RedisRateLimitStore implements RateLimitStore {
   ) {}
 
   static async connect(url: string, prefix = 'consent-gateway:rate:'): Promise<RedisRateLimitStore> {
-    const client = newClient(url);
+    let connected = false;
+    const client = newClient(url, () => connected);
     client.on('error', () => {}); // reported once per outage by take()
     await client.connect();
+    connected = true;
     return new RedisRateLimitStore(client, prefix);
   }
 
