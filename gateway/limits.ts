@@ -42,13 +42,14 @@ export function limitExceeded(limit: LimitName, measured: number, max: number, n
 
 /** The limits an operation's shape exceeds, for a caller of this kind (cost limits differ by kind). */
 export function exceededLimits(shape: OperationShape, limits: OperationLimits, caller: CallerKind): ErrorDetail[] {
+  // Cost first: it is the limit that says what the operation would cost the subgraphs.
   const checks: Array<[LimitName, number, number, string?]> = [
+    ['cost', shape.cost, limits.maxCost[caller], ` for ${caller === 'anonymous' ? 'anonymous callers' : `${caller} clients`}`],
     ['depth', shape.depth, limits.maxDepth],
     ['fields', shape.fields, limits.maxFields],
     ['aliases', shape.aliases, limits.maxAliases],
     ['directives', shape.directives, limits.maxDirectives],
     ['rootFields', shape.rootFields, limits.maxRootFields],
-    ['cost', shape.cost, limits.maxCost[caller], ` for ${caller === 'anonymous' ? 'anonymous callers' : `${caller} clients`}`],
   ];
   return checks.filter(([, measured, max]) => measured > max).map(([name, measured, max, note]) => limitExceeded(name, measured, max, note));
 }
