@@ -51,7 +51,7 @@ function paramsOfSearch(search: string): Params | undefined {
 
 function paramsOfBody(input: GateInput): Params {
   const type = input.req.headers['content-type'] ?? '';
-  if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
+  if (!/^application\/json\b/i.test(type)) {
     throw new HttpError(415, `A GraphQL POST must be sent as application/json (got ${type ? `"${type.slice(0, 100)}"` : 'no content type'})`, 'UNSUPPORTED_MEDIA_TYPE');
   }
   if (input.body === undefined) throw badRequest('The request body is empty');

@@ -1,30 +1,15 @@
 // Hostile headers: forged identity, request smuggling, cross-site requests, compressed bodies,
 // method overrides. The identity comes from the token alone; ambiguous framing is refused by
 // Node with our error shape; nothing crosses origins.
-import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { postGraphQL } from '../support/stack.ts';
-import { afterTheSuite, expectDenied, expectNoInternals, expectRefusal, hostileStack } from './support.ts';
+import { afterTheSuite, expectDenied, expectNoInternals, expectRefusal, hostileStack, sendRaw } from './support.ts';
 
 const hostile = hostileStack();
 const FORGED = { 'x-user-id': 'alice', 'x-user': 'alice', 'x-roles': 'security_reviewer', 'x-client-type': 'first-party', 'x-purpose': 'fraud_prevention', 'x-forwarded-user': 'alice' };
 
-function raw(request: string): Promise<{ status: number; body: any }> {
-  const { port } = new URL(hostile.stack.gateway.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write(request)); // no half-close: Node would drop the answer
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', ...rest] = answer.split('\r\n\r\n');
-      let body = rest.join('\r\n\r\n');
-      if (/transfer-encoding: chunked/i.test(head)) body = body.split('\r\n').filter((_, i) => i % 2 === 1).join('');
-      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body || '{}') });
-    });
-  });
-}
+const raw = (request: string) => sendRaw(hostile.stack.gateway.url, request);
 
 describe('forged identity headers', () => {
   it("with bob's token: bob stays bob", async () => {

@@ -1,48 +1,21 @@
 // HTTP-level mistakes, honest or not: each is a 4xx with a GraphQL-shaped error and a stable code
 // (never a 500), nothing runs, nothing is written.
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { GraphQLResponse } from '../support/stack.ts';
-import { afterTheSuite, expectNoInternals, expectRefusal, hostileStack } from './support.ts';
+import { sendHttp } from '../support/stack.ts';
+import { afterTheSuite, expectNoInternals, expectRefusal, hostileStack, sendRaw } from './support.ts';
 
 const hostile = hostileStack();
 let alice = '';
 const auth = async () => (alice ||= await hostile.stack.token({ sub: 'alice' }));
 
-async function send(init: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<GraphQLResponse & { headers: Headers }> {
-  const res = await fetch(`${hostile.stack.gateway.url}${init.path ?? '/graphql'}`, {
-    method: init.method ?? 'POST',
-    headers: { authorization: `Bearer ${await auth()}`, ...init.headers },
-    body: init.body,
-  });
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = { errors: [{ message: text }] };
-  }
-  return { status: res.status, body, headers: res.headers };
-}
+const send = async (init: { method?: string; path?: string; headers?: Record<string, string>; body?: string }) =>
+  sendHttp(`${hostile.stack.gateway.url}${init.path ?? '/graphql'}`, { method: init.method ?? 'POST', headers: { authorization: `Bearer ${await auth()}`, ...init.headers }, body: init.body });
 
 const json = (body: unknown, headers: Record<string, string> = {}) => send({ body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
 const get = (params: Record<string, string>, headers: Record<string, string> = {}) =>
   send({ method: 'GET', path: `/graphql?${new URLSearchParams(params)}`, headers: { 'apollo-require-preflight': 'true', ...headers } });
 
-/** Raw bytes to the gateway's port; the whole answer back (for what fetch refuses to send). */
-function raw(request: string | Buffer): Promise<{ status: number; body: any }> {
-  const { port } = new URL(hostile.stack.gateway.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write(request)); // no half-close: Node would drop the answer
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', ...rest] = answer.split('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(rest.join('\r\n\r\n') || '{}') });
-    });
-  });
-}
+const raw = (request: string | Buffer) => sendRaw(hostile.stack.gateway.url, request);
 
 describe('which operation to run', () => {
   it('two operations and no operationName', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from '../../gateway/clients.ts';
-import type { GraphQLResponse } from '../support/stack.ts';
+import { postGraphQL, type GraphQLResponse } from '../support/stack.ts';
 import { afterTheSuite, expectRefusal, hostileStack } from './support.ts';
 
 const registry = join(mkdtempSync(join(tmpdir(), 'clients-')), 'clients.json');
@@ -45,8 +45,8 @@ async function flood(send: (i: number) => Promise<GraphQLResponse & { retryAfter
 }
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(hostile.stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as GraphQLResponse['body'], retryAfter: res.headers.get('retry-after') };
+  const res = await postGraphQL(hostile.stack.gatewayUrl, body, headers);
+  return { ...res, retryAfter: res.headers.get('retry-after') };
 }
 
 const bearer = async (sub: string, client = 'bank-console') => ({ authorization: `Bearer ${await hostile.stack.token({ sub, client })}` });

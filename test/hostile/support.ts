@@ -3,6 +3,7 @@
 // leaked), and the closing test of every file: every service still answers /health and the
 // databases hold what they held before, except the decision records that refused requests
 // are meant to leave and what the file's legitimate requests wrote.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit';
 import { startTestStack, type GraphQLResponse, type TestStack } from '../support/stack.ts';
@@ -42,6 +43,26 @@ export function expectDenied(res: GraphQLResponse, path: string, reason: string 
   expect(error, JSON.stringify(res.body).slice(0, 500)).toBeDefined();
   expect(error!.extensions!.reason).toMatch(reason);
   expectNoInternals(res, leaked);
+}
+
+/**
+ * Raw bytes to a server, for what fetch refuses to send (malformed requests, smuggling attempts);
+ * the status and the JSON body of the answer (a chunked one is decoded).
+ */
+export function sendRaw(baseUrl: string, request: string | Buffer): Promise<{ status: number; body: any }> {
+  const { port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(request)); // no half-close: Node would drop the answer
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', ...rest] = answer.split('\r\n\r\n');
+      let body = rest.join('\r\n\r\n');
+      if (/transfer-encoding: chunked/i.test(head)) body = body.split('\r\n').filter((_, i) => i % 2 === 1).join('');
+      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body || '{}') });
+    });
+  });
 }
 
 type Snapshot = Record<string, Record<string, number>>;
