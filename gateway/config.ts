@@ -150,7 +150,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
     rateLimit: {
       store,
       redisUrl,
-      user: bucket('USER', 30, 300),
+      user: bucket('USER', 60, 600),
       anonymous: bucket('ANONYMOUS', 10, 100),
       client: bucket('CLIENT', 500, 5_000),
     },

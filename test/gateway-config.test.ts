@@ -20,7 +20,7 @@ describe('defaults', () => {
     const config = loadGatewayConfig(BASE);
     expect(config.introspection).toBe('off');
     expect(config.anonymousOperations).toBe('arbitrary');
-    expect(config.rateLimit).toMatchObject({ store: 'memory', user: { perSecond: 30, burst: 300 }, anonymous: { perSecond: 10, burst: 100 }, client: { perSecond: 500, burst: 5_000 } });
+    expect(config.rateLimit).toMatchObject({ store: 'memory', user: { perSecond: 60, burst: 600 }, anonymous: { perSecond: 10, burst: 100 }, client: { perSecond: 500, burst: 5_000 } });
     expect(config.limits).toMatchObject({ maxTokens: 3_000, maxNesting: 40, maxDepth: 15, maxFields: 300, maxAliases: 30, maxDirectives: 20, maxRootFields: 10 });
     expect(config.limits.maxCost).toEqual({ anonymous: 200, 'third-party': 5_000, 'first-party': 20_000 });
     expect(config.subgraphCalls).toEqual({ timeoutMs: 15_000, timeoutOverridesMs: {}, maxConnections: 32 });
