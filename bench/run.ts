@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startDevDatabase } from '../scripts/dev-database.ts';
 import { startDisposableStack } from '../scripts/stack.ts';
 import { devToken } from '../scripts/token.ts';
+import { WITHOUT_RATE_LIMITS } from './without-rate-limits.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -26,7 +27,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const database = await startDevDatabase({ log: (l) => console.error(l) });
-const stack = await startDisposableStack({ uri: database.uri, monitorCommands: true });
+const stack = await startDisposableStack({ uri: database.uri, monitorCommands: true, env: WITHOUT_RATE_LIMITS });
 const tokens = { alice: await devToken({ sub: 'alice' }, stack.keys.idpPrivate), bob: await devToken({ sub: 'bob' }, stack.keys.idpPrivate) };
 const url = `${stack.gateway.url}/graphql`;
 let commands = 0;

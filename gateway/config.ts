@@ -3,13 +3,57 @@ import { fileURLToPath } from 'node:url';
 import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { DEFAULT_BANK_REGISTRY_FILE } from './bank-registry.ts';
+import type { ClientType } from '@consent-gateway/kit/identity';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
 
 /** Who may introspect the graph: nobody, or authenticated callers (never anonymous ones). */
 export type IntrospectionPolicy = 'off' | 'authenticated';
-const INTROSPECTION_POLICIES: readonly IntrospectionPolicy[] = ['off', 'authenticated'];
 /** How people sign in to the privacy centre: a pasted dev token, or the platform's session in production. */
 export type PrivacySignIn = 'dev-token' | 'platform-session';
+/** The caller kinds whose operations have their own cost limit. */
+export type CallerKind = 'anonymous' | ClientType;
+
+export interface OperationLimits {
+  /** Lexical tokens of a document (graphql-js stops parsing beyond it). */
+  maxTokens: number;
+  /** Nesting of `{`, `[`, `(` in the source, checked before the parser recurses. */
+  maxNesting: number;
+  maxDepth: number;
+  maxFields: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxRootFields: number;
+  /** Objects an operation may return, by caller kind (see gateway/operation-shape.ts). */
+  maxCost: Record<CallerKind, number>;
+  /** The size assumed for a list that has no `first` argument. */
+  assumedListSize: number;
+  maxBodyBytes: number;
+}
+
+/** A token bucket: `burst` requests at once, refilled at `perSecond`. */
+export interface BucketLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export interface RateLimitConfig {
+  store: 'memory' | 'redis';
+  redisUrl?: string;
+  /** Per signed-in identity (the token's subject). */
+  user: BucketLimit;
+  /** Per client address, for requests without a valid token. */
+  anonymous: BucketLimit;
+  /** Per client app, all its users together (the client registry may set its own). */
+  client: BucketLimit;
+}
+
+export interface SubgraphCallConfig {
+  timeoutMs: number;
+  /** `SUBGRAPH_TIMEOUT_MS_<NAME>` overrides by subgraph name. */
+  timeoutOverridesMs: Record<string, number>;
+  /** Keep-alive connections per subgraph; further calls wait for one (within their timeout). */
+  maxConnections: number;
+}
 
 export interface GatewayConfig {
   port: number;
@@ -35,23 +79,35 @@ export interface GatewayConfig {
   };
   internalKeyFile: string;
   clientRegistryFile: string;
-  limits: { maxDepth: number; maxFields: number; maxBodyBytes: number };
+  limits: OperationLimits;
   /** Also whether a browser gets the explorer at GET /graphql (not when `off`). */
   introspection: IntrospectionPolicy;
   privacySignIn: PrivacySignIn;
+  /** Registered operations (hash → document); see README, Security. */
+  persistedOperationsFile: string;
+  /** Whether anonymous callers may send operations that are not registered. */
+  anonymousOperations: 'arbitrary' | 'safelist';
+  rateLimit: RateLimitConfig;
+  subgraphCalls: SubgraphCallConfig;
+  /** Shows /ready's details to callers that are not on this machine (`Authorization: Bearer <token>`). */
+  operatorToken?: string;
   exposeErrors: boolean;
 }
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
+export const DEFAULT_PERSISTED_OPERATIONS_FILE = fileURLToPath(new URL('./persisted-operations.json', import.meta.url));
 /** The gateway learns subgraph names from the supergraph; these variables override their URLs. */
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
+export const SUBGRAPH_TIMEOUT_PREFIX = 'SUBGRAPH_TIMEOUT_MS_';
+/** `bank-account` ← `BANK_ACCOUNT`. */
+const subgraphName = (suffix: string) => suffix.toLowerCase().replace(/_/g, '-');
 const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader = new EnvReader(env)): GatewayConfig {
   const r = reader;
   const overrides: GatewayConfig['subgraphUrlOverrides'] = {};
   for (const [suffix, url] of Object.entries(r.prefixed(SUBGRAPH_URL_PREFIX))) {
-    const name = suffix.toLowerCase().replace(/_/g, '-');
+    const name = subgraphName(suffix);
     if (name === BANK_SUBGRAPH) r.problem(`${SUBGRAPH_URL_PREFIX}${suffix} is not used: banks are routed by the bank registry (BANK_REGISTRY_FILE)`);
     else if (URL.canParse(url)) overrides[name] = url;
     else r.problem(`${SUBGRAPH_URL_PREFIX}${suffix} must be a URL (got "${url}")`);
@@ -63,10 +119,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
   const algorithms = r.string('AUTH_ALGORITHMS', 'ES256,EdDSA,RS256').split(',').map((a) => a.trim()).filter(Boolean);
   const badAlgs = algorithms.filter((a) => !ALLOWED_ALGORITHMS.includes(a));
   if (badAlgs.length) r.problem(`AUTH_ALGORITHMS may only list ${ALLOWED_ALGORITHMS.join(', ')} (got ${badAlgs.join(', ')})`);
-  const introspection = r.string('INTROSPECTION', 'off');
-  if (!(INTROSPECTION_POLICIES as readonly string[]).includes(introspection)) {
-    r.problem(`INTROSPECTION must be one of ${INTROSPECTION_POLICIES.join(', ')} (got "${introspection}")`);
+  const timeoutOverridesMs: Record<string, number> = {};
+  for (const suffix of Object.keys(r.prefixed(SUBGRAPH_TIMEOUT_PREFIX))) {
+    timeoutOverridesMs[subgraphName(suffix)] = r.int(`${SUBGRAPH_TIMEOUT_PREFIX}${suffix}`, 0, { min: 100, max: 600_000 });
   }
+  const bucket = (name: string, perSecond: number, burst: number): BucketLimit => ({
+    perSecond: r.int(`RATE_LIMIT_${name}_PER_SECOND`, perSecond, { min: 1, max: 1_000_000 }),
+    burst: r.int(`RATE_LIMIT_${name}_BURST`, burst, { min: 1, max: 10_000_000 }),
+  });
+  const store = r.oneOf('RATE_LIMIT_STORE', ['memory', 'redis'] as const, 'memory');
+  const redisUrl = store === 'redis' ? r.url('REDIS_URL', 'redis://127.0.0.1:6379') : undefined;
   const config: GatewayConfig = {
     port: r.int('GATEWAY_PORT', 4000, { max: 65535 }),
     host: r.string('GATEWAY_HOST', '127.0.0.1'),
@@ -88,12 +150,38 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
     internalKeyFile: r.string('GATEWAY_PRIVATE_KEY_FILE'),
     clientRegistryFile: r.string('CLIENT_REGISTRY_FILE', DEFAULT_CLIENT_REGISTRY_FILE),
     limits: {
-      maxDepth: r.int('MAX_QUERY_DEPTH', 12, { min: 1, max: 100 }),
+      maxTokens: r.int('MAX_QUERY_TOKENS', 3_000, { min: 10, max: 1_000_000 }),
+      maxNesting: r.int('MAX_QUERY_NESTING', 40, { min: 2, max: 500 }),
+      maxDepth: r.int('MAX_QUERY_DEPTH', 15, { min: 1, max: 100 }),
       maxFields: r.int('MAX_QUERY_FIELDS', 300, { min: 1, max: 100_000 }),
+      maxAliases: r.int('MAX_QUERY_ALIASES', 30, { min: 0, max: 100_000 }),
+      maxDirectives: r.int('MAX_QUERY_DIRECTIVES', 20, { min: 0, max: 100_000 }),
+      maxRootFields: r.int('MAX_QUERY_ROOT_FIELDS', 10, { min: 1, max: 100_000 }),
+      maxCost: {
+        anonymous: r.int('MAX_QUERY_COST_ANONYMOUS', 200, { min: 1, max: 100_000_000 }),
+        'third-party': r.int('MAX_QUERY_COST_THIRD_PARTY', 5_000, { min: 1, max: 100_000_000 }),
+        'first-party': r.int('MAX_QUERY_COST_FIRST_PARTY', 20_000, { min: 1, max: 100_000_000 }),
+      },
+      assumedListSize: r.int('QUERY_COST_LIST_SIZE', 10, { min: 1, max: 10_000 }),
       maxBodyBytes: r.int('MAX_REQUEST_BYTES', 64_000, { min: 1_000, max: 10_000_000 }),
     },
-    introspection: introspection as IntrospectionPolicy,
+    introspection: r.oneOf('INTROSPECTION', ['off', 'authenticated'] as const, 'off'),
     privacySignIn: env.NODE_ENV === 'production' ? 'platform-session' : 'dev-token',
+    persistedOperationsFile: r.string('PERSISTED_OPERATIONS_FILE', DEFAULT_PERSISTED_OPERATIONS_FILE),
+    anonymousOperations: r.oneOf('ANONYMOUS_OPERATIONS', ['arbitrary', 'safelist'] as const, 'arbitrary'),
+    rateLimit: {
+      store,
+      redisUrl,
+      user: bucket('USER', 60, 600),
+      anonymous: bucket('ANONYMOUS', 10, 100),
+      client: bucket('CLIENT', 500, 5_000),
+    },
+    subgraphCalls: {
+      timeoutMs: r.int('SUBGRAPH_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
+      timeoutOverridesMs,
+      maxConnections: r.int('SUBGRAPH_MAX_CONNECTIONS', 32, { min: 1, max: 10_000 }),
+    },
+    operatorToken: r.secret('OPERATOR_TOKEN'),
     exposeErrors: isDevelopment(env),
   };
   r.done('gateway');

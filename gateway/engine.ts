@@ -9,6 +9,7 @@ import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import type { Identity } from '@consent-gateway/kit/identity';
 import { parseDateTime } from '@consent-gateway/kit/scalars';
 import type { BankRouter } from './bank-router/router.ts';
+import { asSubgraphFailure, failedFetchResult, type SubgraphPool } from './subgraph-fetch.ts';
 
 export interface GatewayContext {
   identity: Identity;
@@ -30,14 +31,31 @@ class InternalTokenDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly subgraph: string,
     url: string,
     private readonly mint: MintToken,
+    pool: SubgraphPool,
   ) {
-    super({ url });
+    // Our pool instead of the default fetcher (make-fetch-happen): bounded, with a deadline, and
+    // it follows no proxy settings from the environment.
+    super({ url, fetcher: pool.fetch });
   }
 
   // Client headers are never forwarded: the subgraph learns who is asking from our token alone.
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     if (!('identity' in context)) throw new Error('gateway context without an identity');
     request.http!.headers.set('authorization', `Bearer ${await this.mint(context as GatewayContext, this.subgraph)}`);
+  }
+
+  // A failed call becomes errors at the paths it would have filled, naming the service; the
+  // cause (addresses, status lines) goes to the log, with the request id.
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      const failure = asSubgraphFailure(error, this.subgraph);
+      const requestId = 'requestId' in options.context ? (options.context as GatewayContext).requestId : '-';
+      console.error(`[gateway] request ${requestId}: subgraph call failed: ${failure.message}`);
+      const document = 'document' in options ? options.document : undefined;
+      return failedFetchResult(failure, document ?? options.request.query ?? '', options.request.variables);
+    }
   }
 }
 
@@ -68,13 +86,39 @@ function withEdgeScalars(schema: GraphQLSchema): void {
 /** What ApolloServer accepts as `gateway`; named from @apollo/server so no transitive package is imported. */
 export type Engine = ApolloServerOptionsWithGateway<GatewayContext>['gateway'];
 
-export function createEngine(options: { supergraphSdl: string; urls: Record<string, string>; mint: MintToken; bankRouter: BankRouter }): Engine {
+export interface EngineOptions {
+  supergraphSdl: string;
+  urls: Record<string, string>;
+  mint: MintToken;
+  /** One connection pool (with its timeout) per platform subgraph name. */
+  pools: ReadonlyMap<string, SubgraphPool>;
+  /** Where the fetches for `bank-account` go: each bank, by the data it concerns. */
+  bankRouter: BankRouter;
+  /** Receives the client-facing schema whenever it is loaded. */
+  onSchema?: (apiSchema: GraphQLSchema) => void;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  // @apollo/gateway sends usage metrics to Apollo and probes cloud metadata addresses from its
+  // constructor unless this is set (dist/index.js, createDataCollectionExporter). No outbound
+  // call the operator did not configure: set here, in code, before any gateway is built.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) =>
-      name === BANK_SUBGRAPH ? new BankRouterDataSource(options.bankRouter) : new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint),
+    // On by default outside NODE_ENV=production: any caller sending `Apollo-Query-Plan-Experimental`
+    // would get the query plan (subgraph names, their operations) in `extensions`.
+    __exposeQueryPlanExperimental: false,
+    buildService: ({ name, url }) => {
+      if (name === BANK_SUBGRAPH) return new BankRouterDataSource(options.bankRouter);
+      const pool = options.pools.get(name);
+      if (!pool) throw new Error(`no connection pool for subgraph "${name}"`);
+      return new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint, pool);
+    },
   });
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => withEdgeScalars(apiSchema));
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    withEdgeScalars(apiSchema);
+    options.onSchema?.(apiSchema);
+  });
   // @apollo/gateway 2.x implements the gateway interface v1, @apollo/server 5 types v2; the
   // methods ApolloServer calls (load, stop, onSchemaLoadOrUpdate) are the same in both.
   return gateway as unknown as Engine;

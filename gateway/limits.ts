@@ -1,53 +1,55 @@
-// Operation limits, checked at validation (before anything is planned or fetched): nesting depth
-// and the number of fields an operation selects, fragments expanded. Introspection fields are
-// not counted so that tooling keeps working.
-import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+// Operation limits: which measured figure exceeds which configured limit. Every exceeded limit is
+// reported (a 100-alias page query is refused for its cost and its aliases at once), each with a
+// stable code and the figure against the limit, in the message and in `extensions`.
+import type { ErrorDetail } from '@consent-gateway/kit/http';
+import type { CallerKind, OperationLimits } from './config.ts';
+import type { OperationShape } from './operation-shape.ts';
 
-interface Measure {
-  depth: number;
-  fields: number;
-}
+export const LIMIT_CODES = {
+  tokens: 'TOKEN_LIMIT_EXCEEDED',
+  nesting: 'NESTING_LIMIT_EXCEEDED',
+  depth: 'DEPTH_LIMIT_EXCEEDED',
+  fields: 'FIELD_LIMIT_EXCEEDED',
+  aliases: 'ALIAS_LIMIT_EXCEEDED',
+  directives: 'DIRECTIVE_LIMIT_EXCEEDED',
+  rootFields: 'ROOT_FIELD_LIMIT_EXCEEDED',
+  cost: 'COST_LIMIT_EXCEEDED',
+} as const;
 
-function measure(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): Measure {
-  let depth = 0;
-  let fields = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith('__')) continue;
-      fields += 1;
-      if (selection.selectionSet) {
-        const inner = measure(selection.selectionSet, fragments, seen);
-        depth = Math.max(depth, inner.depth + 1);
-        fields += inner.fields;
-      } else depth = Math.max(depth, 1);
-      continue;
-    }
-    let inner: SelectionSetNode | undefined;
-    if (selection.kind === Kind.INLINE_FRAGMENT) inner = selection.selectionSet;
-    else if (!seen.has(selection.name.value)) inner = fragments.get(selection.name.value)?.selectionSet;
-    if (!inner) continue;
-    const nextSeen = selection.kind === Kind.FRAGMENT_SPREAD ? new Set([...seen, selection.name.value]) : seen;
-    const m = measure(inner, fragments, nextSeen);
-    depth = Math.max(depth, m.depth);
-    fields += m.fields;
-  }
-  return { depth, fields };
-}
+export type LimitName = keyof typeof LIMIT_CODES;
 
-export function operationLimits(limits: { maxDepth: number; maxFields: number }): ValidationRule {
-  return (context) => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    return {
-      OperationDefinition(node) {
-        const { depth, fields } = measure(node.selectionSet, fragments, new Set());
-        if (depth > limits.maxDepth) {
-          context.reportError(new GraphQLError(`Operation is too deep: ${depth} levels, the limit is ${limits.maxDepth}.`, { nodes: [node] }));
-        }
-        if (fields > limits.maxFields) {
-          context.reportError(new GraphQLError(`Operation selects too many fields: ${fields}, the limit is ${limits.maxFields}.`, { nodes: [node] }));
-        }
-      },
-    };
+const WHAT: Record<LimitName, string> = {
+  tokens: 'The document has too many tokens',
+  nesting: 'The document is nested too deeply',
+  depth: 'The operation is too deep',
+  fields: 'The operation selects too many fields',
+  aliases: 'The operation has too many aliases',
+  directives: 'The operation has too many directives',
+  rootFields: 'The operation selects too many root fields',
+  cost: 'The operation costs too much',
+};
+
+const UNIT: Partial<Record<LimitName, string>> = { depth: ' levels', nesting: ' levels' };
+
+export function limitExceeded(limit: LimitName, measured: number, max: number, note = ''): ErrorDetail {
+  const figure = Number.isFinite(measured) ? `${measured}${UNIT[limit] ?? ''}` : 'more than can be counted';
+  return {
+    message: `${WHAT[limit]}: ${figure}, the limit is ${max}${note}.`,
+    code: LIMIT_CODES[limit],
+    extensions: { measured: Number.isFinite(measured) ? measured : null, limit: max },
   };
+}
+
+/** The limits an operation's shape exceeds, for a caller of this kind (cost limits differ by kind). */
+export function exceededLimits(shape: OperationShape, limits: OperationLimits, caller: CallerKind): ErrorDetail[] {
+  // Cost first: it is the limit that says what the operation would cost the subgraphs.
+  const checks: Array<[LimitName, number, number, string?]> = [
+    ['cost', shape.cost, limits.maxCost[caller], ` for ${caller === 'anonymous' ? 'anonymous callers' : `${caller} clients`}`],
+    ['depth', shape.depth, limits.maxDepth],
+    ['fields', shape.fields, limits.maxFields],
+    ['aliases', shape.aliases, limits.maxAliases],
+    ['directives', shape.directives, limits.maxDirectives],
+    ['rootFields', shape.rootFields, limits.maxRootFields],
+  ];
+  return checks.filter(([, measured, max]) => measured > max).map(([name, measured, max, note]) => limitExceeded(name, measured, max, note));
 }

@@ -1,14 +1,18 @@
-// The gateway: verifies clients, enforces operation limits, plans over the supergraph and calls
-// subgraphs with internal tokens, and each bank through the bank router. It stores no bank data
-// and caches no response.
+// The gateway: verifies clients, limits their rate, gates every operation (form, persisted
+// operations, limits, introspection), plans over the supergraph and calls subgraphs with
+// internal tokens, and each bank through the bank router. It stores no bank data, caches no
+// response and calls nothing but the configured subgraphs and banks, the identity provider's key
+// set and (if configured) Redis.
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
-import { createHandler, listen, type Listening } from '@consent-gateway/kit/http';
+import { createHandler, HttpError, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { mintInternalToken } from '@consent-gateway/kit/internal-token';
+import { vendorReportingOff } from '@consent-gateway/kit/vendor-reporting';
 import { createBankClient } from './bank-router/bank-client.ts';
 import { createBankRouter, mapLimit } from './bank-router/router.ts';
 import { createDirectoryLink } from './bank-directory.ts';
@@ -17,9 +21,13 @@ import { createClientAuthenticator } from './client-auth.ts';
 import { loadClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
-import { operationLimits } from './limits.ts';
 import { loadSite, withPages } from './pages.ts';
+import { PersistedOperations } from './persisted-operations.ts';
+import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from './rate-limit.ts';
+import { RedisRateLimitStore } from './rate-limit-redis.ts';
 import { referenceChecks } from './references.ts';
+import { createRequestGate } from './request-gate.ts';
+import { createSubgraphPools } from './subgraph-fetch.ts';
 
 export interface RunningGateway extends Listening {
   /** The platform subgraphs' URLs (banks are in the registry). */
@@ -37,16 +45,27 @@ async function probe(url: string): Promise<{ ok: boolean; detail: unknown }> {
   }
 }
 
+async function rateLimitStore(config: GatewayConfig): Promise<RateLimitStore> {
+  if (config.rateLimit.store === 'memory') return new MemoryRateLimitStore();
+  try {
+    return await RedisRateLimitStore.connect(config.rateLimit.redisUrl!);
+  } catch (error) {
+    throw new ConfigError(`RATE_LIMIT_STORE=redis: cannot connect to REDIS_URL ${config.rateLimit.redisUrl}: ${(error as Error).message}`);
+  }
+}
+
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const supergraphSdl = loadConfigFile(config.supergraphPath, 'the supergraph', (sdl) => sdl, '`npm run compose` writes it');
   const { [BANK_SUBGRAPH]: _routed, ...named } = subgraphUrls(supergraphSdl);
-  const unknown = Object.keys(config.subgraphUrlOverrides).filter((name) => !(name in named));
+  const unknown = [...Object.keys(config.subgraphUrlOverrides), ...Object.keys(config.subgraphCalls.timeoutOverridesMs)].filter((name) => !(name in named));
   if (unknown.length) {
-    throw new ConfigError(`SUBGRAPH_URL_* names subgraphs that ${config.supergraphPath} does not have: ${unknown.join(', ')} (it has ${Object.keys(named).join(', ')})`);
+    throw new ConfigError(`SUBGRAPH_URL_* / SUBGRAPH_TIMEOUT_MS_* name subgraphs that ${config.supergraphPath} does not have: ${unknown.join(', ')} (it has ${Object.keys(named).join(', ')})`);
   }
   const urls: Record<string, string> = { ...named, ...config.subgraphUrlOverrides };
   const signingKey = loadConfigFile(config.internalKeyFile, 'the gateway signing key', createPrivateKey);
-  const authenticate = createClientAuthenticator(config.auth, loadClientRegistry(config.clientRegistryFile));
+  const clients = loadClientRegistry(config.clientRegistryFile);
+  const authenticate = createClientAuthenticator(config.auth, clients);
+  const operations = PersistedOperations.load(config.persistedOperationsFile);
   const site = loadSite(config);
   const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
   const registry = watchBankRegistry(config.bankRegistryFile);
@@ -56,57 +75,109 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', mint, timeoutMs: config.banks.timeoutMs }),
     concurrency: config.banks.concurrency,
   });
+  const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
+  let apiSchema: GraphQLSchema | undefined;
 
   const server = new ApolloServer<GatewayContext>({
-    gateway: createEngine({ supergraphSdl, urls, mint, bankRouter }),
-    // Apollo's landing page loads Apollo Sandbox from a CDN; browsers get our pages instead (pages.ts).
-    plugins: [referenceChecks({ registry: registry.current, router: bankRouter }), ApolloServerPluginLandingPageDisabled()],
-    validationRules: [operationLimits(config.limits)],
+    gateway: createEngine({ supergraphSdl, urls, mint, pools, bankRouter, onSchema: (schema) => (apiSchema = schema) }),
+    // The gate parses and measures first; Apollo's own rule refuses introspection again when it is off.
     // INTROSPECTION decides, not NODE_ENV (Apollo's default); the explorer needs it (pages.ts).
     introspection: config.introspection !== 'off',
+    // Documents by hash come from the persisted-operations manifest only (see persisted-operations.ts).
+    persistedQueries: false,
+    plugins: [
+      referenceChecks({ registry: registry.current, router: bankRouter }),
+      // Apollo's landing page loads Apollo Sandbox from a CDN; browsers get our pages instead (pages.ts).
+      ApolloServerPluginLandingPageDisabled(),
+      ...vendorReportingOff<GatewayContext>(),
+    ],
     includeStacktraceInErrorResponses: config.exposeErrors,
     hideSchemaDetailsFromClientErrors: !config.exposeErrors,
     formatError: maskError(config.exposeErrors),
     // The process owns signal handling (stop everything in order); Apollo's own handlers race it.
     stopOnTerminationSignals: false,
   });
+  let limiter: RateLimiter | undefined;
+  const release = async () => {
+    registry.close();
+    await server.stop();
+    await limiter?.close();
+    pools.forEach((pool) => pool.close());
+  };
   try {
     await server.start();
   } catch (error) {
     registry.close();
+    pools.forEach((pool) => pool.close());
     throw new ConfigError(`the supergraph ${config.supergraphPath} cannot be loaded: ${(error as Error).message}`);
   }
   if (!urls['user-profile']) {
-    registry.close();
-    await server.stop();
+    await release();
     throw new ConfigError(`the supergraph ${config.supergraphPath} has no user-profile subgraph, where the bank directory lives`);
   }
+  try {
+    limiter = createRateLimiter(config.rateLimit, clients, await rateLimitStore(config));
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  const limits = limiter;
+
+  const gate = createRequestGate({
+    limits: config.limits,
+    introspection: config.introspection,
+    operations,
+    anonymousOperations: config.anonymousOperations,
+    clients,
+    schema: () => apiSchema!,
+  });
 
   const handler = createHandler<GatewayContext>({
     server,
     maxBodyBytes: config.limits.maxBodyBytes,
-    context: async (req) => ({ identity: await authenticate(req.headers.authorization), requestId: randomUUID() }),
+    context: async (req) => {
+      const address = req.socket.remoteAddress ?? 'unknown';
+      let identity;
+      try {
+        identity = await authenticate(req.headers.authorization);
+      } catch (error) {
+        // Failed tokens count against the caller's address, so guessing tokens is rate limited too.
+        if (error instanceof HttpError) await limits.anonymous(address);
+        throw error;
+      }
+      if (identity.sub) await limits.identified(identity);
+      else await limits.anonymous(address);
+      return { identity, requestId: randomUUID() };
+    },
+    gate,
     routes: {
       '/health': async () => ({ status: 200, body: { status: 'ok' } }),
-      '/ready': async () => {
-        // Bounded like any bank fan-out: a registry of hundreds of banks is probed a few at a time.
+      // Which subgraphs and banks answer, at which addresses: for this machine or an operator
+      // (OPERATOR_TOKEN) only. Banks are probed a bounded few at a time, as any bank fan-out.
+      '/ready': async (req) => {
         const probeAll = async (targets: Array<[string, string]>) =>
           Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const));
         const [subgraphs, banks] = await Promise.all([probeAll(Object.entries(urls)), probeAll(registry.current().banks.map((b) => [b.id, b.url]))]);
         const ready = [...Object.values(subgraphs), ...Object.values(banks)].every((c) => c.ok);
-        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', supergraph: 'loaded', subgraphs, banks } };
+        const status = ready ? 'ready' : 'not ready';
+        return { status: ready ? 200 : 503, body: mayShowDetails(req, config.operatorToken) ? { status, supergraph: 'loaded', subgraphs, banks } : { status } };
       },
     },
   });
-  const listening = await listen(withPages(handler, site), config.port, config.host);
+  let listening: Listening;
+  try {
+    listening = await listen(withPages(handler, site), config.port, config.host);
+  } catch (error) {
+    await release();
+    throw error;
+  }
   return {
     ...listening,
     subgraphs: urls,
     bankRegistry: registry,
     stop: async () => {
-      registry.close();
       await listening.close();
-      await server.stop();
+      await release();
     },
   };
 }

@@ -4,7 +4,7 @@
 // whatever the number of banks: the gateway routes its fetches by its bank registry, so adding a
 // bank changes nothing here.
 import { writeFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import { composeServices } from '@apollo/composition';
 import { bankContractSdl } from '@consent-gateway/kit/bank';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
@@ -17,6 +17,8 @@ export const BANK_ROUTER_URL = 'http://bank-registry.invalid/graphql';
 export interface Composition {
   supergraphSdl: string;
   hints: string[];
+  /** The schema clients see (what the gateway serves), to validate client operations against. */
+  apiSchema(): GraphQLSchema;
 }
 
 export function composeSupergraph(): Composition {
@@ -30,6 +32,7 @@ export function composeSupergraph(): Composition {
   return {
     supergraphSdl: result.supergraphSdl,
     hints: result.hints.map((h) => `${h.definition.code}: ${h.message}`),
+    apiSchema: () => result.schema.toAPISchema().toGraphQLJSSchema(),
   };
 }
 

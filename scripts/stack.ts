@@ -141,9 +141,10 @@ export const FIXED_ANCHOR = new Date('2026-11-01T00:00:00.000Z');
 
 export interface DisposableStack extends Stack {
   client: MongoClient;
+  /** Every database of this stack starts with it. */
+  dbPrefix: string;
   keys: DevKeys;
   data: DemoData;
-  dbPrefix: string;
   /** Every database of this stack (its prefix) → collection → document count. */
   snapshotDatabases(): Promise<Record<string, Record<string, number>>>;
   /** Stops the stack, drops its databases and closes the client. */
@@ -182,9 +183,9 @@ export async function startDisposableStack(options: {
   return {
     ...stack,
     client,
+    dbPrefix,
     keys,
     data,
-    dbPrefix,
     snapshotDatabases: async () => {
       const snapshot: Record<string, Record<string, number>> = {};
       for (const name of await databasesWithPrefix(client, dbPrefix)) {

@@ -10,6 +10,7 @@ export interface SubgraphConfig {
   dbPrefix: string;
   gatewayPublicKeyFile: string;
   exposeErrors: boolean;
+  operatorToken?: string;
 }
 
 export function loadSubgraphConfig(env: NodeJS.ProcessEnv = process.env, nameArg?: string, reader = new EnvReader(env)): SubgraphConfig {
@@ -26,6 +27,7 @@ export function loadSubgraphConfig(env: NodeJS.ProcessEnv = process.env, nameArg
     dbPrefix: r.string('MONGODB_DB_PREFIX', 'consent_'),
     gatewayPublicKeyFile: r.string('GATEWAY_PUBLIC_KEY_FILE'),
     exposeErrors: isDevelopment(env),
+    operatorToken: r.secret('OPERATOR_TOKEN'),
   };
   r.done('subgraph');
   return config;

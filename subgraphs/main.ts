@@ -17,6 +17,7 @@ await runService(async () => {
     port: config.port,
     host: config.host,
     exposeErrors: config.exposeErrors,
+    operatorToken: config.operatorToken,
   });
   console.log(`${config.name} subgraph ready at ${subgraph.url}/graphql`);
   return async () => {

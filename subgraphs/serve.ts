@@ -13,6 +13,7 @@ export interface ServeOptions {
   port: number;
   host?: string;
   exposeErrors?: boolean;
+  operatorToken?: string;
 }
 
 export interface RunningSubgraph extends ListeningSubgraph {
@@ -27,6 +28,7 @@ export async function serveSubgraph(options: ServeOptions): Promise<RunningSubgr
     ready: async () => void (await options.db.command({ ping: 1 })),
     gatewayKey: options.gatewayKey,
     exposeErrors: options.exposeErrors,
+    operatorToken: options.operatorToken,
   });
   return { ...(await listenSubgraph(subgraph, options.port, options.host)), name: options.name };
 }

@@ -18,10 +18,11 @@ import { allow } from '@consent-gateway/kit/shield';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { prefersHtml } from '../gateway/pages.ts';
 import { startGateway, type RunningGateway } from '../gateway/server.ts';
-import { ensureDevKeys } from '../scripts/dev-keys.ts';
+import { DEV_ISSUER, ensureDevKeys } from '../scripts/dev-keys.ts';
+import { devToken } from '../scripts/token.ts';
 
 const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'pages-keys-'))}/`);
-const BASE_ENV = { AUTH_PUBLIC_KEY_FILE: keys.idpPublic, AUTH_ISSUER: 'test', GATEWAY_PRIVATE_KEY_FILE: keys.gatewayPrivate, GATEWAY_PORT: '0' };
+const BASE_ENV = { AUTH_PUBLIC_KEY_FILE: keys.idpPublic, AUTH_ISSUER: DEV_ISSUER, GATEWAY_PRIVATE_KEY_FILE: keys.gatewayPrivate, GATEWAY_PORT: '0' };
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
 let off: RunningGateway;
@@ -196,12 +197,18 @@ describe('GET /graphql', () => {
   });
 
   it('answers introspection only when INTROSPECTION opens it, whatever NODE_ENV says', async () => {
+    const token = await devToken({ sub: 'alice' }, keys.idpPrivate);
     const introspect = (gateway: RunningGateway) =>
-      fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }) }).then((r) => r.json() as Promise<any>);
-    expect((await introspect(on)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+      fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    expect((await introspect(on)).body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
     const refused = await introspect(off);
-    expect(refused.data).toBeUndefined();
-    expect(refused.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(refused.status).toBe(403);
+    expect(refused.body.data).toBeUndefined();
+    expect(refused.body.errors[0].extensions.code).toBe('INTROSPECTION_DISABLED');
   });
 
   it('preloads every example query of the README in the explorer', () => {

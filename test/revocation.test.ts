@@ -45,5 +45,7 @@ describe('revocation', () => {
     const earlier = started.filter((s) => s.at < revokedAt);
     expect(earlier.length).toBeGreaterThan(0);
     expect((await earlier[0]!.result).body.data.me.accounts.length).toBe(2);
+    // Every request is answered before the stack stops (one still in flight would fail unhandled).
+    await Promise.allSettled(started.map((s) => s.result));
   });
 });

@@ -52,6 +52,21 @@ export class EnvReader {
     return value;
   }
 
+  /** An optional secret; when set it must be long enough not to be guessed. */
+  secret(name: string, minLength = 32): string | undefined {
+    const value = this.optional(name);
+    if (value !== undefined && value.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters long`);
+    return value;
+  }
+
+  /** One of a closed set of words. */
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.optional(name) ?? fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+    return fallback;
+  }
+
   url(name: string, fallback?: string): string {
     const value = this.string(name, fallback);
     if (value && !URL.canParse(value)) this.problems.push(`${name} must be a URL (got "${value}")`);

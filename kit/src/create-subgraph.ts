@@ -13,8 +13,9 @@ import type { CryptoKey, KeyObject } from 'jose';
 import { DecisionRecorder, type AuditSink } from './audit.ts';
 import type { KitContext } from './context.ts';
 import type { Identity } from './identity.ts';
-import { createHandler, HttpError, listen, type Listening, type Route } from './http.ts';
+import { createHandler, HttpError, listen, mayShowDetails, type Listening, type Route } from './http.ts';
 import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
+import { vendorReportingOff } from './vendor-reporting.ts';
 
 export type Resolvers<Ctx> = GraphQLResolverMap<Ctx>;
 export type PermissionMap = IRules;
@@ -43,6 +44,8 @@ export interface SubgraphRuntime {
   ready: () => Promise<void>;
   /** Stack traces and unmasked internal errors; only in development. */
   exposeErrors?: boolean;
+  /** Bearer token that shows /ready's details to a caller that is not on this machine. */
+  operatorToken?: string;
   /** Sees every request the subgraph accepted (valid gateway token): a request log, or a test's. */
   onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -84,6 +87,14 @@ export function buildProtectedSchema<Ctx extends KitContext>(def: SubgraphDefini
   return applyMiddleware(schema, permissions);
 }
 
+/**
+ * graphql-js suggests names it knows ("Did you mean "bankId"?", "...the enum value "BALANCES"?"),
+ * in validation and in variable coercion alike: a way to read the schema without introspection.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, '');
+}
+
 export function maskError(exposeErrors: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     if (exposeErrors) return formatted;
@@ -92,7 +103,7 @@ export function maskError(exposeErrors: boolean) {
       return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
   };
 }
 
@@ -143,7 +154,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     schema,
     // No inline traces: per-field timings of bank data are nobody's business outside this subgraph.
     // No landing page: Apollo's loads Apollo Sandbox from a CDN, and only the gateway talks to us.
-    plugins: [...(plugins as ApolloServerPlugin<Ctx>[]), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [...(plugins as ApolloServerPlugin<Ctx>[]), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), ...vendorReportingOff<Ctx>()],
     includeStacktraceInErrorResponses: exposeErrors,
     hideSchemaDetailsFromClientErrors: !exposeErrors,
     formatError: maskError(exposeErrors),
@@ -173,12 +184,14 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const who = { subgraph: def.name, ...def.info };
   const routes: Record<string, Route> = {
     '/health': async () => ({ status: 200, body: { status: 'ok', ...who } }),
-    '/ready': async () => {
+    // The database's error message may name hosts: details for this machine or an operator only.
+    '/ready': async (req) => {
+      const details = mayShowDetails(req, runtime.operatorToken);
       try {
         await runtime.ready();
-        return { status: 200, body: { status: 'ready', ...who, database: 'up' } };
+        return { status: 200, body: details ? { status: 'ready', ...who, database: 'up' } : { status: 'ready' } };
       } catch (error) {
-        return { status: 503, body: { status: 'not ready', ...who, database: (error as Error).message } };
+        return { status: 503, body: details ? { status: 'not ready', ...who, database: (error as Error).message } : { status: 'not ready' } };
       }
     },
   };

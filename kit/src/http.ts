@@ -1,21 +1,52 @@
 // A small node:http front for Apollo Server, shared by the gateway and the subgraphs: JSON body
 // with a size limit, plain routes (/health, /ready), and refusals as GraphQL-shaped errors.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
 
+/** One GraphQL-shaped error of a refusal: a message and a stable code, plus figures if any. */
+export interface ErrorDetail {
+  message: string;
+  code: string;
+  extensions?: Record<string, unknown>;
+  /** Where in the document, for errors about the document itself. */
+  locations?: ReadonlyArray<{ line: number; column: number }>;
+}
+
+/** A refusal before GraphQL execution: an HTTP status and one or more GraphQL-shaped errors. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly code: string,
+    readonly options: {
+      extensions?: Record<string, unknown>;
+      locations?: ErrorDetail['locations'];
+      headers?: Record<string, string>;
+      more?: ErrorDetail[];
+    } = {},
   ) {
     super(message);
+  }
+
+  get errors(): ErrorDetail[] {
+    return [{ message: this.message, code: this.code, extensions: this.options.extensions, locations: this.options.locations }, ...(this.options.more ?? [])];
   }
 }
 
 export type Route = (req: IncomingMessage) => Promise<{ status: number; body: unknown }>;
+
+/** What the gateway's gate sees of a GraphQL request before Apollo does, and may rewrite. */
+export interface GateInput {
+  req: IncomingMessage;
+  method: string;
+  /** The parsed JSON body (POST), the raw text for other content types, undefined when empty. */
+  body: unknown;
+  /** The query string, with its leading `?` (GET). */
+  search: string;
+}
 
 export interface HttpOptions<Ctx extends BaseContext> {
   server: ApolloServer<Ctx>;
@@ -24,6 +55,8 @@ export interface HttpOptions<Ctx extends BaseContext> {
   routes?: Record<string, Route>;
   maxBodyBytes?: number;
   graphqlPath?: string;
+  /** Inspects a GraphQL request after the context was built and before Apollo sees it; throw HttpError to refuse. */
+  gate?: (input: GateInput, context: Ctx) => Promise<{ body: unknown; search: string }>;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -33,10 +66,35 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+  for (const [name, value] of Object.entries(error.options.headers ?? {})) res.setHeader(name, value);
+  const errors = error.errors.map((e) => ({ message: e.message, ...(e.locations ? { locations: e.locations } : {}), extensions: { code: e.code, ...e.extensions } }));
+  sendJson(res, error.status, { errors });
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** The peer of this connection is this machine (no proxy in front is assumed: see README, Security). */
+export function fromLoopback(req: IncomingMessage): boolean {
+  return LOOPBACK.test(req.socket.remoteAddress ?? '');
+}
+
+/** `Authorization: Bearer <token>` equals `expected`, compared in constant time (digests of equal length). */
+export function bearerEquals(req: IncomingMessage, expected: string | undefined): boolean {
+  const given = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!expected || !given) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Operational details (addresses, error messages) are for this machine or an operator only. */
+export function mayShowDetails(req: IncomingMessage, operatorToken: string | undefined): boolean {
+  return fromLoopback(req) || bearerEquals(req, operatorToken);
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  // Bodies are never decompressed (no decompression bomb), so a compressed one could only be misread.
+  const encoding = req.headers['content-encoding'];
+  if (encoding && encoding.toLowerCase() !== 'identity') throw new HttpError(415, 'compressed request bodies are not accepted', 'UNSUPPORTED_MEDIA_TYPE');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
   const chunks: Buffer[] = [];
@@ -74,10 +132,13 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
-      const body = parseBody(await readBody(req, maxBodyBytes), req.headers['content-type']);
+      const method = (req.method ?? 'GET').toUpperCase();
+      let body = parseBody(await readBody(req, maxBodyBytes), req.headers['content-type']);
+      let search = url.search;
       const contextValue = await options.context(req);
+      if (options.gate) ({ body, search } = await options.gate({ req, method, body, search }, contextValue));
       const result = await server.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+        httpGraphQLRequest: { method, headers, search, body },
         context: async () => contextValue,
       });
       res.statusCode = result.status ?? 200;
@@ -86,11 +147,28 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
     } catch (error) {
+      // The rest of an oversized body is never read: the connection cannot carry another request.
+      if (error instanceof HttpError && error.status === 413) res.setHeader('connection', 'close');
       if (error instanceof HttpError) return sendError(res, error);
       console.error('[http] unexpected error', error);
       sendError(res, new HttpError(500, 'internal server error', 'INTERNAL_SERVER_ERROR'));
     }
   };
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time'],
+};
+
+/** Requests Node refuses before any handler runs (malformed, headers too large, too slow) get the same JSON error shape. */
+function answerClientError(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export interface Listening {
@@ -105,6 +183,9 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
   // 60 s): a server that closes idle sockets first races clients that are reusing them.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // A request's headers and body must arrive within this time: a slow sender holds no socket for long.
+  server.requestTimeout = 30_000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new ConfigError(`port ${port} on ${host} is already in use (choose another port in the configuration)`) : error),

@@ -15,7 +15,7 @@ export const ANCHOR = FIXED_ANCHOR;
 
 export interface GraphQLResponse {
   status: number;
-  body: { data?: any; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }> };
+  body: { data?: any; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>; extensions?: Record<string, any> };
 }
 
 export interface Command {
@@ -65,8 +65,9 @@ export interface TestStack extends DisposableStack {
   consentCount(): Promise<number>;
 }
 
-export async function postGraphQL(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+/** Any HTTP request; the answer as a GraphQL response (a body that is not JSON becomes one error), with its headers. */
+export async function sendHttp(url: string, init: RequestInit = {}): Promise<GraphQLResponse & { headers: Headers }> {
+  const res = await fetch(url, init);
   const text = await res.text();
   let parsed;
   try {
@@ -74,7 +75,11 @@ export async function postGraphQL(url: string, body: unknown, headers: Record<st
   } catch {
     parsed = { errors: [{ message: text }] };
   }
-  return { status: res.status, body: parsed };
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+export function postGraphQL(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse & { headers: Headers }> {
+  return sendHttp(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
 export async function startTestStack(options: { env?: NodeJS.ProcessEnv; seedData?: boolean } = {}): Promise<TestStack> {

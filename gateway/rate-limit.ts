@@ -1,0 +1,100 @@
+// Rate limits per identity and per client app: token buckets (a burst, refilled at a steady rate)
+// kept in a store. The default store is this process's memory, which is right for one gateway;
+// several replicas share a store instead (gateway/rate-limit-redis.ts) so that a client cannot
+// multiply its allowance by the number of replicas.
+import { HttpError } from '@consent-gateway/kit/http';
+import type { Identity } from '@consent-gateway/kit/identity';
+import type { ClientRegistry } from './clients.ts';
+import type { BucketLimit, RateLimitConfig } from './config.ts';
+
+export interface TakeResult {
+  allowed: boolean;
+  /** When the next request would be allowed (0 when allowed). */
+  retryAfterSeconds: number;
+}
+
+/** Where buckets live. `take` must be atomic per key: two replicas never spend the same token. */
+export interface RateLimitStore {
+  take(key: string, limit: BucketLimit): Promise<TakeResult>;
+  close(): Promise<void>;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Buckets in this process's memory; a full bucket is the same as no bucket, so idle ones are dropped. */
+export class MemoryRateLimitStore implements RateLimitStore {
+  private readonly buckets = new Map<string, Bucket & BucketLimit>();
+  private nextSweep: number;
+
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly sweepAbove = 10_000,
+  ) {
+    this.nextSweep = sweepAbove;
+  }
+
+  async take(key: string, limit: BucketLimit): Promise<TakeResult> {
+    const now = this.now();
+    if (this.buckets.size >= this.nextSweep) this.sweep(now);
+    const bucket = this.buckets.get(key) ?? { tokens: limit.burst, at: now, ...limit };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);
+    bucket.at = now;
+    bucket.burst = limit.burst;
+    bucket.perSecond = limit.perSecond;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+    return { allowed: false, retryAfterSeconds: (1 - bucket.tokens) / limit.perSecond };
+  }
+
+  /** Drops full buckets; the next sweep waits until the map has doubled, so sweeping stays linear overall. */
+  private sweep(now: number): void {
+    for (const [key, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * b.perSecond >= b.burst) this.buckets.delete(key);
+    this.nextSweep = Math.max(this.sweepAbove, this.buckets.size * 2);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  async close(): Promise<void> {
+    this.buckets.clear();
+  }
+}
+
+export function tooManyRequests(who: string, limit: BucketLimit, retryAfterSeconds: number): HttpError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new HttpError(429, `Too many requests for this ${who} (at most ${limit.burst} at once, ${limit.perSecond} per second); retry after ${seconds} s.`, 'RATE_LIMITED', {
+    extensions: { limit: who, retryAfterSeconds: seconds },
+    headers: { 'retry-after': String(seconds) },
+  });
+}
+
+export interface RateLimiter {
+  /** Counts a request of a verified identity against its user and client buckets; throws 429. */
+  identified(identity: Identity): Promise<void>;
+  /** Counts an anonymous request, or one whose token did not verify, against its address; throws 429. */
+  anonymous(address: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRateLimiter(config: RateLimitConfig, clients: ClientRegistry, store: RateLimitStore): RateLimiter {
+  const take = async (key: string, who: string, limit: BucketLimit) => {
+    const result = await store.take(key, limit);
+    if (!result.allowed) throw tooManyRequests(who, limit, result.retryAfterSeconds);
+  };
+  return {
+    async identified(identity) {
+      if (!identity.sub) return;
+      await take(`user:${identity.sub}`, 'user', config.user);
+      if (identity.client) await take(`client:${identity.client}`, 'client app', clients.get(identity.client)?.rateLimit ?? config.client);
+    },
+    anonymous: (address) => take(`address:${address}`, 'address', config.anonymous),
+    close: () => store.close(),
+  };
+}

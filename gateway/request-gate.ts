@@ -1,0 +1,157 @@
+// The gate every GraphQL request passes after its caller was identified and before Apollo sees
+// it, cheapest checks first: the request's form (method, content type, one operation), the
+// persisted-operation policy, the source's nesting and tokens (before graphql-js's recursive
+// parser runs), which operation to run, the introspection policy, and the operation's measured
+// shape against the limits. Every refusal is a 4xx with a stable code; nothing is fetched.
+import { GraphQLError, Kind, Lexer, Source, TokenKind, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { HttpError, type GateInput } from '@consent-gateway/kit/http';
+import type { ClientRegistry } from './clients.ts';
+import type { CallerKind, IntrospectionPolicy, OperationLimits } from './config.ts';
+import type { GatewayContext } from './engine.ts';
+import { exceededLimits, limitExceeded } from './limits.ts';
+import { FragmentCycleError, measureDocument } from './operation-shape.ts';
+import { resolveDocument, type PersistedOperations } from './persisted-operations.ts';
+import { sourceNesting } from './source-nesting.ts';
+
+export interface GateOptions {
+  limits: OperationLimits;
+  introspection: IntrospectionPolicy;
+  operations: PersistedOperations;
+  anonymousOperations: 'arbitrary' | 'safelist';
+  clients: ClientRegistry;
+  /** The client-facing schema (loaded by the engine). */
+  schema: () => GraphQLSchema;
+}
+
+type Params = Record<string, unknown>;
+
+const badRequest = (message: string, code = 'BAD_REQUEST') => new HttpError(400, message, code);
+const isObject = (value: unknown): value is Params => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The GraphQL request of a GET's query string, or undefined when it carries none (Apollo's landing page). */
+function paramsOfSearch(search: string): Params | undefined {
+  const query = new URLSearchParams(search);
+  if (!['query', 'extensions', 'documentId'].some((name) => query.has(name))) return undefined;
+  const params: Params = {};
+  for (const name of new Set(query.keys())) {
+    const values = query.getAll(name);
+    if (values.length > 1) throw badRequest(`The "${name}" parameter may be given only once`);
+    params[name] = values[0];
+  }
+  for (const name of ['variables', 'extensions']) {
+    if (typeof params[name] !== 'string') continue;
+    try {
+      params[name] = JSON.parse(params[name] as string);
+    } catch {
+      throw badRequest(`The "${name}" parameter is not valid JSON`);
+    }
+  }
+  return params;
+}
+
+function paramsOfBody(input: GateInput): Params {
+  const type = input.req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, `A GraphQL POST must be sent as application/json (got ${type ? `"${type.slice(0, 100)}"` : 'no content type'})`, 'UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (input.body === undefined) throw badRequest('The request body is empty');
+  if (Array.isArray(input.body)) throw badRequest('Batched operations are not supported: send one operation per request', 'BATCH_NOT_SUPPORTED');
+  if (!isObject(input.body)) throw badRequest('The request body must be a JSON object');
+  return input.body;
+}
+
+function checkTypes(params: Params): void {
+  if (params.variables != null && !isObject(params.variables)) throw badRequest('"variables" must be a JSON object');
+  if (params.extensions != null && !isObject(params.extensions)) throw badRequest('"extensions" must be a JSON object');
+  if (params.operationName != null && typeof params.operationName !== 'string') throw badRequest('"operationName" must be a string');
+}
+
+// graphql-js 16 words it "more that N tokens"; "than" is matched too, should it ever be corrected.
+const TOKEN_LIMIT = /^Syntax Error: Document contains more th(?:at|an) \d+ tokens/;
+
+function countTokens(source: string): number {
+  const lexer = new Lexer(new Source(source));
+  let tokens = 0;
+  while (lexer.advance().kind !== TokenKind.EOF) tokens++;
+  return tokens;
+}
+
+/** The parsed document; a document that does not parse within the limits is refused here, never passed on. */
+function parseWithinLimits(query: string, limits: OperationLimits): DocumentNode {
+  const nesting = sourceNesting(query);
+  if (nesting > limits.maxNesting) throw refuseLimit(limitExceeded('nesting', nesting, limits.maxNesting));
+  try {
+    return parse(query, { maxTokens: limits.maxTokens, noLocation: true });
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    if (TOKEN_LIMIT.test(error.message)) throw refuseLimit(limitExceeded('tokens', countTokens(query), limits.maxTokens));
+    throw new HttpError(400, error.message, 'GRAPHQL_PARSE_FAILED', { locations: error.locations });
+  }
+}
+
+function refuseLimit(first: ReturnType<typeof limitExceeded>, more: ReturnType<typeof limitExceeded>[] = []): HttpError {
+  return new HttpError(400, first.message, first.code, { extensions: first.extensions, more });
+}
+
+function selectOperation(document: DocumentNode, operationName: unknown): OperationDefinitionNode {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (typeof operationName === 'string') {
+    const named = operations.find((op) => op.name?.value === operationName);
+    if (!named) throw badRequest(`The document has no operation named "${operationName.slice(0, 100)}"`, 'OPERATION_RESOLUTION_FAILURE');
+    return named;
+  }
+  if (operations.length === 1) return operations[0]!;
+  throw badRequest(
+    operations.length === 0 ? 'The document has no operation' : 'The document has several operations: say which one to run with "operationName"',
+    'OPERATION_RESOLUTION_FAILURE',
+  );
+}
+
+export function callerKind(context: GatewayContext): CallerKind {
+  return context.identity.sub ? (context.identity.clientType ?? 'third-party') : 'anonymous';
+}
+
+export function createRequestGate(options: GateOptions) {
+  const { limits } = options;
+  const mayRunArbitrary = (context: GatewayContext) =>
+    context.identity.sub ? options.clients.get(context.identity.client ?? '')?.allowArbitraryOperations === true : options.anonymousOperations === 'arbitrary';
+
+  return async function gate(input: GateInput, context: GatewayContext): Promise<{ body: unknown; search: string }> {
+    if (input.method !== 'GET' && input.method !== 'POST') {
+      throw new HttpError(405, `GraphQL is served over GET and POST, not ${input.method.slice(0, 20)}`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'GET, POST' } });
+    }
+    const sent = input.method === 'GET' ? paramsOfSearch(input.search) : paramsOfBody(input);
+    if (!sent) return { body: input.body, search: input.search };
+    checkTypes(sent);
+    const params = resolveDocument(sent, options.operations, mayRunArbitrary(context));
+    const query = params.query as string;
+
+    const document = parseWithinLimits(query, limits);
+    const operation = selectOperation(document, params.operationName);
+    if (operation.operation === 'subscription') throw badRequest('Subscriptions are not supported by this gateway', 'SUBSCRIPTION_NOT_SUPPORTED');
+    if (input.method === 'GET' && operation.operation !== 'query') {
+      throw new HttpError(405, `A ${operation.operation} must be sent with POST`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'POST' } });
+    }
+    let shape;
+    try {
+      shape = measureDocument(document, { schema: options.schema(), variables: params.variables as Params | undefined, assumedListSize: limits.assumedListSize });
+    } catch (error) {
+      if (error instanceof FragmentCycleError) throw badRequest(error.message, 'FRAGMENT_CYCLE');
+      throw error;
+    }
+    if (shape.introspection && (options.introspection === 'off' || !context.identity.sub)) {
+      throw new HttpError(
+        403,
+        options.introspection === 'off' ? 'Introspection is disabled on this gateway' : 'Introspection is for authenticated callers only',
+        'INTROSPECTION_DISABLED',
+      );
+    }
+    const [first, ...more] = exceededLimits(shape, limits, callerKind(context));
+    if (first) throw refuseLimit(first, more);
+
+    if (input.method === 'POST') return { body: params, search: input.search };
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) if (value != null) search.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+    return { body: input.body, search: `?${search}` };
+  };
+}

@@ -1,0 +1,133 @@
+// Shared by the hostile-input suites: a stack per file whose databases are snapshotted first, a
+// check that a refusal is clean (status, stable code, no stack trace, no internal detail, no value
+// leaked), and the closing test of every file: every service still answers /health and the
+// databases hold what they held before, except the decision records that refused requests
+// are meant to leave and what the file's legitimate requests wrote.
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit-mongo';
+import { startTestStack, type GraphQLResponse, type TestStack } from '../support/stack.ts';
+
+/** Things a refusal must never show: stack frames, file paths, addresses, driver messages, schema hints. */
+const INTERNAL_DETAIL: RegExp[] = [
+  /\bat [\w.<>$]+ \(/, // a stack frame
+  /stacktrace/i,
+  /\.(ts|js|mjs|cjs):\d+/,
+  /\/(work|home|tmp|usr|app)\//,
+  /node_modules/,
+  /127\.0\.0\.1|localhost|::1\b/,
+  /mongodb(\+srv)?:\/\//i,
+  /ECONN|EPIPE|ETIMEDOUT|socket hang up/,
+  /Did you mean/,
+  /MongoServerError|MongoNetworkError|FerretDB/i,
+];
+
+export function expectNoInternals(res: GraphQLResponse, leaked: Array<string | number> = []): void {
+  const text = JSON.stringify(res.body);
+  for (const pattern of INTERNAL_DETAIL) expect(text, `response shows internal detail ${pattern}`).not.toMatch(pattern);
+  for (const value of leaked) expect(text, `response leaks ${value}`).not.toContain(String(value));
+}
+
+/** A request refused as a whole: the status, the stable code, no data, nothing internal, nothing leaked. */
+export function expectRefusal(res: GraphQLResponse, status: number, code: string, leaked: Array<string | number> = []): void {
+  expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(status);
+  expect(res.body.errors?.map((e) => e.extensions?.code)).toContain(code);
+  expect(res.body.data ?? null).toBeNull();
+  expectNoInternals(res, leaked);
+}
+
+/** A field refused inside an answered request: null at `path`, FORBIDDEN with `reason`, nothing leaked. */
+export function expectDenied(res: GraphQLResponse, path: string, reason: string | RegExp, leaked: Array<string | number> = []): void {
+  expect(res.status).toBe(200);
+  const error = res.body.errors?.find((e) => e.path?.join('.').startsWith(path) && e.extensions?.code === 'FORBIDDEN');
+  expect(error, JSON.stringify(res.body).slice(0, 500)).toBeDefined();
+  expect(error!.extensions!.reason).toMatch(reason);
+  expectNoInternals(res, leaked);
+}
+
+/**
+ * Raw bytes to a server, for what fetch refuses to send (malformed requests, smuggling attempts);
+ * the status and the JSON body of the answer (a chunked one is decoded).
+ */
+export function sendRaw(baseUrl: string, request: string | Buffer): Promise<{ status: number; body: any }> {
+  const { port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(request)); // no half-close: Node would drop the answer
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', ...rest] = answer.split('\r\n\r\n');
+      let body = rest.join('\r\n\r\n');
+      if (/transfer-encoding: chunked/i.test(head)) body = body.split('\r\n').filter((_, i) => i % 2 === 1).join('');
+      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body || '{}') });
+    });
+  });
+}
+
+type Snapshot = Record<string, Record<string, number>>;
+
+export class HostileStack {
+  private current?: TestStack;
+  private before: Snapshot = {};
+  private readonly writes: Record<string, number> = {};
+
+  get stack(): TestStack {
+    if (!this.current) throw new Error('the stack is not started yet');
+    return this.current;
+  }
+
+  /** Declares a write this file's legitimate requests make: `<database without prefix>/<collection>` grows by `count`. */
+  expectWrite(where: string, count = 1): void {
+    this.writes[where] = (this.writes[where] ?? 0) + count;
+  }
+
+  async start(options: { env?: NodeJS.ProcessEnv }): Promise<void> {
+    this.current = await startTestStack(options);
+    this.before = await this.current.snapshotDatabases();
+  }
+
+  async close(): Promise<void> {
+    await this.current?.close();
+  }
+
+  /** Every service answers /health; the databases equal the snapshot plus the declared writes (decision records may grow). */
+  async expectIntact(): Promise<void> {
+    const s = this.stack;
+    for (const [name, url] of Object.entries(s.serviceUrls())) expect((await fetch(`${url}/health`)).status, `${name} /health`).toBe(200);
+    const strip = (snapshot: Snapshot): Snapshot =>
+      Object.fromEntries(Object.entries(structuredClone(snapshot)).map(([db, collections]) => [db.slice(s.dbPrefix.length), collections]));
+    const expected = strip(this.before);
+    for (const [where, count] of Object.entries(this.writes)) {
+      const [db, collection] = where.split('/') as [string, string];
+      expected[db]![collection] = (expected[db]![collection] ?? 0) + count;
+    }
+    const after = strip(await s.snapshotDatabases());
+    for (const [db, collections] of Object.entries(after)) {
+      if (collections[AUDIT_COLLECTION] === undefined) continue;
+      // A refused field is recorded (that is what the audit is for): decision records may only grow.
+      expect(collections[AUDIT_COLLECTION]).toBeGreaterThanOrEqual(expected[db]?.[AUDIT_COLLECTION] ?? 0);
+      delete collections[AUDIT_COLLECTION];
+      delete expected[db]?.[AUDIT_COLLECTION];
+    }
+    expect(after).toEqual(expected);
+  }
+}
+
+/**
+ * A stack for one hostile file (call at the top level): started before its tests, checked by a
+ * last test (every service healthy, databases intact), closed after.
+ */
+export function hostileStack(options: { env?: NodeJS.ProcessEnv } = {}): HostileStack {
+  const hostile = new HostileStack();
+  beforeAll(() => hostile.start(options));
+  afterAll(() => hostile.close());
+  return hostile;
+}
+
+/** The closing test of a hostile file: call it after the file's other tests, at the top level. */
+export function afterTheSuite(hostile: HostileStack): void {
+  describe('after the suite', () => {
+    it('every service answers /health; the databases changed only by legitimate writes and decision records', () => hostile.expectIntact());
+  });
+}

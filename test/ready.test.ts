@@ -1,0 +1,50 @@
+// /ready says which subgraph is up at which address: that is for this machine or an operator
+// (OPERATOR_TOKEN, compared in constant time). Anyone else learns only whether it is ready.
+import { networkInterfaces } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGatewayConfig } from '../gateway/config.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789abcdef';
+// An address of this machine that is not loopback: a request to it arrives from that address.
+const external = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+
+// Every machine the suite runs on so far has one; a machine with loopback only skips the
+// non-loopback cases (the loopback case still runs).
+describe('/ready', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { GATEWAY_HOST: '0.0.0.0', OPERATOR_TOKEN }, seedData: false });
+  });
+  afterAll(() => stack?.close());
+
+  const ready = async (host: string, headers: Record<string, string> = {}) => {
+    const { port } = new URL(stack.gateway.url);
+    const res = await fetch(`http://${host}:${port}/ready`, { headers });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  it('shows the subgraphs to a caller on this machine', async () => {
+    const res = await ready('127.0.0.1');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.subgraphs).sort()).toEqual(['messaging', 'user-profile']);
+    expect(Object.keys(res.body.banks).sort()).toEqual(['contoso', 'northwind']);
+  });
+
+  it.skipIf(!external)('shows only the status to anyone else', async () => {
+    const res = await ready(external!);
+    expect(res).toEqual({ status: 200, body: { status: 'ready' } });
+  });
+
+  it.skipIf(!external)('shows the subgraphs to an operator with the token, not with a wrong one', async () => {
+    expect((await ready(external!, { authorization: `Bearer ${OPERATOR_TOKEN}` })).body.subgraphs).toBeDefined();
+    expect((await ready(external!, { authorization: `Bearer ${OPERATOR_TOKEN.slice(0, -1)}x` })).body).toEqual({ status: 'ready' });
+    expect((await ready(external!, { authorization: `Bearer ${OPERATOR_TOKEN}${OPERATOR_TOKEN}` })).body).toEqual({ status: 'ready' });
+  });
+
+  it('refuses an operator token too short to be secret, at start', () => {
+    expect(() => loadGatewayConfig({ OPERATOR_TOKEN: 'short' })).toThrow(/OPERATOR_TOKEN must be at least 32 characters/);
+  });
+});

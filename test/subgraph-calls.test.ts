@@ -1,0 +1,138 @@
+// Calls from the gateway to subgraphs: a subgraph that hangs is cut off at its own timeout, one
+// that fails answers nothing internal, and either way the client gets an error at the path of
+// each field the call would have filled, naming the service, next to everything else. Each
+// subgraph has a bounded pool of keep-alive connections.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type GraphQLResponse, type TestStack } from './support/stack.ts';
+
+/** A stand-in for a broken subgraph, on a free loopback port; notes when each connection arrived. */
+async function brokenSubgraph(handle: (res: import('node:http').ServerResponse) => void) {
+  const accepted: number[] = [];
+  const server: Server = createServer((_req, res) => handle(res));
+  server.on('connection', () => accepted.push(performance.now()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    acceptedBetween: (from: number, to: number) => accepted.filter((t) => t >= from && t < to).length,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+/** A bank registry whose banks all live at `url` (a broken stand-in). */
+function registryAt(url: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'broken-banks-')), 'banks.json');
+  writeFileSync(file, JSON.stringify([{ id: 'contoso', name: 'Contoso Bank', url }, { id: 'northwind', name: 'Northwind Bank', url }]));
+  return file;
+}
+
+const INTERNAL = '<pre>MongoServerError: connect ECONNREFUSED 10.0.0.7:27017\n    at /srv/bank/node_modules/mongodb/lib/cmap/connection.js:203:25</pre>';
+
+const errorsAt = (res: GraphQLResponse) => (res.body.errors ?? []).map((e) => ({ path: e.path?.join('.'), ...e.extensions, message: e.message }));
+
+describe('a subgraph that hangs, and one that fails', () => {
+  let stack: TestStack;
+  let hanging: Awaited<ReturnType<typeof brokenSubgraph>>;
+  let failing: Awaited<ReturnType<typeof brokenSubgraph>>;
+  let alice: string;
+  beforeAll(async () => {
+    hanging = await brokenSubgraph(() => {}); // accepts, never answers
+    failing = await brokenSubgraph((res) => res.writeHead(500, { 'content-type': 'text/html' }).end(INTERNAL));
+    stack = await startTestStack({
+      env: {
+        SUBGRAPH_URL_MESSAGING: hanging.url,
+        SUBGRAPH_TIMEOUT_MS_MESSAGING: '300',
+        BANK_REGISTRY_FILE: registryAt(failing.url),
+        SUBGRAPH_MAX_CONNECTIONS: '2',
+      },
+    });
+    alice = await stack.token({ sub: 'alice' });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await hanging?.close();
+    await failing?.close();
+  });
+
+  it('the rest of the data comes back; each failed field carries its path and service', async () => {
+    const res = await stack.query('{ me { displayName email conversations { id } accounts { id } } }', {}, { token: alice });
+    expect(res.status).toBe(200);
+    expect(res.body.data.me).toMatchObject({ displayName: 'Alice Martin', email: 'alice@example.org', conversations: null, accounts: null });
+    expect(errorsAt(res).sort((a, b) => a.path!.localeCompare(b.path!))).toEqual([
+      { path: 'me.accounts', code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', serviceName: 'bank-account', bank: 'northwind', message: 'Bank "Northwind Bank" (northwind) is unavailable; its data is missing from this response.' },
+      { path: 'me.conversations', code: 'SUBGRAPH_TIMEOUT', service: 'messaging', serviceName: 'messaging', message: 'The messaging service did not answer in time.' },
+    ]);
+  });
+
+  it('a failed root field has its path too', async () => {
+    const res = await stack.query('{ bank(id: "northwind") { name } me { displayName } }', {}, { token: alice });
+    expect(res.body.data).toEqual({ bank: null, me: { displayName: 'Alice Martin' } });
+    expect(errorsAt(res)).toMatchObject([{ path: 'bank', code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'northwind' }]);
+  });
+
+  it('nothing of the failure reaches the client: no address, no status line, no body', async () => {
+    const res = await stack.query('{ banks { id } me { conversations { id } } }', {}, { token: alice });
+    const text = JSON.stringify(res.body);
+    for (const detail of ['127.0.0.1', '10.0.0.7', 'ECONNREFUSED', 'MongoServerError', '500', 'Internal Server Error', 'node_modules', 'aborted', 'timeout']) {
+      expect(text).not.toContain(detail);
+    }
+  });
+
+  it('calls wait for one of the bounded connections, within their timeout', async () => {
+    const start = performance.now();
+    const responses = await Promise.all(Array.from({ length: 6 }, () => stack.query('{ me { conversations { id } } }', {}, { token: alice })));
+    for (const res of responses) expect(errorsAt(res)).toMatchObject([{ path: 'me.conversations', code: 'SUBGRAPH_TIMEOUT' }]);
+    // Before the first deadline (300 ms) no connection was freed: only the pool's two were opened.
+    const opened = hanging.acceptedBetween(start, start + 290);
+    expect(opened).toBeGreaterThan(0);
+    expect(opened).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('a failing entity fetch inside lists', () => {
+  let stack: TestStack;
+  let failing: Awaited<ReturnType<typeof brokenSubgraph>>;
+  beforeAll(async () => {
+    failing = await brokenSubgraph((res) => res.writeHead(502).end('bad gateway'));
+    stack = await startTestStack({ env: { BANK_REGISTRY_FILE: registryAt(failing.url) } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await failing?.close();
+  });
+
+  it('points at each entity it would have filled', async () => {
+    const alice = await stack.token({ sub: 'alice' });
+    const res = await stack.query('{ me { conversations { messages(first: 5) { edges { node { body transaction { amount { minorUnits } } } } } } } }', {}, { token: alice });
+    const edges = res.body.data.me.conversations[0].messages.edges;
+    expect(edges.every((e: any) => typeof e.node.body === 'string')).toBe(true); // messaging answered
+    expect(edges.every((e: any) => e.node.transaction === null)).toBe(true);
+    const failed = errorsAt(res);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const error of failed) {
+      expect(error).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'northwind' });
+      // The transaction reference came from messaging; the bank router marks the entity it could not fill.
+      expect(error.path).toMatch(/^me\.conversations\.\d+\.messages\.edges\.\d+\.node\.transaction$/);
+    }
+  });
+});
+
+describe('keep-alive', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ seedData: false });
+  });
+  afterAll(() => stack?.close());
+
+  it('sequential calls to a subgraph reuse one connection', async () => {
+    let connections = 0;
+    stack.subgraphs['user-profile'].server.on('connection', () => connections++);
+    const alice = await stack.token({ sub: 'alice' });
+    for (let i = 0; i < 10; i++) await stack.query('{ me { id } }', {}, { token: alice });
+    expect(connections).toBeLessThanOrEqual(1);
+  });
+});
