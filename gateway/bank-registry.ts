@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { isBankId } from '@consent-gateway/kit/ids';
+import { requestLog } from '@consent-gateway/kit/observability';
 
 export interface RegisteredBank {
   id: string;
@@ -67,7 +68,7 @@ export interface WatchedBankRegistry {
  * The registry in `file`, kept current: the directory is watched (editors and deployments replace
  * files by renaming, which a watch on the file itself would miss) and the file re-read when it changes.
  */
-export function watchBankRegistry(file: string, log: (line: string) => void = (l) => console.warn(l)): WatchedBankRegistry {
+export function watchBankRegistry(file: string, log: (line: string) => void = (l) => requestLog().warn(l)): WatchedBankRegistry {
   let registry = loadBankRegistry(file);
   let lastGood = JSON.stringify(registry.banks);
   const reload = () => {
