@@ -14,7 +14,7 @@ await runService(
     const log = createLogger('gateway', { level: config.observability.logLevel });
     const gateway = await startGateway(config, { log });
     const banks = Object.fromEntries(gateway.bankRegistry.current().banks.map((b) => [b.id, b.url]));
-    log.info({ subgraphs: gateway.subgraphs, banks, tracing: tracing.enabled }, `gateway ready at ${gateway.url}/graphql`);
+    log.info({ subgraphs: gateway.subgraphs, banks, tracing: config.observability.tracing.exporter }, `gateway ready at ${gateway.url}/graphql`);
     return async () => {
       await gateway.stop();
       await tracing.shutdown();

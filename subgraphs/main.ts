@@ -27,7 +27,7 @@ await runService(
       operatorToken: config.operatorToken,
       log,
     });
-    log.info({ tracing: tracing.enabled }, `${config.name} subgraph ready at ${subgraph.url}/graphql`);
+    log.info({ tracing: config.observability.tracing.exporter }, `${config.name} subgraph ready at ${subgraph.url}/graphql`);
     return async () => {
       await subgraph.stop();
       await client.close();

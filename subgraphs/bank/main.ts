@@ -31,7 +31,7 @@ await runService(
       operatorToken: config.operatorToken,
       log,
     });
-    log.info({ database: config.database, tracing: tracing.enabled }, `bank ${config.bank.id} (${config.bank.name}) ready at ${bank.url}/graphql`);
+    log.info({ database: config.database, tracing: config.observability.tracing.exporter }, `bank ${config.bank.id} (${config.bank.name}) ready at ${bank.url}/graphql`);
     return async () => {
       await bank.stop();
       await client.close();
