@@ -64,7 +64,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.degraded = false;
       return { allowed: allowed === 1, retryAfterSeconds: Number(wait) };
     } catch (error) {
-      if (!this.degraded) requestLog().error({ err: error }, "rate-limit store: Redis cannot be reached; limiting in this process's memory meanwhile");
+      if (!this.degraded) requestLog().error(`rate-limit store: Redis cannot be reached (${(error as Error).message}); limiting in this process's memory meanwhile`);
       this.degraded = true;
       return this.fallback.take(key, limit);
     }

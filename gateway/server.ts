@@ -82,7 +82,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   const metrics = gatewayMetrics(observe.metrics.registry);
   const warn = (line: string) => requestLog(observe.log).warn(line);
   const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
-  const registry = watchBankRegistry(config.bankRegistryFile, warn);
+  const registry = watchBankRegistry(config.bankRegistryFile, (line, level) => observe.log[level](line));
   const callBank = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, log: warn });
   const bankRouter = createBankRouter({
     registry: registry.current,

@@ -15,9 +15,9 @@ export type { Logger };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** LOG_LEVEL, validated with the rest of a service's configuration (default `info`). */
+/** LOG_LEVEL, validated with the rest of a service's configuration (default: this process's LOG_LEVEL, else `info`). */
 export function readLogLevel(r: EnvReader): LogLevel {
-  return r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  return r.oneOf('LOG_LEVEL', LOG_LEVELS, levelFromEnv());
 }
 
 /** LOG_LEVEL as the environment has it, for loggers made before (or without) a configuration. */
