@@ -20,11 +20,13 @@ const parentId = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
 describe('a request through the gateway', () => {
   const exporter = new InMemorySpanExporter();
+  const logLines: Array<Record<string, any>> = [];
   let tracing: Tracing;
   let stack: TestStack;
   beforeAll(async () => {
     tracing = await startTracing('consent-gateway-test', { exporter: 'none' }, { exporter });
-    stack = await startTestStack(); // after tracing started: its database client reports commands as spans
+    // After tracing started: the stack's database client then reports its commands as spans.
+    stack = await startTestStack({ log: { level: 'info', destination: { write: (line: string) => void logLines.push(JSON.parse(line)) } } });
   });
   afterAll(async () => {
     await stack?.close();
@@ -34,6 +36,7 @@ describe('a request through the gateway', () => {
   it('is one trace from the gateway through the subgraphs and the bank to MongoDB, with no values in it', async () => {
     const token = await stack.token({ sub: 'alice' });
     exporter.reset();
+    logLines.length = 0;
     const res = await stack.query(QUERY, {}, { token });
     expect(res.status).toBe(200);
     const isGatewayRoot = (s: ReadableSpan) => s.kind === SERVER && s.attributes['consent.service'] === 'gateway';
@@ -78,6 +81,14 @@ describe('a request through the gateway', () => {
     }
     const commands = spans.filter((s) => s.attributes['db.system.name'] === 'mongodb');
     expect(commands.map((s) => s.attributes['db.collection.name'])).toEqual(expect.arrayContaining(['users', 'accounts', 'transactions']));
+
+    // Every log line of the request, in every service, names the trace and the span it was written in.
+    expect(new Set(logLines.map((l) => l.service))).toEqual(new Set(['gateway', 'user-profile', 'messaging', 'bank-northwind']));
+    for (const line of logLines) {
+      expect(line.traceId).toBe(root.spanContext().traceId);
+      expect(byId.has(line.spanId), JSON.stringify(line)).toBe(true);
+    }
+    expect(logLines.find((l) => l.service === 'bank-northwind')!.spanId).toBe(services.get('bank-northwind')!.spanContext().spanId);
 
     // No values: no command contents, documents, variables; no id of a person, token, amount or email.
     const keys = spans.flatMap((s) => Object.keys(s.attributes));
