@@ -18,6 +18,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
+    // Services log warnings and errors only, unless LOG_LEVEL says otherwise: readable test output.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     hookTimeout: 120_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
   },

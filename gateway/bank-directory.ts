@@ -3,6 +3,7 @@
 // identity). The directory may list a bank too many (a grant that the bank then refuses), never
 // one too few: if the link cannot be made, the grant is refused and nothing is stored anywhere.
 import type { GraphQLFormattedError } from 'graphql';
+import { requestLog } from '@consent-gateway/kit/observability';
 import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import type { DirectoryLink, RouterContext } from './bank-router/router.ts';
 
@@ -15,7 +16,7 @@ export function createDirectoryLink(options: {
   timeoutMs: number;
   log?: (line: string) => void;
 }): DirectoryLink {
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const log = options.log ?? ((line: string) => requestLog().warn(line));
   const unavailable: GraphQLFormattedError = {
     message: 'The consent was not granted: the platform could not record your relationship with this bank just now, and nothing was stored. Try again.',
     extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'user-profile' },
@@ -25,14 +26,16 @@ export function createDirectoryLink(options: {
     try {
       ({ body } = await postGraphQL(options.url, await options.mint(context, 'user-profile'), { query: LINK, variables: { bankId } }, options.timeoutMs));
     } catch (error) {
-      log(`[gateway] linking a user to bank ${bankId} failed: ${callProblem(error)}`);
+      log(`linking a user to bank ${bankId} failed: ${callProblem(error)}`);
       return { error: unavailable };
     }
     if (isResult(body) && body.data?.linkUserToBank === true) return {};
     // The user-profile rule says who may link (the user alone, first-party): its denial is the grant's.
     const refusal = isResult(body) ? body.errors?.find((e) => ['FORBIDDEN', 'BAD_USER_INPUT'].includes(String(e.extensions?.code))) : undefined;
     if (refusal) return { error: { message: refusal.message, extensions: refusal.extensions } };
-    log(`[gateway] linking a user to bank ${bankId} failed: ${JSON.stringify(body)?.slice(0, 300)}`);
+    // Error codes only: the answer itself is not for logs.
+    const codes = isResult(body) ? (body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ') : 'not a GraphQL answer';
+    log(`linking a user to bank ${bankId} failed: ${codes || 'no error'}`);
     return { error: unavailable };
   };
 }

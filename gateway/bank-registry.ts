@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { isBankId } from '@consent-gateway/kit/ids';
+import { requestLog } from '@consent-gateway/kit/observability';
 
 export interface RegisteredBank {
   id: string;
@@ -67,7 +68,7 @@ export interface WatchedBankRegistry {
  * The registry in `file`, kept current: the directory is watched (editors and deployments replace
  * files by renaming, which a watch on the file itself would miss) and the file re-read when it changes.
  */
-export function watchBankRegistry(file: string, log: (line: string) => void = (l) => console.warn(l)): WatchedBankRegistry {
+export function watchBankRegistry(file: string, log: (line: string, level: 'info' | 'warn') => void = (l, level) => requestLog()[level](l)): WatchedBankRegistry {
   let registry = loadBankRegistry(file);
   let lastGood = JSON.stringify(registry.banks);
   const reload = () => {
@@ -77,9 +78,9 @@ export function watchBankRegistry(file: string, log: (line: string) => void = (l
       if (text === lastGood) return;
       registry = next;
       lastGood = text;
-      log(`bank registry reloaded from ${file}: ${next.banks.map((b) => b.id).join(', ') || 'no banks'}`);
+      log(`bank registry reloaded from ${file}: ${next.banks.map((b) => b.id).join(', ') || 'no banks'}`, 'info');
     } catch (error) {
-      log(`bank registry ${file} changed but is not valid, keeping the registry in use: ${(error as Error).message}`);
+      log(`bank registry ${file} changed but is not valid, keeping the registry in use: ${(error as Error).message}`, 'warn');
     }
   };
   let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@ import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { DEFAULT_BANK_REGISTRY_FILE } from './bank-registry.ts';
 import type { ClientType } from '@consent-gateway/kit/identity';
+import { readObservabilityConfig, type ObservabilityConfig } from '@consent-gateway/kit/observability';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
 
 /** Who may introspect the graph: nobody, or authenticated callers (never anonymous ones). */
@@ -89,9 +90,11 @@ export interface GatewayConfig {
   anonymousOperations: 'arbitrary' | 'safelist';
   rateLimit: RateLimitConfig;
   subgraphCalls: SubgraphCallConfig;
-  /** Shows /ready's details to callers that are not on this machine (`Authorization: Bearer <token>`). */
+  /** Shows /ready's details and /metrics to callers that are not on this machine (`Authorization: Bearer <token>`). */
   operatorToken?: string;
   exposeErrors: boolean;
+  /** LOG_LEVEL and tracing (OTEL_*). */
+  observability: ObservabilityConfig;
 }
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
@@ -183,6 +186,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
     },
     operatorToken: r.secret('OPERATOR_TOKEN'),
     exposeErrors: isDevelopment(env),
+    observability: readObservabilityConfig(r),
   };
   r.done('gateway');
   return config;

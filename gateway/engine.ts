@@ -7,8 +7,11 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, isScalarType, type GraphQLSchema } from 'graphql';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import type { Identity } from '@consent-gateway/kit/identity';
+import { requestLog } from '@consent-gateway/kit/observability';
 import { parseDateTime } from '@consent-gateway/kit/scalars';
+import { traceHeaders } from '@consent-gateway/kit/tracing';
 import type { BankRouter } from './bank-router/router.ts';
+import type { ObserveCall } from './observed-calls.ts';
 import { asSubgraphFailure, failedFetchResult, type SubgraphPool } from './subgraph-fetch.ts';
 
 export interface GatewayContext {
@@ -32,6 +35,7 @@ class InternalTokenDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     url: string,
     private readonly mint: MintToken,
     pool: SubgraphPool,
+    private readonly observeCall: ObserveCall,
   ) {
     // Our pool instead of the default fetcher (make-fetch-happen): bounded, with a deadline, and
     // it follows no proxy settings from the environment.
@@ -42,17 +46,17 @@ class InternalTokenDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     if (!('identity' in context)) throw new Error('gateway context without an identity');
     request.http!.headers.set('authorization', `Bearer ${await this.mint(context as GatewayContext, this.subgraph)}`);
+    for (const [name, value] of Object.entries(traceHeaders())) request.http!.headers.set(name, value);
   }
 
   // A failed call becomes errors at the paths it would have filled, naming the service; the
   // cause (addresses, status lines) goes to the log, with the request id.
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
     try {
-      return await super.process(options);
+      return await this.observeCall({ subgraph: this.subgraph }, () => super.process(options));
     } catch (error) {
       const failure = asSubgraphFailure(error, this.subgraph);
-      const requestId = 'requestId' in options.context ? (options.context as GatewayContext).requestId : '-';
-      console.error(`[gateway] request ${requestId}: subgraph call failed: ${failure.message}`);
+      requestLog().error({ subgraph: this.subgraph, code: failure.code }, `subgraph call failed: ${failure.message}`);
       const document = 'document' in options ? options.document : undefined;
       return failedFetchResult(failure, document ?? options.request.query ?? '', options.request.variables);
     }
@@ -96,7 +100,11 @@ export interface EngineOptions {
   bankRouter: BankRouter;
   /** Receives the client-facing schema whenever it is loaded. */
   onSchema?: (apiSchema: GraphQLSchema) => void;
+  /** Wraps every platform subgraph call (span, metrics); banks are observed by the bank router's caller. */
+  observeCall?: ObserveCall;
 }
+
+const unobserved: ObserveCall = (_target, call) => call();
 
 export function createEngine(options: EngineOptions): Engine {
   // @apollo/gateway sends usage metrics to Apollo and probes cloud metadata addresses from its
@@ -112,7 +120,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (name === BANK_SUBGRAPH) return new BankRouterDataSource(options.bankRouter);
       const pool = options.pools.get(name);
       if (!pool) throw new Error(`no connection pool for subgraph "${name}"`);
-      return new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint, pool);
+      return new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint, pool, options.observeCall ?? unobserved);
     },
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {

@@ -1,14 +1,24 @@
 // `npm run start:gateway`: the gateway alone, on any supergraph file (SUPERGRAPH_PATH), routing to
 // the platform subgraph URLs the file names (or SUBGRAPH_URL_<NAME> overrides) and to the banks of
 // the bank registry (BANK_REGISTRY_FILE): how it is deployed.
+import { createLogger } from '@consent-gateway/kit/log';
 import { runService } from '@consent-gateway/kit/run-service';
+import { startTracing } from '@consent-gateway/kit/tracing';
 import { loadGatewayConfig } from './config.ts';
 import { startGateway } from './server.ts';
 
-await runService(async () => {
-  const gateway = await startGateway(loadGatewayConfig());
-  console.log(`gateway ready at ${gateway.url}/graphql`);
-  for (const [name, url] of Object.entries(gateway.subgraphs)) console.log(`  ${name} → ${url}`);
-  for (const bank of gateway.bankRegistry.current().banks) console.log(`  bank ${bank.id} → ${bank.url}`);
-  return () => gateway.stop();
-});
+await runService(
+  async () => {
+    const config = loadGatewayConfig();
+    const tracing = await startTracing('gateway', config.observability.tracing);
+    const log = createLogger('gateway', { level: config.observability.logLevel });
+    const gateway = await startGateway(config, { log });
+    const banks = Object.fromEntries(gateway.bankRegistry.current().banks.map((b) => [b.id, b.url]));
+    log.info({ subgraphs: gateway.subgraphs, banks, tracing: config.observability.tracing.exporter }, `gateway ready at ${gateway.url}/graphql`);
+    return async () => {
+      await gateway.stop();
+      await tracing.shutdown();
+    };
+  },
+  { service: 'gateway' },
+);

@@ -29,7 +29,11 @@ export interface Manifest {
 export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export class PersistedOperations {
-  private constructor(private readonly byHash: ReadonlyMap<string, string>) {}
+  private constructor(
+    private readonly byHash: ReadonlyMap<string, string>,
+    /** The registered operations' names: the only operation names the gateway's metrics label by. */
+    readonly names: ReadonlySet<string> = new Set(),
+  ) {}
 
   static readonly none = new PersistedOperations(new Map());
 
@@ -40,12 +44,14 @@ export class PersistedOperations {
       throw new Error(`expected { "format": "${MANIFEST_FORMAT}", "version": 1, "operations": [...] }`);
     }
     const byHash = new Map<string, string>();
+    const names = new Set<string>();
     for (const [i, op] of m.operations.entries()) {
       if (typeof op?.id !== 'string' || typeof op.body !== 'string') throw new Error(`operation ${i} needs a string "id" and "body"`);
       if (sha256Hex(op.body) !== op.id.toLowerCase()) throw new Error(`operation ${i} (${op.name ?? 'unnamed'}): "id" is not the SHA-256 of its "body"`);
       byHash.set(op.id.toLowerCase(), op.body);
+      if (typeof op.name === 'string') names.add(op.name);
     }
-    return new PersistedOperations(byHash);
+    return new PersistedOperations(byHash, names);
   }
 
   static load(file: string): PersistedOperations {

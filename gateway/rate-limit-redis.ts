@@ -3,6 +3,7 @@
 // whose clocks differ still agree. An idle bucket expires once it would be full again. While
 // Redis cannot be reached, each replica limits on its own (in memory) rather than not at all.
 import { createClient } from '@redis/client';
+import { requestLog } from '@consent-gateway/kit/observability';
 import type { BucketLimit } from './config.ts';
 import { MemoryRateLimitStore, type RateLimitStore, type TakeResult } from './rate-limit.ts';
 
@@ -59,11 +60,11 @@ export class RedisRateLimitStore implements RateLimitStore {
   async take(key: string, limit: BucketLimit): Promise<TakeResult> {
     try {
       const [allowed, wait] = (await this.client.eval(TAKE, { keys: [this.prefix + key], arguments: [String(limit.burst), String(limit.perSecond)] })) as [number, string];
-      if (this.degraded) console.error('[gateway] rate-limit store: Redis answers again; shared limits are back');
+      if (this.degraded) requestLog().warn('rate-limit store: Redis answers again; shared limits are back');
       this.degraded = false;
       return { allowed: allowed === 1, retryAfterSeconds: Number(wait) };
     } catch (error) {
-      if (!this.degraded) console.error(`[gateway] rate-limit store: Redis cannot be reached (${(error as Error).message}); limiting in this process's memory meanwhile`);
+      if (!this.degraded) requestLog().error(`rate-limit store: Redis cannot be reached (${(error as Error).message}); limiting in this process's memory meanwhile`);
       this.degraded = true;
       return this.fallback.take(key, limit);
     }

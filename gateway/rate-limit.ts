@@ -83,18 +83,24 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
-export function createRateLimiter(config: RateLimitConfig, clients: ClientRegistry, store: RateLimitStore): RateLimiter {
-  const take = async (key: string, who: string, limit: BucketLimit) => {
+/** Which bucket refused a request (the label of the refusals metric). */
+export type RateLimitKind = 'user' | 'client' | 'address';
+
+/** `onRefusal` hears of every refused request (the gateway counts them). */
+export function createRateLimiter(config: RateLimitConfig, clients: ClientRegistry, store: RateLimitStore, onRefusal: (kind: RateLimitKind) => void = () => {}): RateLimiter {
+  const take = async (key: string, kind: RateLimitKind, who: string, limit: BucketLimit) => {
     const result = await store.take(key, limit);
-    if (!result.allowed) throw tooManyRequests(who, limit, result.retryAfterSeconds);
+    if (result.allowed) return;
+    onRefusal(kind);
+    throw tooManyRequests(who, limit, result.retryAfterSeconds);
   };
   return {
     async identified(identity) {
       if (!identity.sub) return;
-      await take(`user:${identity.sub}`, 'user', config.user);
-      if (identity.client) await take(`client:${identity.client}`, 'client app', clients.get(identity.client)?.rateLimit ?? config.client);
+      await take(`user:${identity.sub}`, 'user', 'user', config.user);
+      if (identity.client) await take(`client:${identity.client}`, 'client', 'client app', clients.get(identity.client)?.rateLimit ?? config.client);
     },
-    anonymous: (address) => take(`address:${address}`, 'address', config.anonymous),
+    anonymous: (address) => take(`address:${address}`, 'address', 'address', config.anonymous),
     close: () => store.close(),
   };
 }

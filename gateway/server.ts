@@ -12,6 +12,9 @@ import { maskError } from '@consent-gateway/kit/create-subgraph';
 import { createHandler, HttpError, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { mintInternalToken } from '@consent-gateway/kit/internal-token';
+import type { Logger } from '@consent-gateway/kit/log';
+import { metricsRoute, operationLabels } from '@consent-gateway/kit/metrics';
+import { createObservability, identifyRequest, observabilityPlugin, requestLog } from '@consent-gateway/kit/observability';
 import { vendorReportingOff } from '@consent-gateway/kit/vendor-reporting';
 import { createBankClient } from './bank-router/bank-client.ts';
 import { createBankRouter, mapLimit } from './bank-router/router.ts';
@@ -27,12 +30,14 @@ import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLim
 import { RedisRateLimitStore } from './rate-limit-redis.ts';
 import { referenceChecks } from './references.ts';
 import { createRequestGate } from './request-gate.ts';
+import { gatewayMetrics } from './observed-calls.ts';
 import { createSubgraphPools } from './subgraph-fetch.ts';
 
 export interface RunningGateway extends Listening {
   /** The platform subgraphs' URLs (banks are in the registry). */
   subgraphs: Record<string, string>;
   bankRegistry: WatchedBankRegistry;
+  log: Logger;
   stop(): Promise<void>;
 }
 
@@ -54,7 +59,7 @@ async function rateLimitStore(config: GatewayConfig): Promise<RateLimitStore> {
   }
 }
 
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, options: { log?: Logger } = {}): Promise<RunningGateway> {
   const supergraphSdl = loadConfigFile(config.supergraphPath, 'the supergraph', (sdl) => sdl, '`npm run compose` writes it');
   const { [BANK_SUBGRAPH]: _routed, ...named } = subgraphUrls(supergraphSdl);
   const unknown = [...Object.keys(config.subgraphUrlOverrides), ...Object.keys(config.subgraphCalls.timeoutOverridesMs)].filter((name) => !(name in named));
@@ -67,19 +72,29 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const authenticate = createClientAuthenticator(config.auth, clients);
   const operations = PersistedOperations.load(config.persistedOperationsFile);
   const site = loadSite(config);
+  // Operations are labelled in metrics by their name only when it is a registered one.
+  const observe = createObservability('gateway', {
+    log: options.log,
+    level: config.observability.logLevel,
+    operationLabel: operationLabels({ known: operations.names }),
+    continueTrace: false,
+  });
+  const metrics = gatewayMetrics(observe.metrics.registry);
+  const warn = (line: string) => requestLog(observe.log).warn(line);
   const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
-  const registry = watchBankRegistry(config.bankRegistryFile);
+  const registry = watchBankRegistry(config.bankRegistryFile, (line, level) => observe.log[level](line));
+  const callBank = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, log: warn });
   const bankRouter = createBankRouter({
     registry: registry.current,
-    callBank: createBankClient({ mint, timeoutMs: config.banks.timeoutMs }),
-    linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', mint, timeoutMs: config.banks.timeoutMs }),
+    callBank: (bank, request, context) => metrics.observeCall({ subgraph: BANK_SUBGRAPH, bank: bank.id }, () => callBank(bank, request, context)),
+    linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', mint, timeoutMs: config.banks.timeoutMs, log: warn }),
     concurrency: config.banks.concurrency,
   });
   const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
   let apiSchema: GraphQLSchema | undefined;
 
   const server = new ApolloServer<GatewayContext>({
-    gateway: createEngine({ supergraphSdl, urls, mint, pools, bankRouter, onSchema: (schema) => (apiSchema = schema) }),
+    gateway: createEngine({ supergraphSdl, urls, mint, pools, bankRouter, observeCall: metrics.observeCall, onSchema: (schema) => (apiSchema = schema) }),
     // The gate parses and measures first; Apollo's own rule refuses introspection again when it is off.
     // INTROSPECTION decides, not NODE_ENV (Apollo's default); the explorer needs it (pages.ts).
     introspection: config.introspection !== 'off',
@@ -89,6 +104,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       referenceChecks({ registry: registry.current, router: bankRouter }),
       // Apollo's landing page loads Apollo Sandbox from a CDN; browsers get our pages instead (pages.ts).
       ApolloServerPluginLandingPageDisabled(),
+      observabilityPlugin<GatewayContext>(observe.metrics),
       ...vendorReportingOff<GatewayContext>(),
     ],
     includeStacktraceInErrorResponses: config.exposeErrors,
@@ -116,7 +132,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     throw new ConfigError(`the supergraph ${config.supergraphPath} has no user-profile subgraph, where the bank directory lives`);
   }
   try {
-    limiter = createRateLimiter(config.rateLimit, clients, await rateLimitStore(config));
+    limiter = createRateLimiter(config.rateLimit, clients, await rateLimitStore(config), metrics.rateLimited);
   } catch (error) {
     await release();
     throw error;
@@ -136,6 +152,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     server,
     maxBodyBytes: config.limits.maxBodyBytes,
     context: async (req) => {
+      // The request id exists before the caller is known, so that a refusal's lines carry it too.
+      const requestId = randomUUID();
+      identifyRequest(requestId);
       const address = req.socket.remoteAddress ?? 'unknown';
       let identity;
       try {
@@ -145,11 +164,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         if (error instanceof HttpError) await limits.anonymous(address);
         throw error;
       }
+      identifyRequest(requestId, identity);
       if (identity.sub) await limits.identified(identity);
       else await limits.anonymous(address);
-      return { identity, requestId: randomUUID() };
+      return { identity, requestId };
     },
     gate,
+    observe,
     routes: {
       '/health': async () => ({ status: 200, body: { status: 'ok' } }),
       // Which subgraphs and banks answer, at which addresses: for this machine or an operator
@@ -162,6 +183,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         const status = ready ? 'ready' : 'not ready';
         return { status: ready ? 200 : 503, body: mayShowDetails(req, config.operatorToken) ? { status, supergraph: 'loaded', subgraphs, banks } : { status } };
       },
+      '/metrics': metricsRoute(observe.metrics.registry, config.operatorToken),
     },
   });
   let listening: Listening;
@@ -175,6 +197,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     ...listening,
     subgraphs: urls,
     bankRegistry: registry,
+    log: observe.log,
     stop: async () => {
       await listening.close();
       await release();

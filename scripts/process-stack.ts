@@ -2,6 +2,8 @@
 // bank subgraph process per bank of the registry that lives on this machine (its port from its
 // URL; its own database `<prefix>bank_<id>`), and the gateway. `npm start` runs it on the default
 // ports; a test or a benchmark on any others.
+import { randomBytes } from 'node:crypto';
+import { PSEUDONYM_KEY_ENV } from '@consent-gateway/kit/pseudonym';
 import type { BankRegistry } from '../gateway/bank-registry.ts';
 import { bankServiceName, PLATFORM_SUBGRAPHS, subgraphUrlEnvName, type PlatformSubgraph } from '../subgraphs/catalog.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
@@ -39,7 +41,10 @@ export function localBanks(registry: BankRegistry): BankRegistry['banks'] {
 }
 
 export async function startProcessStack(options: ProcessStackOptions): Promise<ProcessStack> {
-  const shared = { ...options.env, MONGODB_URI: options.mongoUri, MONGODB_DB_PREFIX: options.dbPrefix, GATEWAY_PUBLIC_KEY_FILE: options.keys.gatewayPublic };
+  // One pseudonym key for the session, so that a person has the same pseudonym in every service's
+  // log lines (pseudonym.ts); an operator's own OBSERVABILITY_ID_KEY wins.
+  const pseudonymKey = options.env?.[PSEUDONYM_KEY_ENV] ?? process.env[PSEUDONYM_KEY_ENV] ?? randomBytes(32).toString('base64url');
+  const shared = { ...options.env, [PSEUDONYM_KEY_ENV]: pseudonymKey, MONGODB_URI: options.mongoUri, MONGODB_DB_PREFIX: options.dbPrefix, GATEWAY_PUBLIC_KEY_FILE: options.keys.gatewayPublic };
   const urls: Record<string, string> = {};
   const specs: ServiceSpec[] = [];
   for (const name of PLATFORM_SUBGRAPHS) {
@@ -64,6 +69,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     script: 'gateway/main.ts',
     env: {
       ...options.env,
+      [PSEUDONYM_KEY_ENV]: pseudonymKey,
       AUTH_ISSUER: DEV_ISSUER,
       AUTH_AUDIENCE: DEV_AUDIENCE,
       AUTH_PUBLIC_KEY_FILE: options.keys.idpPublic,

@@ -16,7 +16,9 @@ import { serveBank } from '../subgraphs/bank/serve.ts';
 import { serveSubgraph, type RunningSubgraph } from '../subgraphs/serve.ts';
 import { loadConfigFile } from '@consent-gateway/kit/config';
 import type { ListeningSubgraph, RequestLogEntry } from '@consent-gateway/kit/create-subgraph';
+import { createLogger, LOG_LEVELS, type LoggerSettings, type LogLevel } from '@consent-gateway/kit/log';
 import { connectMongo } from '@consent-gateway/kit/mongo';
+import { tracingEnabled, traceMongoCommands } from '@consent-gateway/kit/tracing';
 import { DEMO_BANKS, demoData, type DemoData } from './demo-data.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, ensureDevKeys, type DevKeys } from './dev-keys.ts';
 import { graphDbs, seed, type GraphDbs } from './seed.ts';
@@ -32,6 +34,8 @@ export interface StackOptions {
   banks?: Array<{ id: string; name: string; port?: number }>;
   /** Extra gateway environment (limits, NODE_ENV...). */
   env?: NodeJS.ProcessEnv;
+  /** Every service's log lines: level (default LOG_LEVEL, else `warn`: a stack of tests and benchmarks) and destination. */
+  log?: LoggerSettings;
 }
 
 /** One bank's subgraph, which a test may stop and start again on the same port. */
@@ -58,8 +62,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-async function startBank(bank: { id: string; name: string; port?: number }, db: GraphDbs['banks'][string], gatewayKey: KeyObject, exposeErrors: boolean): Promise<RunningBank> {
+async function startBank(bank: { id: string; name: string; port?: number }, db: GraphDbs['banks'][string], gatewayKey: KeyObject, exposeErrors: boolean, log: LoggerSettings): Promise<RunningBank> {
   const requests: RequestLogEntry[] = [];
+  const logger = createLogger(bankServiceName(bank.id), log);
   let serving: ListeningSubgraph | undefined;
   let port = bank.port ?? 0;
   const running: RunningBank = {
@@ -70,7 +75,7 @@ async function startBank(bank: { id: string; name: string; port?: number }, db: 
     requests,
     start: async () => {
       if (serving) return;
-      serving = await serveBank({ bank, db, gatewayKey, port, exposeErrors, onRequest: (entry) => requests.push(entry) });
+      serving = await serveBank({ bank, db, gatewayKey, port, exposeErrors, onRequest: (entry) => requests.push(entry), log: logger });
       port = running.port = Number(new URL(serving.url).port);
       running.url = serving.url;
     },
@@ -89,10 +94,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const gatewayKey = loadConfigFile(options.keys.gatewayPublic, "the gateway's public key", createPublicKey);
   const env = { ...process.env, ...options.env };
   const exposeErrors = env.NODE_ENV === 'development';
+  const level = (LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'warn';
+  const log: LoggerSettings = { level: options.log?.level ?? level, destination: options.log?.destination };
   const subgraphList = await Promise.all(
-    PLATFORM_SUBGRAPHS.map((name) => serveSubgraph({ name, db: dbs[name], gatewayKey, port: options.subgraphPorts?.[name] ?? DEFAULT_PORTS[name], exposeErrors })),
+    PLATFORM_SUBGRAPHS.map((name) =>
+      serveSubgraph({ name, db: dbs[name], gatewayKey, port: options.subgraphPorts?.[name] ?? DEFAULT_PORTS[name], exposeErrors, log: createLogger(name, log) }),
+    ),
   );
-  const bankList = await Promise.all(banksWanted.map((b) => startBank(b, dbs.banks[b.id]!, gatewayKey, exposeErrors)));
+  const bankList = await Promise.all(banksWanted.map((b) => startBank(b, dbs.banks[b.id]!, gatewayKey, exposeErrors, log)));
   const stopServices = () => Promise.all([...subgraphList, ...bankList].map((s) => s.stop()));
   const registryFile = join(mkdtempSync(join(tmpdir(), 'consent-banks-')), 'banks.json');
   writeFileSync(registryFile, JSON.stringify(bankList.map((b) => ({ id: b.id, name: b.name, url: `${b.url}/graphql` })), null, 2));
@@ -109,8 +118,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // A development stack: signed-in callers may introspect (the default elsewhere is off).
         INTROSPECTION: 'authenticated',
         NODE_ENV: env.NODE_ENV,
+        LOG_LEVEL: env.LOG_LEVEL,
         ...options.env,
       }),
+      { log: createLogger('gateway', log) },
     );
     const subgraphs = Object.fromEntries(subgraphList.map((s) => [s.name, s])) as Record<PlatformSubgraph, RunningSubgraph>;
     const banks = Object.fromEntries(bankList.map((b) => [b.id, b]));
@@ -166,8 +177,11 @@ export async function startDisposableStack(options: {
   monitorCommands?: boolean;
   env?: NodeJS.ProcessEnv;
   seedData?: boolean;
+  log?: LoggerSettings;
 }): Promise<DisposableStack> {
-  const client = await connectMongo(options.uri, { monitorCommands: options.monitorCommands });
+  // Spans of the database's commands when this process traces (a test started tracing first).
+  const client = await connectMongo(options.uri, { monitorCommands: options.monitorCommands || tracingEnabled() });
+  traceMongoCommands(client);
   const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'consent-keys-'))}/`);
   const dbPrefix = `t${randomBytes(4).toString('hex')}_`;
   const stack = await startStack({
@@ -177,6 +191,7 @@ export async function startDisposableStack(options: {
     gatewayPort: 0,
     subgraphPorts: Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [n, 0])),
     env: options.env,
+    log: options.log,
   });
   const data = demoData(FIXED_ANCHOR);
   if (options.seedData !== false) await seed(stack.dbs, data);

@@ -32,6 +32,8 @@ await runService(async () => {
   const ports = Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [n, r.int(portEnvName(n), DEFAULT_PORTS[n], { max: 65535 })])) as Record<PlatformSubgraph, number>;
   const prefix = r.string('MONGODB_DB_PREFIX', 'consent_');
   const registryFile = r.string('BANK_REGISTRY_FILE', DEFAULT_BANK_REGISTRY_FILE);
+  // The services log JSON lines; the supervisor shows them compact unless LOG_FORMAT=json (scripts/log-lines.ts).
+  const logFormat = r.oneOf('LOG_FORMAT', ['compact', 'json'] as const, 'compact');
   r.done('start');
   const registry = loadBankRegistry(registryFile);
 
@@ -56,7 +58,16 @@ await runService(async () => {
     } finally {
       await client.close();
     }
-    stack = await startProcessStack({ mongoUri: database.uri, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, ports, registry, registryFile });
+    stack = await startProcessStack({
+      mongoUri: database.uri,
+      dbPrefix: prefix,
+      keys: ensureDevKeys(),
+      gatewayPort,
+      ports,
+      registry,
+      registryFile,
+      supervisor: logFormat === 'json' ? { render: (line) => line } : {},
+    });
   } catch (error) {
     await database.stop();
     throw error;

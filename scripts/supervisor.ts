@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { renderLogLine } from './log-lines.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -20,6 +21,8 @@ export interface ServiceSpec {
 export interface SupervisorOptions {
   /** Where every line goes (each prefixed with its service's name). */
   log?: (line: string) => void;
+  /** How a service's line is shown (default: JSON log lines made compact, see log-lines.ts; others as they are). */
+  render?: (line: string) => string;
   /** First restart delay, doubled after each crash up to `maxBackoffMs`; reset once a run lasted `stableMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -42,6 +45,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function supervise(specs: readonly ServiceSpec[], options: SupervisorOptions = {}): Supervisor {
   const log = options.log ?? ((line: string) => console.log(line));
+  const render = options.render ?? renderLogLine;
   const width = Math.max(...specs.map((s) => s.name.length));
   const initialBackoff = options.backoffMs ?? 500;
   let stopping = false;
@@ -60,7 +64,7 @@ export function supervise(specs: readonly ServiceSpec[], options: SupervisorOpti
         detached: true,
       });
       state.child = child;
-      for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => log(`${prefix} ${line}`));
+      for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => log(`${prefix} ${render(line)}`));
       state.exited = new Promise((resolve) =>
         child.once('exit', (code, signal) => {
           state.child = undefined;

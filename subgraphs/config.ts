@@ -1,6 +1,7 @@
 // Configuration of one platform subgraph process, from the environment.
 import { DEFAULT_PORTS, PLATFORM_SUBGRAPHS, isPlatformSubgraph, type PlatformSubgraph } from './catalog.ts';
 import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
+import { readObservabilityConfig, type ObservabilityConfig } from '@consent-gateway/kit/observability';
 
 export interface SubgraphConfig {
   name: PlatformSubgraph;
@@ -11,6 +12,7 @@ export interface SubgraphConfig {
   gatewayPublicKeyFile: string;
   exposeErrors: boolean;
   operatorToken?: string;
+  observability: ObservabilityConfig;
 }
 
 export function loadSubgraphConfig(env: NodeJS.ProcessEnv = process.env, nameArg?: string, reader = new EnvReader(env)): SubgraphConfig {
@@ -28,6 +30,7 @@ export function loadSubgraphConfig(env: NodeJS.ProcessEnv = process.env, nameArg
     gatewayPublicKeyFile: r.string('GATEWAY_PUBLIC_KEY_FILE'),
     exposeErrors: isDevelopment(env),
     operatorToken: r.secret('OPERATOR_TOKEN'),
+    observability: readObservabilityConfig(r),
   };
   r.done('subgraph');
   return config;

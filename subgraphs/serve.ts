@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import type { PlatformSubgraph } from './catalog.ts';
 import { mongoAuditSink } from '@consent-gateway/kit/audit-mongo';
 import { createSubgraph, listenSubgraph, type ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
+import type { Logger } from '@consent-gateway/kit/log';
 import { SUBGRAPHS } from './registry.ts';
 
 export interface ServeOptions {
@@ -14,6 +15,7 @@ export interface ServeOptions {
   host?: string;
   exposeErrors?: boolean;
   operatorToken?: string;
+  log?: Logger;
 }
 
 export interface RunningSubgraph extends ListeningSubgraph {
@@ -29,6 +31,7 @@ export async function serveSubgraph(options: ServeOptions): Promise<RunningSubgr
     gatewayKey: options.gatewayKey,
     exposeErrors: options.exposeErrors,
     operatorToken: options.operatorToken,
+    log: options.log,
   });
   return { ...(await listenSubgraph(subgraph, options.port, options.host)), name: options.name };
 }

@@ -46,6 +46,7 @@ beforeAll(async () => {
     registry: loadBankRegistry(registryFile),
     registryFile,
     supervisor: { log: (line) => lines.push(line), backoffMs: 100 },
+    env: { LOG_LEVEL: 'info' }, // the services' "ready" lines below
   });
 }, 120_000);
 afterAll(async () => {
@@ -70,7 +71,7 @@ describe('the stack as processes', () => {
       const health = await fetch(`${stack.urls[`bank-${bank.id}`]}/health`);
       expect(await health.json()).toMatchObject({ subgraph: 'bank-account', bank: bank.id });
     }
-    expect(lines.some((l) => /^\[bank-northwind *\] bank northwind \(Northwind Bank\) ready at .*database .*bank_northwind/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[bank-northwind *\] bank northwind \(Northwind Bank\) ready at .*database=.*bank_northwind/.test(l))).toBe(true);
     expect(await client.db(bankDatabaseName(prefix, 'contoso')).collection('accounts').countDocuments()).toBe(1);
   });
 

@@ -2,6 +2,8 @@
 // (audience `bank:<id>`, the request's identity), a deadline, and a failure that says only what
 // the client may know (which bank, down or slow); the detail goes to the gateway's log.
 import { bankAudience } from '@consent-gateway/kit/internal-token';
+import { requestLog } from '@consent-gateway/kit/observability';
+import { traceHeaders } from '@consent-gateway/kit/tracing';
 import type { RegisteredBank } from '../bank-registry.ts';
 import { BankCallError } from './merge.ts';
 import type { BankCaller, RouterContext, SubgraphRequest, SubgraphResult } from './router.ts';
@@ -19,7 +21,7 @@ export const isResult = (body: unknown): body is SubgraphResult =>
 export async function postGraphQL(url: string, token: string, request: SubgraphRequest, timeoutMs: number): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}`, ...traceHeaders() },
     body: JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName ?? undefined }),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -33,9 +35,9 @@ export function callProblem(error: unknown): string {
 }
 
 export function createBankClient(options: BankClientOptions): BankCaller {
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const log = options.log ?? ((line: string) => requestLog().warn(line));
   const fail = (bank: RegisteredBank, code: BankCallError['code'], detail: string) => {
-    log(`[gateway] bank ${bank.id} (${bank.url}): ${detail}`);
+    log(`bank ${bank.id} (${bank.url}): ${detail}`);
     return new BankCallError(code, detail);
   };
   return async (bank, request, context) => {
@@ -50,6 +52,7 @@ export function createBankClient(options: BankClientOptions): BankCaller {
     const { status, body } = answer;
     // 200, or 400 for a request the bank refused as GraphQL (its errors say why): an answer.
     if ((status === 200 || status === 400) && isResult(body)) return body;
-    throw fail(bank, 'SUBGRAPH_UNAVAILABLE', `HTTP ${status}${isResult(body) ? `: ${body.errors?.[0]?.message ?? ''}` : ''}`);
+    // The bank's error code, not its message: a message may quote the request's values.
+    throw fail(bank, 'SUBGRAPH_UNAVAILABLE', `HTTP ${status}${isResult(body) ? `: ${body.errors?.[0]?.extensions?.code ?? 'no error code'}` : ''}`);
   };
 }

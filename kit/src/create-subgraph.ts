@@ -15,6 +15,9 @@ import type { KitContext } from './context.ts';
 import type { Identity } from './identity.ts';
 import { createHandler, HttpError, listen, mayShowDetails, type Listening, type Route } from './http.ts';
 import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
+import type { Logger, LogLevel } from './log.ts';
+import { decisionMetrics, metricsRoute, operationLabels } from './metrics.ts';
+import { createObservability, identifyRequest, observabilityPlugin, requestLog } from './observability.ts';
 import { vendorReportingOff } from './vendor-reporting.ts';
 
 export type Resolvers<Ctx> = GraphQLResolverMap<Ctx>;
@@ -48,7 +51,15 @@ export interface SubgraphRuntime {
   operatorToken?: string;
   /** Sees every request the subgraph accepted (valid gateway token): a request log, or a test's. */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** The name in logs, metrics and spans: the subgraph's name, or `bank-<id>` for a bank. */
+  service?: string;
+  /** The service's logger (default: a new one at `logLevel`, else LOG_LEVEL). */
+  log?: Logger;
+  logLevel?: LogLevel;
 }
+
+/** Subgraphs see the client's operation names through the gateway's query plans: the first 100 valid ones get their own label. */
+const SUBGRAPH_OPERATION_LABELS = 100;
 
 /** One accepted request, as `onRequest` sees it. */
 export interface RequestLogEntry {
@@ -107,16 +118,27 @@ export function maskError(exposeErrors: boolean) {
   };
 }
 
-function auditFlushPlugin(subgraph: string, sink: AuditSink): ApolloServerPlugin<KitContext> {
+/**
+ * Flushes the request's decision records once, when the response goes out, and counts them
+ * (consent_decisions_total) as they pass to the sink; the DecisionRecorder itself is untouched.
+ */
+function auditFlushPlugin(sink: AuditSink, metrics: ReturnType<typeof decisionMetrics>): ApolloServerPlugin<KitContext> {
+  const counted: AuditSink = {
+    recordDecisions: async (records) => {
+      metrics.count(records);
+      await sink.recordDecisions(records);
+    },
+  };
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue }) {
           try {
-            await contextValue.decisions.flush(sink);
+            await contextValue.decisions.flush(counted);
           } catch (error) {
-            // The response still goes out; the failure is loud in the logs with the request id.
-            console.error(`[${subgraph}] audit flush failed for request ${contextValue.requestId}:`, (error as Error).message);
+            // The response still goes out; the failure is loud in the logs, with the request id.
+            metrics.flushFailed();
+            requestLog().error({ err: error }, 'audit flush failed: decision records of this request were not written');
           }
         },
       };
@@ -149,7 +171,18 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const exposeErrors = runtime.exposeErrors ?? false;
   const audience = def.audience ?? def.name;
   const schema = buildProtectedSchema(def);
-  const plugins = [auditFlushPlugin(def.name, runtime.audit), ...(runtime.onRequest ? [requestLogPlugin(runtime.onRequest)] : [])];
+  const service = runtime.service ?? (def.info?.bank ? `bank-${def.info.bank}` : def.name);
+  const observe = createObservability(service, {
+    log: runtime.log,
+    level: runtime.logLevel,
+    operationLabel: operationLabels({ extra: SUBGRAPH_OPERATION_LABELS }),
+    continueTrace: true,
+  });
+  const plugins = [
+    auditFlushPlugin(runtime.audit, decisionMetrics(observe.metrics.registry)),
+    observabilityPlugin<KitContext>(observe.metrics),
+    ...(runtime.onRequest ? [requestLogPlugin(runtime.onRequest)] : []),
+  ];
   const server = new ApolloServer<Ctx>({
     schema,
     // No inline traces: per-field timings of bank data are nobody's business outside this subgraph.
@@ -171,6 +204,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
       if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
       throw error;
     }
+    identifyRequest(claims.requestId, claims.identity);
     const base: KitContext = {
       subgraph: def.name,
       identity: claims.identity,
@@ -194,9 +228,10 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
         return { status: 503, body: details ? { status: 'not ready', ...who, database: (error as Error).message } : { status: 'not ready' } };
       }
     },
+    '/metrics': metricsRoute(observe.metrics.registry, runtime.operatorToken),
   };
 
-  return { name: def.name, schema, server, handler: createHandler({ server, context, routes }), stop: () => server.stop() };
+  return { name: def.name, schema, server, log: observe.log, handler: createHandler({ server, context, routes, observe }), stop: () => server.stop() };
 }
 
 export type Subgraph = Awaited<ReturnType<typeof createSubgraph>>;

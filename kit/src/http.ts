@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
+import { noteSentOperation, observeRequest, requestLog, type Observability } from './observability.ts';
 
 /** One GraphQL-shaped error of a refusal: a message and a stable code, plus figures if any. */
 export interface ErrorDetail {
@@ -36,7 +37,8 @@ export class HttpError extends Error {
   }
 }
 
-export type Route = (req: IncomingMessage) => Promise<{ status: number; body: unknown }>;
+/** A plain GET route: a JSON body, or text when a content type is given (/metrics). */
+export type Route = (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>;
 
 /** What the gateway's gate sees of a GraphQL request before Apollo does, and may rewrite. */
 export interface GateInput {
@@ -57,6 +59,8 @@ export interface HttpOptions<Ctx extends BaseContext> {
   graphqlPath?: string;
   /** Inspects a GraphQL request after the context was built and before Apollo sees it; throw HttpError to refuse. */
   gate?: (input: GateInput, context: Ctx) => Promise<{ body: unknown; search: string }>;
+  /** The service's logger, metrics and tracing: every GraphQL request is served in its scope (observability.ts). */
+  observe?: Observability;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -117,17 +121,26 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
   }
 }
 
+/** The operation name a request sent, before anything is resolved: from the body (POST) or the query string (GET). */
+function sentOperationName(body: unknown, search: string): unknown {
+  if (body && typeof body === 'object') return (body as { operationName?: unknown }).operationName;
+  return new URLSearchParams(search).get('operationName');
+}
+
 export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>) {
-  const { server, routes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql' } = options;
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const { server, routes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql', observe } = options;
+
+  const fail = (res: ServerResponse, error: unknown, counted = true) => {
+    // The rest of an oversized body is never read: the connection cannot carry another request.
+    if (error instanceof HttpError && error.status === 413) res.setHeader('connection', 'close');
+    const refusal = error instanceof HttpError ? error : new HttpError(500, 'internal server error', 'INTERNAL_SERVER_ERROR');
+    if (!(error instanceof HttpError)) requestLog(observe?.log).error({ err: error }, 'unexpected error');
+    if (counted) observe?.metrics.errors(refusal.errors.map((e) => e.code));
+    sendError(res, refusal);
+  };
+
+  const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const route = routes[url.pathname];
-      if (route && req.method === 'GET') {
-        const { status, body } = await route(req);
-        return sendJson(res, status, body);
-      }
-      if (url.pathname !== graphqlPath) throw new HttpError(404, `no route ${url.pathname}`, 'NOT_FOUND');
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -135,6 +148,7 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
       const method = (req.method ?? 'GET').toUpperCase();
       let body = parseBody(await readBody(req, maxBodyBytes), req.headers['content-type']);
       let search = url.search;
+      noteSentOperation(sentOperationName(body, search));
       const contextValue = await options.context(req);
       if (options.gate) ({ body, search } = await options.gate({ req, method, body, search }, contextValue));
       const result = await server.executeHTTPGraphQLRequest({
@@ -147,12 +161,29 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
     } catch (error) {
-      // The rest of an oversized body is never read: the connection cannot carry another request.
-      if (error instanceof HttpError && error.status === 413) res.setHeader('connection', 'close');
-      if (error instanceof HttpError) return sendError(res, error);
-      console.error('[http] unexpected error', error);
-      sendError(res, new HttpError(500, 'internal server error', 'INTERNAL_SERVER_ERROR'));
+      fail(res, error);
     }
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      const route = routes[url.pathname];
+      if (route && req.method === 'GET') {
+        const { status, body, contentType } = await route(req);
+        if (contentType === undefined) return sendJson(res, status, body);
+        res.statusCode = status;
+        res.setHeader('content-type', contentType);
+        return void res.end(body);
+      }
+      if (url.pathname !== graphqlPath) throw new HttpError(404, `no route ${url.pathname}`, 'NOT_FOUND');
+    } catch (error) {
+      return fail(res, error, false);
+    }
+    // Health checks and probes are not requests worth a log line, a span or a count: GraphQL is.
+    if (!observe) return serveGraphQL(req, res, url);
+    return observeRequest(observe, req, res, url.pathname, () => serveGraphQL(req, res, url));
   };
 }
 

@@ -1,9 +1,11 @@
 // The entry point shape every long-running command shares: start, stop cleanly on SIGINT/SIGTERM
 // (or when the supervisor that started it goes away),
-// and turn a configuration mistake into one readable line and exit code 1 (no stack trace).
+// and turn a configuration mistake into one readable line and exit code 1 (no stack trace). A
+// service (named) says so as a log line; a command (npm start) on its stderr.
 import { ConfigError } from './config.ts';
+import { createLogger } from './log.ts';
 
-export async function runService(start: () => Promise<() => Promise<void>>): Promise<void> {
+export async function runService(start: () => Promise<() => Promise<void>>, options: { service?: string } = {}): Promise<void> {
   try {
     const stop = await start();
     let stopping = false;
@@ -18,7 +20,9 @@ export async function runService(start: () => Promise<() => Promise<void>>): Pro
     // Started by a supervisor with an IPC channel (npm start): stop when the supervisor is gone.
     if (process.send) process.on('disconnect', onSignal);
   } catch (error) {
-    console.error(error instanceof ConfigError ? error.message : error);
+    if (options.service === undefined) console.error(error instanceof ConfigError ? error.message : error);
+    else if (error instanceof ConfigError) createLogger(options.service).fatal(error.message);
+    else createLogger(options.service).fatal({ err: error }, 'could not start');
     process.exit(1);
   }
 }

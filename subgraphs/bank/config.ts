@@ -2,6 +2,7 @@
 // the environment, validated at start with every problem named at once.
 import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 import { isBankId } from '@consent-gateway/kit/ids';
+import { readObservabilityConfig, type ObservabilityConfig } from '@consent-gateway/kit/observability';
 import { bankDatabaseName } from '../registry.ts';
 
 export interface BankConfig {
@@ -13,6 +14,9 @@ export interface BankConfig {
   database: string;
   gatewayPublicKeyFile: string;
   exposeErrors: boolean;
+  /** Shows /ready's details and /metrics to callers that are not on this machine. */
+  operatorToken?: string;
+  observability: ObservabilityConfig;
 }
 
 export function loadBankConfig(env: NodeJS.ProcessEnv = process.env, reader = new EnvReader(env)): BankConfig {
@@ -30,6 +34,8 @@ export function loadBankConfig(env: NodeJS.ProcessEnv = process.env, reader = ne
     database: r.optional('MONGODB_DATABASE') ?? bankDatabaseName(r.string('MONGODB_DB_PREFIX', 'consent_'), id),
     gatewayPublicKeyFile: r.string('GATEWAY_PUBLIC_KEY_FILE'),
     exposeErrors: isDevelopment(env),
+    operatorToken: r.secret('OPERATOR_TOKEN'),
+    observability: readObservabilityConfig(r),
   };
   r.done('bank');
   return config;

@@ -5,6 +5,7 @@ import type { Db } from 'mongodb';
 import { createBankSubgraph, type BankInfo } from '@consent-gateway/kit/bank';
 import { createMongoBankStore } from '@consent-gateway/kit/bank-mongo';
 import { createSubgraph, listenSubgraph, type ListeningSubgraph, type RequestLogEntry } from '@consent-gateway/kit/create-subgraph';
+import type { Logger } from '@consent-gateway/kit/log';
 
 export interface ServeBankOptions {
   bank: BankInfo;
@@ -14,7 +15,9 @@ export interface ServeBankOptions {
   port: number;
   host?: string;
   exposeErrors?: boolean;
+  operatorToken?: string;
   onRequest?: (entry: RequestLogEntry) => void;
+  log?: Logger;
 }
 
 export async function serveBank(options: ServeBankOptions): Promise<ListeningSubgraph> {
@@ -25,7 +28,9 @@ export async function serveBank(options: ServeBankOptions): Promise<ListeningSub
     ...bank.runtime,
     gatewayKey: options.gatewayKey,
     exposeErrors: options.exposeErrors,
+    operatorToken: options.operatorToken,
     onRequest: options.onRequest,
+    log: options.log,
   });
   return listenSubgraph(subgraph, options.port, options.host);
 }

@@ -5,6 +5,7 @@
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 import { inject } from 'vitest';
 import type { ConsentDoc } from '@consent-gateway/kit/bank-mongo';
+import type { LoggerSettings } from '@consent-gateway/kit/log';
 import type { DemoBankId } from '../../scripts/demo-data.ts';
 import { FIXED_ANCHOR, startDisposableStack, type DisposableStack } from '../../scripts/stack.ts';
 import { devToken, type DevTokenOptions } from '../../scripts/token.ts';
@@ -82,7 +83,7 @@ export function postGraphQL(url: string, body: unknown, headers: Record<string, 
   return sendHttp(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
-export async function startTestStack(options: { env?: NodeJS.ProcessEnv; seedData?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(options: { env?: NodeJS.ProcessEnv; seedData?: boolean; log?: LoggerSettings } = {}): Promise<TestStack> {
   const stack = await startDisposableStack({ uri: inject('mongoUri'), monitorCommands: true, ...options });
   const gatewayUrl = `${stack.gateway.url}/graphql`;
   const consents = (bankId: string) => stack.dbs.banks[bankId]!.collection<ConsentDoc>('consents');

@@ -1,0 +1,64 @@
+// The gateway's own metrics, and every call it makes to a platform subgraph or a bank observed the
+// same way: a client span (the call carries its `traceparent`), a count by outcome and a latency by
+// subgraph and bank, and a debug line with the request id. Labels are bounded: subgraphs come from
+// the supergraph, banks from the operator's registry, outcomes and refusal kinds are fixed words.
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { requestLog } from '@consent-gateway/kit/observability';
+import { inClientSpan } from '@consent-gateway/kit/tracing';
+import type { RateLimitKind } from './rate-limit.ts';
+
+export type CallOutcome = 'ok' | 'errors' | 'unavailable' | 'timeout';
+
+export interface CallTarget {
+  subgraph: string;
+  bank?: string;
+}
+
+/** Runs one call observed; a thrown SubgraphCallError / BankCallError is a timeout or an unavailable service. */
+export type ObserveCall = <T extends { errors?: readonly unknown[] | null }>(target: CallTarget, call: () => Promise<T>) => Promise<T>;
+
+const outcomeOfFailure = (error: unknown): CallOutcome => ((error as { code?: unknown })?.code === 'SUBGRAPH_TIMEOUT' ? 'timeout' : 'unavailable');
+
+export function gatewayMetrics(registry: Registry) {
+  const calls = new Counter({
+    name: 'gateway_subgraph_calls_total',
+    help: 'Calls from the gateway to subgraphs and banks, by outcome (ok, errors: an answer with GraphQL errors, unavailable, timeout)',
+    labelNames: ['subgraph', 'bank', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'gateway_subgraph_call_duration_seconds',
+    help: 'Time of one call from the gateway to a subgraph or bank',
+    labelNames: ['subgraph', 'bank'],
+    registers: [registry],
+  });
+  const refusals = new Counter({ name: 'gateway_rate_limit_refusals_total', help: 'Requests refused by a rate limit, by bucket kind', labelNames: ['kind'], registers: [registry] });
+
+  const observeCall: ObserveCall = (target, call) => {
+    const labels = { subgraph: target.subgraph, bank: target.bank ?? '' };
+    const name = target.bank ? `POST bank ${target.bank}` : `POST ${target.subgraph}`;
+    return inClientSpan(name, { 'http.request.method': 'POST', 'consent.subgraph': target.subgraph, ...(target.bank ? { 'consent.bank': target.bank } : {}) }, async (span) => {
+      const started = performance.now();
+      let outcome: CallOutcome = 'unavailable';
+      try {
+        const result = await call();
+        outcome = result.errors?.length ? 'errors' : 'ok';
+        return result;
+      } catch (error) {
+        outcome = outcomeOfFailure(error);
+        throw error;
+      } finally {
+        const seconds = (performance.now() - started) / 1000;
+        calls.inc({ ...labels, outcome });
+        duration.observe(labels, seconds);
+        span.setAttribute('consent.call.outcome', outcome);
+        requestLog().debug({ ...target, outcome, durationMs: Math.round(seconds * 10_000) / 10 }, 'subgraph call');
+      }
+    });
+  };
+
+  return {
+    observeCall,
+    rateLimited: (kind: RateLimitKind) => refusals.inc({ kind }),
+  };
+}
