@@ -2,6 +2,8 @@
 // user-profile, messaging, each bank of the registry (northwind and contoso) and the gateway, each
 // as its own process under a supervisor; prints the URLs, how to get a token and an example query.
 // Ctrl-C stops the services, then the database.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DEFAULT_BANK_REGISTRY_FILE, loadBankRegistry } from '../gateway/bank-registry.ts';
 import { EnvReader } from '@consent-gateway/kit/config';
 import { connectMongo } from '@consent-gateway/kit/mongo';
@@ -11,6 +13,7 @@ import { bankDatabaseName } from '../subgraphs/registry.ts';
 import { startDevDatabase } from './dev-database.ts';
 import { ensureDevKeys } from './dev-keys.ts';
 import { DEMO_BANKS, demoData, defaultAnchor } from './demo-data.ts';
+import { RUNNING_DATABASE_FILE } from './audit-verify.ts';
 import { startProcessStack, type ProcessStack } from './process-stack.ts';
 import { graphDbs, isEmpty, seed, transactionCount } from './seed.ts';
 
@@ -36,6 +39,9 @@ await runService(async () => {
   const registry = loadBankRegistry(registryFile);
 
   const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb' });
+  // `npm run audit:verify` finds the running database here.
+  mkdirSync(dirname(RUNNING_DATABASE_FILE), { recursive: true });
+  writeFileSync(RUNNING_DATABASE_FILE, JSON.stringify({ uri: database.uri, pid: process.pid }));
   let stack: ProcessStack;
   try {
     const client = await connectMongo(database.uri);
@@ -59,6 +65,7 @@ await runService(async () => {
     stack = await startProcessStack({ mongoUri: database.uri, dbPrefix: prefix, keys: ensureDevKeys(), gatewayPort, ports, registry, registryFile });
   } catch (error) {
     await database.stop();
+    rmSync(RUNNING_DATABASE_FILE, { force: true });
     throw error;
   }
   const url = stack.gatewayUrl;
@@ -84,6 +91,7 @@ Ctrl-C stops everything.`);
     console.log('\nstopping the services…');
     await stack.stop();
     await database.stop();
+    rmSync(RUNNING_DATABASE_FILE, { force: true });
     console.log('stopped: every service, then the database.');
   };
 });

@@ -1,6 +1,7 @@
 // `npm run start:subgraph -- <name>` (or SUBGRAPH_NAME): one platform subgraph alone, as it is deployed.
 import { createPublicKey } from 'node:crypto';
 import { loadSubgraphConfig } from './config.ts';
+import { loadAuditKey } from '@consent-gateway/kit/audit-chain';
 import { loadConfigFile } from '@consent-gateway/kit/config';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { runService } from '@consent-gateway/kit/run-service';
@@ -14,6 +15,7 @@ await runService(async () => {
     name: config.name,
     db: client.db(databaseName(config.dbPrefix, config.name)),
     gatewayKey: loadConfigFile(config.gatewayPublicKeyFile, "the gateway's public key", createPublicKey),
+    auditKey: loadAuditKey(config.auditKeyFile),
     port: config.port,
     host: config.host,
     exposeErrors: config.exposeErrors,

@@ -22,7 +22,7 @@ beforeAll(async () => {
   // A copy of northwind's data, served by the leaky subgraph under northwind's id.
   const db = stack.client.db(bankDatabaseName(stack.dbPrefix, 'leaky-northwind'));
   await seedBank(db, stack.bank('northwind'));
-  leaky = await serveLeakyBank({ bank: { id: 'northwind', name: 'Northwind Bank' }, db, gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')) });
+  leaky = await serveLeakyBank({ bank: { id: 'northwind', name: 'Northwind Bank' }, db, gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')), auditKey: stack.auditKeys['bank-northwind']! });
 });
 afterAll(async () => {
   await leaky?.stop();

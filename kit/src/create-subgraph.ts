@@ -1,7 +1,9 @@
 // createSubgraph: what every subgraph (and a partner bank's own) is built with. SDL + thin
 // resolvers + a permission map in; out comes an HTTP handler that refuses any request without
 // a valid gateway token, runs graphql-shield deny-by-default, and flushes the decision audit
-// buffer once per request into the subgraph's audit sink.
+// buffer once per request into the subgraph's records (linked into this process's hash chain).
+// It also serves the records routes (records-routes.ts): the reviewers' reads of those records,
+// and a person's export and erasure, so every subgraph and every bank built with the kit has them.
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -10,11 +12,13 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { allow, applyMiddleware, deny, shield, type IRules } from './shield.ts';
 import type { CryptoKey, KeyObject } from 'jose';
-import { DecisionRecorder, type AuditSink } from './audit.ts';
+import { DecisionRecorder, type AuditSink, type AuditStore } from './audit.ts';
+import { chainedSink, newChainId, pseudonymizer } from './audit-chain.ts';
 import type { KitContext } from './context.ts';
 import type { Identity } from './identity.ts';
 import { createHandler, HttpError, listen, mayShowDetails, type Listening, type Route } from './http.ts';
 import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
+import { recordsRoutes, type DataSubjectAdapter } from './records-routes.ts';
 import { vendorReportingOff } from './vendor-reporting.ts';
 
 export type Resolvers<Ctx> = GraphQLResolverMap<Ctx>;
@@ -36,8 +40,15 @@ export interface SubgraphDefinition<Ctx extends KitContext> {
 }
 
 export interface SubgraphRuntime {
-  /** Where the decision records of each request go (one call per request). */
-  audit: AuditSink;
+  /** Where the decision records go (one write per request) and are read back from. */
+  audit: AuditStore;
+  /**
+   * This store's audit key (a secret of at least 32 characters, from configuration): user ids in
+   * decision records are chained through their HMAC under it, so erasure keeps the chains intact.
+   */
+  auditKey: string | Buffer;
+  /** What the subgraph holds about a person, for their export and erasure; without it, only the records. */
+  dataSubject?: DataSubjectAdapter;
   /** The gateway's public key, to verify its internal tokens. */
   gatewayKey: CryptoKey | KeyObject;
   /** Resolves when what the subgraph needs (its database) answers; /ready reports a rejection. */
@@ -69,16 +80,18 @@ const FALLBACK_ERROR = new GraphQLError('Forbidden: no rule allows this field.',
   extensions: { code: 'FORBIDDEN', reason: 'NO_RULE' },
 });
 
-function mergePermissions(permissions: PermissionMap): PermissionMap {
+function mergePermissions(permissions: PermissionMap, schema: GraphQLSchema): PermissionMap {
   const merged: Record<string, unknown> = { ...FEDERATION_RULES, ...permissions };
   const query = (permissions as Record<string, unknown>).Query;
-  merged.Query = { ...FEDERATION_RULES.Query, ...(typeof query === 'object' ? query : {}) };
+  // `_entities` exists only in a subgraph that has entities.
+  const federation = Object.fromEntries(Object.entries(FEDERATION_RULES.Query).filter(([field]) => schema.getQueryType()?.getFields()[field]));
+  merged.Query = { ...federation, ...(typeof query === 'object' ? query : {}) };
   return merged as PermissionMap;
 }
 
 export function buildProtectedSchema<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>): GraphQLSchema {
   const schema = buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> });
-  const permissions = shield(mergePermissions(def.permissions), {
+  const permissions = shield(mergePermissions(def.permissions, schema), {
     fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
     fallbackError: FALLBACK_ERROR,
     allowExternalErrors: true,
@@ -149,7 +162,10 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const exposeErrors = runtime.exposeErrors ?? false;
   const audience = def.audience ?? def.name;
   const schema = buildProtectedSchema(def);
-  const plugins = [auditFlushPlugin(def.name, runtime.audit), ...(runtime.onRequest ? [requestLogPlugin(runtime.onRequest)] : [])];
+  const pseudonym = pseudonymizer(runtime.auditKey);
+  // One chain per process: replicas sharing the store never contend for a link.
+  const sink = chainedSink(runtime.audit, { chain: newChainId(audience), pseudonym });
+  const plugins = [auditFlushPlugin(def.name, sink), ...(runtime.onRequest ? [requestLogPlugin(runtime.onRequest)] : [])];
   const server = new ApolloServer<Ctx>({
     schema,
     // No inline traces: per-field timings of bank data are nobody's business outside this subgraph.
@@ -175,8 +191,9 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
       subgraph: def.name,
       identity: claims.identity,
       requestId: claims.requestId,
+      operation: claims.operation,
       now: new Date(),
-      decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId),
+      decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId, claims.operation),
     };
     return def.extendContext(base);
   };
@@ -196,7 +213,9 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     },
   };
 
-  return { name: def.name, schema, server, handler: createHandler({ server, context, routes }), stop: () => server.stop() };
+  const postRoutes = recordsRoutes({ name: def.name, audience, gatewayKey: runtime.gatewayKey, store: runtime.audit, sink, pseudonym, dataSubject: runtime.dataSubject });
+
+  return { name: def.name, schema, server, handler: createHandler({ server, context, routes, postRoutes }), stop: () => server.stop() };
 }
 
 export type Subgraph = Awaited<ReturnType<typeof createSubgraph>>;

@@ -37,6 +37,8 @@ export class HttpError extends Error {
 }
 
 export type Route = (req: IncomingMessage) => Promise<{ status: number; body: unknown }>;
+/** A route answered to POST with a JSON body (e.g. the kit's records routes). */
+export type PostRoute = (req: IncomingMessage, body: unknown) => Promise<{ status: number; body: unknown }>;
 
 /** What the gateway's gate sees of a GraphQL request before Apollo does, and may rewrite. */
 export interface GateInput {
@@ -53,6 +55,7 @@ export interface HttpOptions<Ctx extends BaseContext> {
   /** Builds the request's context; throw HttpError to refuse the request (e.g. 401). */
   context: (req: IncomingMessage) => Promise<Ctx>;
   routes?: Record<string, Route>;
+  postRoutes?: Record<string, PostRoute>;
   maxBodyBytes?: number;
   graphqlPath?: string;
   /** Inspects a GraphQL request after the context was built and before Apollo sees it; throw HttpError to refuse. */
@@ -118,13 +121,19 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 }
 
 export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>) {
-  const { server, routes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql' } = options;
+  const { server, routes = {}, postRoutes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql' } = options;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const route = routes[url.pathname];
       if (route && req.method === 'GET') {
         const { status, body } = await route(req);
+        return sendJson(res, status, body);
+      }
+      const postRoute = Object.hasOwn(postRoutes, url.pathname) ? postRoutes[url.pathname] : undefined;
+      if (postRoute) {
+        if (req.method !== 'POST') throw new HttpError(405, `${url.pathname} answers POST only`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'POST' } });
+        const { status, body } = await postRoute(req, parseBody(await readBody(req, maxBodyBytes), 'application/json'));
         return sendJson(res, status, body);
       }
       if (url.pathname !== graphqlPath) throw new HttpError(404, `no route ${url.pathname}`, 'NOT_FOUND');

@@ -12,6 +12,8 @@ export interface BankConfig {
   /** The bank's own database: `MONGODB_DATABASE`, by default `<MONGODB_DB_PREFIX>bank_<BANK_ID>`. */
   database: string;
   gatewayPublicKeyFile: string;
+  /** The bank's audit key: pseudonyms of user ids in its decision records. */
+  auditKeyFile: string;
   exposeErrors: boolean;
 }
 
@@ -29,6 +31,7 @@ export function loadBankConfig(env: NodeJS.ProcessEnv = process.env, reader = ne
     mongoUri: r.string('MONGODB_URI'),
     database: r.optional('MONGODB_DATABASE') ?? bankDatabaseName(r.string('MONGODB_DB_PREFIX', 'consent_'), id),
     gatewayPublicKeyFile: r.string('GATEWAY_PUBLIC_KEY_FILE'),
+    auditKeyFile: r.string('AUDIT_KEY_FILE'),
     exposeErrors: isDevelopment(env),
   };
   r.done('bank');

@@ -28,3 +28,4 @@ export function messaging(db: Db): SubgraphDefinition<MessagingContext> {
 }
 
 export { ensureIndexes, permissions };
+export { dataSubject } from './data-subject.ts';
