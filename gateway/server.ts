@@ -80,7 +80,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   });
   const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
   const records = createRecordsExecutor(
-    recordStores({ subgraphs: urls, registry: registry.current, mint, subgraphTimeoutMs: config.subgraphCalls.timeoutMs, bankTimeoutMs: config.banks.timeoutMs, concurrency: config.banks.concurrency }),
+    recordStores({ subgraphs: urls, registry: registry.current, mint, subgraphTimeoutMs: config.subgraphCalls.timeoutMs, bankTimeoutMs: config.banks.timeoutMs, dataSubjectTimeoutMs: config.dataSubjectTimeoutMs, concurrency: config.banks.concurrency }),
   );
   let apiSchema: GraphQLSchema | undefined;
 

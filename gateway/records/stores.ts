@@ -5,6 +5,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { bankAudience } from '@consent-gateway/kit/internal-token';
+import { RECORDS_ROUTES } from '@consent-gateway/kit/records-routes';
 import type { BankRegistry } from '../bank-registry.ts';
 import { mapLimit } from '../bank-router/calls.ts';
 import type { GatewayContext, MintToken } from '../engine.ts';
@@ -18,6 +19,7 @@ export interface RecordStore {
   audience: string;
   /** Its GraphQL endpoint; the records routes are beside it (`/records/...`). */
   url: string;
+  /** Deadline of a reviewer's read (its ordinary call deadline). */
   timeoutMs: number;
 }
 
@@ -37,6 +39,8 @@ export interface RecordStoresOptions {
   mint: MintToken;
   subgraphTimeoutMs: number;
   bankTimeoutMs: number;
+  /** For export and erasure, which may read or rewrite many rows. */
+  dataSubjectTimeoutMs: number;
   concurrency: number;
   log?: (line: string) => void;
 }
@@ -54,12 +58,13 @@ export function recordStores(options: RecordStoresOptions): RecordStores {
       .map((b) => ({ label: storeLabel(b.id), service: BANK_SUBGRAPH, bank: b.id, audience: bankAudience(b.id), url: b.url, timeoutMs: options.bankTimeoutMs }));
 
   async function askOne<T>(store: RecordStore, route: string, body: unknown, context: GatewayContext): Promise<StoreAnswer<T>> {
+    const timeoutMs = route === RECORDS_ROUTES.auditEvents ? store.timeoutMs : options.dataSubjectTimeoutMs;
     try {
       const res = await fetch(new URL(route, store.url), {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await options.mint(context, store.audience)}` },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(store.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const answer = await res.json().catch(() => undefined);
       if (res.ok && answer !== undefined) return { store, body: answer as T };
@@ -67,7 +72,7 @@ export function recordStores(options: RecordStoresOptions): RecordStores {
       return { store, failure: 'SUBGRAPH_UNAVAILABLE' };
     } catch (error) {
       const timeout = (error as Error).name === 'TimeoutError';
-      log(`[gateway] request ${context.requestId}: ${store.label} ${route}: ${timeout ? `no answer within ${store.timeoutMs} ms` : (error as Error).message}`);
+      log(`[gateway] request ${context.requestId}: ${store.label} ${route}: ${timeout ? `no answer within ${timeoutMs} ms` : (error as Error).message}`);
       return { store, failure: timeout ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE' };
     }
   }
