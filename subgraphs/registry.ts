@@ -4,6 +4,7 @@ import type { PlatformSubgraph } from './catalog.ts';
 import type { PermissionMap, SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
 import type { KitContext } from '@consent-gateway/kit/context';
 import type { DataSubjectAdapter } from '@consent-gateway/kit/records-routes';
+import type { RuleMeanings } from '@consent-gateway/kit/rule-meanings';
 import type { DocumentNode } from 'graphql';
 import * as messaging from './messaging/index.ts';
 import * as userProfile from './user-profile/index.ts';
@@ -15,6 +16,8 @@ export interface SubgraphModule {
   dataSubject(db: Db): DataSubjectAdapter;
   typeDefs: DocumentNode;
   permissions: PermissionMap;
+  /** The meanings of the rules this subgraph defines itself (the kit's are in the kit). */
+  ruleMeanings?: RuleMeanings;
 }
 
 export const SUBGRAPHS: Record<PlatformSubgraph, SubgraphModule> = {
