@@ -16,3 +16,13 @@ export async function serveLeakyBank(options: { bank: BankInfo; db: Db; gatewayK
   const subgraph = await createSubgraph({ ...honest.definition, permissions: leaky }, { ...honest.runtime, gatewayKey: options.gatewayKey, auditKey: options.auditKey });
   return listenSubgraph(subgraph, 0);
 }
+
+/** A bank built with the kit over an adapter that keeps decision records without their place in a chain. */
+export async function serveUnchainedBank(options: { bank: BankInfo; db: Db; gatewayKey: KeyObject; auditKey: string }) {
+  const store = createMongoBankStore(options.db);
+  await store.ensureIndexes();
+  const unchained = { ...store, appendRecords: (records: Parameters<typeof store.appendRecords>[0]) => store.appendRecords(records.map(({ prev: _p, hash: _h, ...r }) => r as never)) };
+  const bank = createBankSubgraph({ bank: options.bank, store: unchained });
+  const subgraph = await createSubgraph(bank.definition, { ...bank.runtime, gatewayKey: options.gatewayKey, auditKey: options.auditKey });
+  return listenSubgraph(subgraph, 0);
+}

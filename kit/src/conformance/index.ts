@@ -13,6 +13,7 @@ import { INTERNAL_ISSUER, bankAudience } from '../internal-token.ts';
 import { createCaller, viewers, type Answer, type Caller, type Viewer } from './caller.ts';
 import { contractDifferences } from './contract.ts';
 import { ConsentBook, Judge, type Truth } from './oracle.ts';
+import { recordsChecks } from './records.ts';
 import { purposeOf, randomGrant, seeded, type GrantRequest, type Random } from './random.ts';
 
 export interface ConformanceOptions {
@@ -96,6 +97,7 @@ export async function checkBank(options: ConformanceOptions): Promise<Conformanc
   if (!checks.at(-1)!.ok && checks.at(-1)!.summary.startsWith('refuses a valid')) return report();
   await run('serves the bank subgraph contract', () => contractCheck(caller));
   await run('answers for itself only', () => ownBankChecks(caller, options.bankId, users[0]!));
+  await run('serves the records routes to the gateway alone: decision records to reviewers, export and erasure to the customer', () => recordsChecks(caller, options.bankId, users));
 
   const book = new ConsentBook();
   let truth: Truth;
