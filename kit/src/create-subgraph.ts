@@ -16,8 +16,8 @@ import { DecisionRecorder, type AuditSink, type AuditStore } from './audit.ts';
 import { chainedSink, newChainId, pseudonymizer } from './audit-chain.ts';
 import type { KitContext } from './context.ts';
 import type { Identity } from './identity.ts';
-import { createHandler, HttpError, listen, mayShowDetails, type Listening, type Route } from './http.ts';
-import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
+import { createHandler, listen, mayShowDetails, type Listening, type Route } from './http.ts';
+import { gatewayClaims } from './internal-token.ts';
 import { recordsRoutes, type DataSubjectAdapter } from './records-routes.ts';
 import { vendorReportingOff } from './vendor-reporting.ts';
 
@@ -151,13 +151,6 @@ function requestLogPlugin(onRequest: NonNullable<SubgraphRuntime['onRequest']>):
   };
 }
 
-function bearer(req: IncomingMessage): string {
-  const header = req.headers.authorization;
-  const match = header?.match(/^Bearer\s+(\S+)$/i);
-  if (!match) throw new HttpError(401, 'this subgraph only answers the gateway: missing gateway token', 'UNAUTHENTICATED');
-  return match[1]!;
-}
-
 export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>, runtime: SubgraphRuntime) {
   const exposeErrors = runtime.exposeErrors ?? false;
   const audience = def.audience ?? def.name;
@@ -180,13 +173,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   await server.start();
 
   const context = async (req: IncomingMessage): Promise<Ctx> => {
-    let claims;
-    try {
-      claims = await verifyInternalToken(bearer(req), audience, runtime.gatewayKey);
-    } catch (error) {
-      if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
-      throw error;
-    }
+    const claims = await gatewayClaims(req, audience, runtime.gatewayKey);
     const base: KitContext = {
       subgraph: def.name,
       identity: claims.identity,

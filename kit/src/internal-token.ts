@@ -2,7 +2,9 @@
 // (audience = the subgraph's name, or `bank:<id>` for a bank); a subgraph accepts no request without a valid one, so
 // identity headers forged by a caller who reaches a subgraph directly get nowhere. It also names
 // the operation as the client sent it (name and document hash), which decision records keep.
+import type { IncomingMessage } from 'node:http';
 import { SignJWT, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
+import { HttpError } from './http.ts';
 import type { OperationRef } from './audit.ts';
 import { isPurpose, isRole, type Identity } from './identity.ts';
 
@@ -69,4 +71,16 @@ export async function verifyInternalToken(token: string, audience: string, key: 
   };
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
   return { identity, requestId, operation: { name: text(payload.op_name), hash: text(payload.op_hash) } };
+}
+
+/** The claims of a request to a subgraph: its gateway token for `audience`, verified; 401 otherwise. */
+export async function gatewayClaims(req: IncomingMessage, audience: string, key: Key): Promise<InternalClaims> {
+  const token = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) throw new HttpError(401, 'this subgraph only answers the gateway: missing gateway token', 'UNAUTHENTICATED');
+  try {
+    return await verifyInternalToken(token, audience, key);
+  } catch (error) {
+    if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
+    throw error;
+  }
 }

@@ -14,7 +14,7 @@ import type { Pseudonymizer } from './audit-chain.ts';
 import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
 import type { Identity } from './identity.ts';
 import { HttpError, type PostRoute } from './http.ts';
-import { InternalTokenError, verifyInternalToken, type InternalClaims } from './internal-token.ts';
+import { gatewayClaims, type InternalClaims } from './internal-token.ts';
 import { REASONS, type Reason } from './reasons.ts';
 import type { CryptoKey, KeyObject } from 'jose';
 
@@ -83,17 +83,10 @@ export interface RecordsRoutesOptions {
 }
 
 export function recordsRoutes(options: RecordsRoutesOptions): Record<string, PostRoute> {
-  /** Verifies the gateway's token, judges the caller, records the decision (before anything else), refuses a denial. */
-  async function judged(req: IncomingMessage, decision: { rule: string; field: string; denial: (identity: Identity) => Reason | undefined; subject?: boolean }): Promise<InternalClaims> {
-    const token = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (!token) throw new HttpError(401, 'this subgraph only answers the gateway: missing gateway token', 'UNAUTHENTICATED');
-    let claims: InternalClaims;
-    try {
-      claims = await verifyInternalToken(token, options.audience, options.gatewayKey);
-    } catch (error) {
-      if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
-      throw error;
-    }
+  const verified = (req: IncomingMessage) => gatewayClaims(req, options.audience, options.gatewayKey);
+
+  /** Judges the caller and records the decision (before anything is read or erased); refuses a denial. */
+  async function judge(claims: InternalClaims, decision: { rule: string; field: string; denial: (identity: Identity) => Reason | undefined; subject?: boolean }): Promise<void> {
     const reason = decision.denial(claims.identity);
     const recorder = new DecisionRecorder(options.name, claims.identity, claims.requestId, claims.operation);
     recorder.record({
@@ -105,27 +98,31 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
     });
     await recorder.flush(options.sink);
     if (reason) throw new HttpError(403, `Forbidden: ${decision.field} is not for this caller`, 'FORBIDDEN', { extensions: { reason } });
-    return claims;
   }
+
+  const forTheSubject = { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true };
 
   return {
     [RECORDS_ROUTES.auditEvents]: async (req, body) => {
+      const claims = await verified(req);
       const query = auditEventsRequest(body);
-      await judged(req, { rule: 'isSecurityReviewer', field: 'Query.auditEvents', denial: reviewerDenial });
+      await judge(claims, { rule: 'isSecurityReviewer', field: 'Query.auditEvents', denial: reviewerDenial });
       const records = await options.store.findRecords(query);
       return { status: 200, body: { records: records.map(withoutPseudonyms) } };
     },
     [RECORDS_ROUTES.export]: async (req) => {
-      const { identity } = await judged(req, { rule: 'isFirstPartyUser', field: 'Query.myData', denial: dataSubjectDenial, subject: true });
-      const userId = identity.sub!;
+      const claims = await verified(req);
+      await judge(claims, { ...forTheSubject, field: 'Query.myData' });
+      const userId = claims.identity.sub!;
       const held = (await options.dataSubject?.exportSubject(userId)) ?? {};
       const decisions: StoredRecord[] = [];
       for await (const record of allMatching(options.store, { subjectUserId: userId, outcome: 'ALLOW' })) decisions.push(record);
       return { status: 200, body: { ...held, accessLog: accessLogOf(decisions) } };
     },
     [RECORDS_ROUTES.erase]: async (req) => {
-      const { identity } = await judged(req, { rule: 'isFirstPartyUser', field: 'Mutation.eraseMyData', denial: dataSubjectDenial, subject: true });
-      const userId = identity.sub!;
+      const claims = await verified(req);
+      await judge(claims, { ...forTheSubject, field: 'Mutation.eraseMyData' });
+      const userId = claims.identity.sub!;
       const pseudonym = options.pseudonym(userId);
       const erased = (await options.dataSubject?.eraseSubject({ userId, pseudonym })) ?? {};
       // Last: the decision just recorded for this request is pseudonymized with the rest.

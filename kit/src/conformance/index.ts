@@ -14,6 +14,7 @@ import { createCaller, viewers, type Answer, type Caller, type Viewer } from './
 import { contractDifferences } from './contract.ts';
 import { ConsentBook, Judge, type Truth } from './oracle.ts';
 import { recordsChecks } from './records.ts';
+import { RECORDS_ROUTES } from '../records-routes.ts';
 import { purposeOf, randomGrant, seeded, type GrantRequest, type Random } from './random.ts';
 
 export interface ConformanceOptions {
@@ -323,8 +324,8 @@ async function strangerChecks(caller: Caller, bankId: string, users: string[], t
         }
       }
       if (!viewer.roles.includes('security_reviewer')) {
-        const audit = await caller.as(viewer, '{ auditEvents(first: 5) { id } }');
-        if (audit.body?.data?.auditEvents != null) judge.findings.push(`auditEvents resolved for ${viewer.label} (security reviewers only)`);
+        const audit = await caller.route(RECORDS_ROUTES.auditEvents, viewer, { limit: 5 });
+        if (audit.status !== 403) judge.findings.push(`the decision records answered ${viewer.label} with HTTP ${audit.status} (security reviewers only)`);
       }
       requests += 3 + 2 * (accounts.length + transactions.length);
     }
