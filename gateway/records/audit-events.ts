@@ -8,26 +8,15 @@
 import { bankOfId } from '@consent-gateway/kit/ids';
 import { decodeCursor, encodeCursor } from '@consent-gateway/kit/pagination';
 import { badInput } from '@consent-gateway/kit/reasons';
+import type { DecisionQuery } from '@consent-gateway/kit/audit';
 import { RECORDS_ROUTES, type AuditEvent } from '@consent-gateway/kit/records-routes';
 import type { RecordsContext } from './context.ts';
 import { storeFailure } from './stores.ts';
 
 export const MAX_AUDIT_EVENTS_PAGE = 500;
 
-interface AuditFilterInput {
-  userId?: string | null;
-  viewerId?: string | null;
-  bankId?: string | null;
-  consentId?: string | null;
-  outcome?: 'ALLOW' | 'DENY' | null;
-  reason?: string | null;
-  field?: string | null;
-  client?: string | null;
-  /** As stored (`customer_service`): the Purpose enum's values map to them. */
-  purpose?: string | null;
-  from?: string | null;
-  to?: string | null;
-}
+/** The GraphQL filter: the store's query, with the data subject called `userId` (and `purpose` as stored: the Purpose enum maps to it). */
+type AuditFilterInput = Omit<DecisionQuery, 'subjectUserId' | 'withBank' | 'after' | 'limit'> & { userId?: string | null };
 
 /** (at descending, id ascending): the one order of every store and of the merged page. */
 export const newestFirst = (a: Pick<AuditEvent, 'at' | '_id'>, b: Pick<AuditEvent, 'at' | '_id'>) => b.at.localeCompare(a.at) || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
