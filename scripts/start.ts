@@ -78,6 +78,7 @@ Subgraphs:  ${PLATFORM_SUBGRAPHS.map((n) => `${n.padEnd(14)} ${stack.urls[n]}/gr
 Banks:      ${stack.localBanks.map((b) => `${b.id.padEnd(14)} ${stack.urls[bankServiceName(b.id)]}/graphql  (${b.name}, database ${bankDatabaseName(prefix, b.id)})`).join('\n            ')}${remote.map((b) => `\n            ${b.id.padEnd(14)} ${b.url}  (elsewhere)`).join('')}
 Registry:   ${registryFile}   (edit it to add a bank: the gateway reloads it)
 Database:   ${database.description}
+Records:    npm run audit:verify   (checks the hash chains of every store's decision records)
 Each service is its own process; one that crashes is started again.
 Get a token (alice has a Northwind consent for customer_service and a Contoso account without one; bob has none):
   TOKEN=$(npm run -s token -- --sub alice)
