@@ -4,12 +4,10 @@
 // Why not federation: a root field is answered by one subgraph, while these answers come from all
 // of them; and why the gateway: it already knows every platform subgraph's URL and every bank.
 import { readFileSync } from 'node:fs';
-import { parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { graphql } from 'graphql';
-import { buildProtectedSchema, type SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
+import { graphql, GraphQLScalarType, parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { buildProtectedSchema } from '@consent-gateway/kit/create-subgraph';
 import { PURPOSE_ENUM } from '@consent-gateway/kit/identity';
 import { DateTime } from '@consent-gateway/kit/scalars';
-import { GraphQLScalarType } from 'graphql';
 import { schemaPath } from '../../subgraphs/catalog.ts';
 import type { GatewayContext } from '../engine.ts';
 import { auditEvents } from './audit-events.ts';
@@ -28,13 +26,11 @@ export function recordsTypeDefs() {
 const JSONValue = new GraphQLScalarType({ name: 'JSON', description: 'A JSON value.', serialize: (value) => value });
 
 export function recordsSchema(): GraphQLSchema {
-  const definition: Omit<SubgraphDefinition<never>, 'extendContext'> = {
-    name: RECORDS_SUBGRAPH,
+  return buildProtectedSchema<RecordsContext>({
     typeDefs: recordsTypeDefs(),
     resolvers: { DateTime, JSON: JSONValue, Purpose: PURPOSE_ENUM, Query: { auditEvents, myData }, Mutation: { eraseMyData } },
     permissions,
-  };
-  return buildProtectedSchema({ ...definition, extendContext: () => undefined as never });
+  });
 }
 
 /** What the engine calls for a `records` fetch: the request, with the gateway's context. */

@@ -89,7 +89,7 @@ function mergePermissions(permissions: PermissionMap, schema: GraphQLSchema): Pe
   return merged as PermissionMap;
 }
 
-export function buildProtectedSchema<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>): GraphQLSchema {
+export function buildProtectedSchema<Ctx>(def: { typeDefs: DocumentNode; resolvers: Resolvers<Ctx>; permissions: PermissionMap }): GraphQLSchema {
   const schema = buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> });
   const permissions = shield(mergePermissions(def.permissions, schema), {
     fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
