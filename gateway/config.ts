@@ -70,6 +70,8 @@ export interface GatewayConfig {
     /** How many banks one fetch calls at once. */
     concurrency: number;
   };
+  /** Deadline of one store's part of a person's export or erasure (heavier than a query: it may rewrite many rows). */
+  dataSubjectTimeoutMs: number;
   auth: {
     issuer: string;
     audience: string;
@@ -142,6 +144,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
       timeoutMs: r.int('BANK_TIMEOUT_MS', 5_000, { min: 50, max: 120_000 }),
       concurrency: r.int('BANK_CONCURRENCY', 8, { min: 1, max: 256 }),
     },
+    dataSubjectTimeoutMs: r.int('DATA_SUBJECT_TIMEOUT_MS', 60_000, { min: 100, max: 600_000 }),
     auth: {
       issuer: r.string('AUTH_ISSUER'),
       audience: r.string('AUTH_AUDIENCE', 'consent-gateway'),

@@ -1,22 +1,27 @@
 // The execution engine, behind one small module: today Apollo Gateway over a supergraph file
 // composed at build time. Swapping in a faster engine means replacing this file only; the rest
 // of the gateway sees `createEngine` and `subgraphUrls`. The `bank-account` subgraph is not one
-// service: its fetches go to the bank router (engine-agnostic, bank-router/router.ts).
+// service: its fetches go to the bank router (engine-agnostic, bank-router/router.ts); the
+// `records` subgraph is answered by the gateway itself (records/index.ts).
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, isScalarType, type GraphQLSchema } from 'graphql';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
+import type { OperationRef } from '@consent-gateway/kit/audit';
 import type { Identity } from '@consent-gateway/kit/identity';
 import { requestLog } from '@consent-gateway/kit/observability';
 import { parseDateTime } from '@consent-gateway/kit/scalars';
 import { traceHeaders } from '@consent-gateway/kit/tracing';
 import type { BankRouter } from './bank-router/router.ts';
 import type { ObserveCall } from './observed-calls.ts';
+import { RECORDS_SUBGRAPH, type RecordsExecutor } from './records/index.ts';
 import { asSubgraphFailure, failedFetchResult, type SubgraphPool } from './subgraph-fetch.ts';
 
 export interface GatewayContext {
   identity: Identity;
   requestId: string;
+  /** The client's operation, once the request gate has read it (its name and document hash go into every internal token). */
+  operation?: OperationRef;
 }
 
 /** Mints the internal token for one subgraph call (audience = the subgraph's name, or `bank:<id>`). */
@@ -63,13 +68,13 @@ class InternalTokenDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-/** The bank router as Apollo Gateway's data source for `bank-account`. */
-class BankRouterDataSource implements GraphQLDataSource<GatewayContext> {
-  constructor(private readonly route: BankRouter) {}
+/** A subgraph the gateway answers in-process, as Apollo Gateway's data source: the bank router for `bank-account`, the records fan-out for `records`. */
+class InProcessDataSource implements GraphQLDataSource<GatewayContext> {
+  constructor(private readonly route: BankRouter | RecordsExecutor) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
     // Health checks and schema loading never come here: the supergraph is static, banks have /ready.
-    if (!('incomingRequestContext' in options)) return { errors: [{ message: 'the bank router serves operations only' }] };
+    if (!('incomingRequestContext' in options)) return { errors: [{ message: 'this subgraph serves operations only' }] };
     const { query, variables, operationName } = options.request;
     return this.route({ query: query!, variables, operationName }, options.context as GatewayContext);
   }
@@ -98,6 +103,8 @@ export interface EngineOptions {
   pools: ReadonlyMap<string, SubgraphPool>;
   /** Where the fetches for `bank-account` go: each bank, by the data it concerns. */
   bankRouter: BankRouter;
+  /** Where the fetches for `records` go: every subgraph's and bank's records routes. */
+  records: RecordsExecutor;
   /** Receives the client-facing schema whenever it is loaded. */
   onSchema?: (apiSchema: GraphQLSchema) => void;
   /** Wraps every platform subgraph call (span, metrics); banks are observed by the bank router's caller. */
@@ -117,7 +124,8 @@ export function createEngine(options: EngineOptions): Engine {
     // would get the query plan (subgraph names, their operations) in `extensions`.
     __exposeQueryPlanExperimental: false,
     buildService: ({ name, url }) => {
-      if (name === BANK_SUBGRAPH) return new BankRouterDataSource(options.bankRouter);
+      if (name === BANK_SUBGRAPH) return new InProcessDataSource(options.bankRouter);
+      if (name === RECORDS_SUBGRAPH) return new InProcessDataSource(options.records);
       const pool = options.pools.get(name);
       if (!pool) throw new Error(`no connection pool for subgraph "${name}"`);
       return new InternalTokenDataSource(name, options.urls[name] ?? url!, options.mint, pool, options.observeCall ?? unobserved);

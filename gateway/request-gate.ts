@@ -10,7 +10,7 @@ import type { CallerKind, IntrospectionPolicy, OperationLimits } from './config.
 import type { GatewayContext } from './engine.ts';
 import { exceededLimits, limitExceeded } from './limits.ts';
 import { FragmentCycleError, measureDocument } from './operation-shape.ts';
-import { resolveDocument, type PersistedOperations } from './persisted-operations.ts';
+import { resolveDocument, sha256Hex, type PersistedOperations } from './persisted-operations.ts';
 import { sourceNesting } from './source-nesting.ts';
 
 export interface GateOptions {
@@ -128,6 +128,8 @@ export function createRequestGate(options: GateOptions) {
 
     const document = parseWithinLimits(query, limits);
     const operation = selectOperation(document, params.operationName);
+    // Decision records name the operation as the client sent it (every internal token carries it).
+    context.operation = { name: operation.name?.value ?? null, hash: sha256Hex(query) };
     if (operation.operation === 'subscription') throw badRequest('Subscriptions are not supported by this gateway', 'SUBSCRIPTION_NOT_SUPPORTED');
     if (input.method === 'GET' && operation.operation !== 'query') {
       throw new HttpError(405, `A ${operation.operation} must be sent with POST`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'POST' } });

@@ -19,6 +19,8 @@ import { vendorReportingOff } from '@consent-gateway/kit/vendor-reporting';
 import { createBankClient } from './bank-router/bank-client.ts';
 import { createBankRouter, mapLimit } from './bank-router/router.ts';
 import { createDirectoryLink } from './bank-directory.ts';
+import { createRecordsExecutor, RECORDS_SUBGRAPH } from './records/index.ts';
+import { recordStores } from './records/stores.ts';
 import { watchBankRegistry, type WatchedBankRegistry } from './bank-registry.ts';
 import { createClientAuthenticator } from './client-auth.ts';
 import { loadClientRegistry } from './clients.ts';
@@ -61,7 +63,8 @@ async function rateLimitStore(config: GatewayConfig): Promise<RateLimitStore> {
 
 export async function startGateway(config: GatewayConfig, options: { log?: Logger } = {}): Promise<RunningGateway> {
   const supergraphSdl = loadConfigFile(config.supergraphPath, 'the supergraph', (sdl) => sdl, '`npm run compose` writes it');
-  const { [BANK_SUBGRAPH]: _routed, ...named } = subgraphUrls(supergraphSdl);
+  // bank-account is routed by the bank registry; records is answered here (records/index.ts).
+  const { [BANK_SUBGRAPH]: _routed, [RECORDS_SUBGRAPH]: _answeredHere, ...named } = subgraphUrls(supergraphSdl);
   const unknown = [...Object.keys(config.subgraphUrlOverrides), ...Object.keys(config.subgraphCalls.timeoutOverridesMs)].filter((name) => !(name in named));
   if (unknown.length) {
     throw new ConfigError(`SUBGRAPH_URL_* / SUBGRAPH_TIMEOUT_MS_* name subgraphs that ${config.supergraphPath} does not have: ${unknown.join(', ')} (it has ${Object.keys(named).join(', ')})`);
@@ -91,10 +94,13 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     concurrency: config.banks.concurrency,
   });
   const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
+  const records = createRecordsExecutor(
+    recordStores({ subgraphs: urls, registry: registry.current, mint, subgraphTimeoutMs: config.subgraphCalls.timeoutMs, bankTimeoutMs: config.banks.timeoutMs, dataSubjectTimeoutMs: config.dataSubjectTimeoutMs, concurrency: config.banks.concurrency, log: warn }),
+  );
   let apiSchema: GraphQLSchema | undefined;
 
   const server = new ApolloServer<GatewayContext>({
-    gateway: createEngine({ supergraphSdl, urls, mint, pools, bankRouter, observeCall: metrics.observeCall, onSchema: (schema) => (apiSchema = schema) }),
+    gateway: createEngine({ supergraphSdl, urls, mint, pools, bankRouter, records, observeCall: metrics.observeCall, onSchema: (schema) => (apiSchema = schema) }),
     // The gate parses and measures first; Apollo's own rule refuses introspection again when it is off.
     // INTROSPECTION decides, not NODE_ENV (Apollo's default); the explorer needs it (pages.ts).
     introspection: config.introspection !== 'off',

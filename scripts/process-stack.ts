@@ -7,7 +7,7 @@ import { PSEUDONYM_KEY_ENV } from '@consent-gateway/kit/pseudonym';
 import type { BankRegistry } from '../gateway/bank-registry.ts';
 import { bankServiceName, PLATFORM_SUBGRAPHS, subgraphUrlEnvName, type PlatformSubgraph } from '../subgraphs/catalog.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
-import { DEV_AUDIENCE, DEV_ISSUER, type DevKeys } from './dev-keys.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, ensureAuditKey, type DevKeys } from './dev-keys.ts';
 import { supervise, type ServiceSpec, type Supervisor, type SupervisorOptions } from './supervisor.ts';
 
 export interface ProcessStackOptions {
@@ -49,7 +49,12 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   const specs: ServiceSpec[] = [];
   for (const name of PLATFORM_SUBGRAPHS) {
     urls[name] = base(options.ports[name]);
-    specs.push({ name, script: 'subgraphs/main.ts', env: { ...shared, SUBGRAPH_NAME: name, PORT: String(options.ports[name]) }, healthUrl: `${urls[name]}/health` });
+    specs.push({
+      name,
+      script: 'subgraphs/main.ts',
+      env: { ...shared, SUBGRAPH_NAME: name, PORT: String(options.ports[name]), AUDIT_KEY_FILE: ensureAuditKey(options.keys.dir, name) },
+      healthUrl: `${urls[name]}/health`,
+    });
   }
   const banks = localBanks(options.registry);
   for (const bank of banks) {
@@ -59,7 +64,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     specs.push({
       name,
       script: 'subgraphs/bank/main.ts',
-      env: { ...shared, BANK_ID: bank.id, BANK_NAME: bank.name, PORT: port, MONGODB_DATABASE: bankDatabaseName(options.dbPrefix, bank.id) },
+      env: { ...shared, BANK_ID: bank.id, BANK_NAME: bank.name, PORT: port, MONGODB_DATABASE: bankDatabaseName(options.dbPrefix, bank.id), AUDIT_KEY_FILE: ensureAuditKey(options.keys.dir, name) },
       healthUrl: `${urls[name]}/health`,
     });
   }

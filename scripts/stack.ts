@@ -14,13 +14,14 @@ import { startGateway, type RunningGateway } from '../gateway/server.ts';
 import { bankServiceName, DEFAULT_PORTS, PLATFORM_SUBGRAPHS, subgraphUrlEnvName, type PlatformSubgraph } from '../subgraphs/catalog.ts';
 import { serveBank } from '../subgraphs/bank/serve.ts';
 import { serveSubgraph, type RunningSubgraph } from '../subgraphs/serve.ts';
+import { loadAuditKey } from '@consent-gateway/kit/audit-chain';
 import { loadConfigFile } from '@consent-gateway/kit/config';
 import type { ListeningSubgraph, RequestLogEntry } from '@consent-gateway/kit/create-subgraph';
 import { createLogger, LOG_LEVELS, type LoggerSettings, type LogLevel } from '@consent-gateway/kit/log';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { tracingEnabled, traceMongoCommands } from '@consent-gateway/kit/tracing';
 import { DEMO_BANKS, demoData, type DemoData } from './demo-data.ts';
-import { DEV_AUDIENCE, DEV_ISSUER, ensureDevKeys, type DevKeys } from './dev-keys.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, ensureAuditKey, ensureDevKeys, type DevKeys } from './dev-keys.ts';
 import { graphDbs, seed, type GraphDbs } from './seed.ts';
 
 export interface StackOptions {
@@ -59,10 +60,12 @@ export interface Stack {
   registryFile: string;
   /** Base URL of every running service, by service name (`gateway`, `user-profile`, `bank-northwind`...). */
   serviceUrls(): Record<string, string>;
+  /** The audit key of each service's store, by service name (to verify pseudonyms). */
+  auditKeys: Record<string, string>;
   stop(): Promise<void>;
 }
 
-async function startBank(bank: { id: string; name: string; port?: number }, db: GraphDbs['banks'][string], gatewayKey: KeyObject, exposeErrors: boolean, log: LoggerSettings): Promise<RunningBank> {
+async function startBank(bank: { id: string; name: string; port?: number }, db: GraphDbs['banks'][string], gatewayKey: KeyObject, auditKey: string, exposeErrors: boolean, log: LoggerSettings): Promise<RunningBank> {
   const requests: RequestLogEntry[] = [];
   const logger = createLogger(bankServiceName(bank.id), log);
   let serving: ListeningSubgraph | undefined;
@@ -75,7 +78,7 @@ async function startBank(bank: { id: string; name: string; port?: number }, db: 
     requests,
     start: async () => {
       if (serving) return;
-      serving = await serveBank({ bank, db, gatewayKey, port, exposeErrors, onRequest: (entry) => requests.push(entry), log: logger });
+      serving = await serveBank({ bank, db, gatewayKey, auditKey, port, exposeErrors, onRequest: (entry) => requests.push(entry), log: logger });
       port = running.port = Number(new URL(serving.url).port);
       running.url = serving.url;
     },
@@ -96,12 +99,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const exposeErrors = env.NODE_ENV === 'development';
   const level = (LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'warn';
   const log: LoggerSettings = { level: options.log?.level ?? level, destination: options.log?.destination };
+  const services = [...PLATFORM_SUBGRAPHS, ...banksWanted.map((b) => bankServiceName(b.id))];
+  const auditKeys = Object.fromEntries(services.map((service) => [service, loadAuditKey(ensureAuditKey(options.keys.dir, service))]));
   const subgraphList = await Promise.all(
     PLATFORM_SUBGRAPHS.map((name) =>
-      serveSubgraph({ name, db: dbs[name], gatewayKey, port: options.subgraphPorts?.[name] ?? DEFAULT_PORTS[name], exposeErrors, log: createLogger(name, log) }),
+      serveSubgraph({ name, db: dbs[name], gatewayKey, auditKey: auditKeys[name]!, port: options.subgraphPorts?.[name] ?? DEFAULT_PORTS[name], exposeErrors, log: createLogger(name, log) }),
     ),
   );
-  const bankList = await Promise.all(banksWanted.map((b) => startBank(b, dbs.banks[b.id]!, gatewayKey, exposeErrors, log)));
+  const bankList = await Promise.all(banksWanted.map((b) => startBank(b, dbs.banks[b.id]!, gatewayKey, auditKeys[bankServiceName(b.id)]!, exposeErrors, log)));
   const stopServices = () => Promise.all([...subgraphList, ...bankList].map((s) => s.stop()));
   const registryFile = join(mkdtempSync(join(tmpdir(), 'consent-banks-')), 'banks.json');
   writeFileSync(registryFile, JSON.stringify(bankList.map((b) => ({ id: b.id, name: b.name, url: `${b.url}/graphql` })), null, 2));
@@ -131,6 +136,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       banks,
       dbs,
       registryFile,
+      auditKeys,
       serviceUrls: () => ({
         gateway: gateway.url,
         ...Object.fromEntries(subgraphList.map((s) => [s.name, s.url])),

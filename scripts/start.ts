@@ -2,6 +2,8 @@
 // user-profile, messaging, each bank of the registry (northwind and contoso) and the gateway, each
 // as its own process under a supervisor; prints the URLs, how to get a token and an example query.
 // Ctrl-C stops the services, then the database.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DEFAULT_BANK_REGISTRY_FILE, loadBankRegistry } from '../gateway/bank-registry.ts';
 import { EnvReader } from '@consent-gateway/kit/config';
 import { connectMongo } from '@consent-gateway/kit/mongo';
@@ -11,6 +13,7 @@ import { bankDatabaseName } from '../subgraphs/registry.ts';
 import { startDevDatabase } from './dev-database.ts';
 import { ensureDevKeys } from './dev-keys.ts';
 import { DEMO_BANKS, demoData, defaultAnchor } from './demo-data.ts';
+import { RUNNING_DATABASE_FILE } from './audit-verify.ts';
 import { startProcessStack, type ProcessStack } from './process-stack.ts';
 import { graphDbs, isEmpty, seed, transactionCount } from './seed.ts';
 
@@ -38,6 +41,9 @@ await runService(async () => {
   const registry = loadBankRegistry(registryFile);
 
   const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb' });
+  // `npm run audit:verify` finds the running database here.
+  mkdirSync(dirname(RUNNING_DATABASE_FILE), { recursive: true });
+  writeFileSync(RUNNING_DATABASE_FILE, JSON.stringify({ uri: database.uri, pid: process.pid }));
   let stack: ProcessStack;
   try {
     const client = await connectMongo(database.uri);
@@ -70,6 +76,7 @@ await runService(async () => {
     });
   } catch (error) {
     await database.stop();
+    rmSync(RUNNING_DATABASE_FILE, { force: true });
     throw error;
   }
   const url = stack.gatewayUrl;
@@ -82,6 +89,7 @@ Subgraphs:  ${PLATFORM_SUBGRAPHS.map((n) => `${n.padEnd(14)} ${stack.urls[n]}/gr
 Banks:      ${stack.localBanks.map((b) => `${b.id.padEnd(14)} ${stack.urls[bankServiceName(b.id)]}/graphql  (${b.name}, database ${bankDatabaseName(prefix, b.id)})`).join('\n            ')}${remote.map((b) => `\n            ${b.id.padEnd(14)} ${b.url}  (elsewhere)`).join('')}
 Registry:   ${registryFile}   (edit it to add a bank: the gateway reloads it)
 Database:   ${database.description}
+Records:    npm run audit:verify   (checks the hash chains of every store's decision records)
 Each service is its own process; one that crashes is started again.
 Get a token (alice has a Northwind consent for customer_service and a Contoso account without one; bob has none):
   TOKEN=$(npm run -s token -- --sub alice)
@@ -95,6 +103,7 @@ Ctrl-C stops everything.`);
     console.log('\nstopping the services…');
     await stack.stop();
     await database.stop();
+    rmSync(RUNNING_DATABASE_FILE, { force: true });
     console.log('stopped: every service, then the database.');
   };
 });

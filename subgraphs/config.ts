@@ -10,6 +10,8 @@ export interface SubgraphConfig {
   mongoUri: string;
   dbPrefix: string;
   gatewayPublicKeyFile: string;
+  /** The subgraph's audit key: pseudonyms of user ids in its decision records. */
+  auditKeyFile: string;
   exposeErrors: boolean;
   operatorToken?: string;
   observability: ObservabilityConfig;
@@ -28,6 +30,7 @@ export function loadSubgraphConfig(env: NodeJS.ProcessEnv = process.env, nameArg
     mongoUri: r.string('MONGODB_URI'),
     dbPrefix: r.string('MONGODB_DB_PREFIX', 'consent_'),
     gatewayPublicKeyFile: r.string('GATEWAY_PUBLIC_KEY_FILE'),
+    auditKeyFile: r.string('AUDIT_KEY_FILE'),
     exposeErrors: isDevelopment(env),
     operatorToken: r.secret('OPERATOR_TOKEN'),
     observability: readObservabilityConfig(r),

@@ -1,6 +1,7 @@
 // `npm run start:subgraph -- <name>` (or SUBGRAPH_NAME): one platform subgraph alone, as it is deployed.
 import { createPublicKey } from 'node:crypto';
 import { loadSubgraphConfig } from './config.ts';
+import { loadAuditKey } from '@consent-gateway/kit/audit-chain';
 import { loadConfigFile } from '@consent-gateway/kit/config';
 import { createLogger } from '@consent-gateway/kit/log';
 import { connectMongo } from '@consent-gateway/kit/mongo';
@@ -21,6 +22,7 @@ await runService(
       name: config.name,
       db: client.db(databaseName(config.dbPrefix, config.name)),
       gatewayKey: loadConfigFile(config.gatewayPublicKeyFile, "the gateway's public key", createPublicKey),
+      auditKey: loadAuditKey(config.auditKeyFile),
       port: config.port,
       host: config.host,
       exposeErrors: config.exposeErrors,

@@ -3,6 +3,8 @@ import type { Db } from 'mongodb';
 import type { PlatformSubgraph } from './catalog.ts';
 import type { PermissionMap, SubgraphDefinition } from '@consent-gateway/kit/create-subgraph';
 import type { KitContext } from '@consent-gateway/kit/context';
+import type { DataSubjectAdapter } from '@consent-gateway/kit/records-routes';
+import type { RuleMeanings } from '@consent-gateway/kit/rule-meanings';
 import type { DocumentNode } from 'graphql';
 import * as messaging from './messaging/index.ts';
 import * as userProfile from './user-profile/index.ts';
@@ -10,13 +12,17 @@ import * as userProfile from './user-profile/index.ts';
 export interface SubgraphModule {
   definition(db: Db): SubgraphDefinition<KitContext & any>;
   ensureIndexes(db: Db): Promise<void>;
+  /** What the subgraph holds about a person: their export and erasure. */
+  dataSubject(db: Db): DataSubjectAdapter;
   typeDefs: DocumentNode;
   permissions: PermissionMap;
+  /** The meanings of the rules this subgraph defines itself (the kit's are in the kit). */
+  ruleMeanings?: RuleMeanings;
 }
 
 export const SUBGRAPHS: Record<PlatformSubgraph, SubgraphModule> = {
-  'user-profile': { definition: userProfile.userProfile, ensureIndexes: userProfile.ensureIndexes, typeDefs: userProfile.typeDefs, permissions: userProfile.permissions },
-  messaging: { definition: messaging.messaging, ensureIndexes: messaging.ensureIndexes, typeDefs: messaging.typeDefs, permissions: messaging.permissions },
+  'user-profile': { ...userProfile, definition: userProfile.userProfile },
+  messaging: { ...messaging, definition: messaging.messaging },
 };
 
 /** Each subgraph has its own database: `<prefix><name>`, e.g. `consent_user_profile`. */

@@ -2,7 +2,7 @@
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Db } from 'mongodb';
 import type { PlatformSubgraph } from './catalog.ts';
-import { mongoAuditSink } from '@consent-gateway/kit/audit-mongo';
+import { createMongoAuditStore } from '@consent-gateway/kit/audit-mongo';
 import { createSubgraph, listenSubgraph, type ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
 import type { Logger } from '@consent-gateway/kit/log';
 import { SUBGRAPHS } from './registry.ts';
@@ -11,6 +11,8 @@ export interface ServeOptions {
   name: PlatformSubgraph;
   db: Db;
   gatewayKey: CryptoKey | KeyObject;
+  /** This store's audit key (pseudonyms of user ids in decision records). */
+  auditKey: string;
   port: number;
   host?: string;
   exposeErrors?: boolean;
@@ -24,9 +26,13 @@ export interface RunningSubgraph extends ListeningSubgraph {
 
 export async function serveSubgraph(options: ServeOptions): Promise<RunningSubgraph> {
   const module = SUBGRAPHS[options.name];
+  const audit = createMongoAuditStore(options.db);
   await module.ensureIndexes(options.db);
+  await audit.ensureIndexes();
   const subgraph = await createSubgraph(module.definition(options.db), {
-    audit: mongoAuditSink(options.db),
+    audit,
+    auditKey: options.auditKey,
+    dataSubject: module.dataSubject(options.db),
     ready: async () => void (await options.db.command({ ping: 1 })),
     gatewayKey: options.gatewayKey,
     exposeErrors: options.exposeErrors,

@@ -1,24 +1,60 @@
 // Every decision on a protected field is recorded, in one batched write per request, without
-// field values; users see who accessed their bank data; only security reviewers query decisions.
+// field values, naming the field and the operation as the client sent it; users see who accessed
+// their bank data; security reviewers, and nobody else, read the records of every subgraph and
+// bank at once (`auditEvents`, cursor-paginated); `npm run audit:verify` checks every store's
+// hash chains and catches an altered and a deleted record.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit-mongo';
+import { bankDatabaseName, databaseName } from '../subgraphs/registry.ts';
 import { forbiddenAt, startTestStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
+let t: Record<'alice' | 'bob' | 'nora' | 'rita', string>;
 beforeAll(async () => {
   stack = await startTestStack();
+  t = {
+    alice: await stack.token({ sub: 'alice' }),
+    bob: await stack.token({ sub: 'bob' }),
+    nora: await stack.token({ sub: 'agent-nora', roles: ['bank_agent'], bank: 'northwind', client: 'bank-console' }),
+    rita: await stack.token({ sub: 'rita', roles: ['security_reviewer'], client: 'messenger-web' }),
+  };
+  // Some traffic for every store: user-profile, messaging, both banks.
+  await stack.query('query Overview { me { displayName email accounts { balance { minorUnits } } conversations { id } } }', {}, { token: t.alice });
+  await stack.query('{ user(id: "alice") { accounts { balance { minorUnits } } } }', {}, { token: t.nora });
+  await stack.query('{ user(id: "alice") { accounts { id } } }', {}, { token: await stack.token({ sub: 'agent-cleo', roles: ['bank_agent'], bank: 'contoso', client: 'bank-console' }) });
+  await stack.query('{ me { accounts { id } } }', {}, { token: await stack.token({ sub: 'alice', purpose: 'spending_insights' }) });
 });
 afterAll(() => stack?.close());
 
 const northwind = () => stack.dbs.banks.northwind!;
-const audit = () => northwind().collection('audit_decisions');
+const audit = () => northwind().collection(AUDIT_COLLECTION);
 const seedConsent = () => stack.bank('northwind').consents[0]!._id;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const EVENT = 'id at subgraph outcome reason rule permission consentId field count viewerKind viewerId client purpose subjectUserId bankId operationName operationHash chain seq hash';
+const events = (filter = '', first = 500, after?: string) =>
+  stack.query(`query($after: String) { auditEvents(${filter ? `filter: { ${filter} }, ` : ''}first: ${first}, after: $after) { edges { cursor node { ${EVENT} } } pageInfo { hasNextPage endCursor } unavailable } }`, { after }, { token: t.rita });
+const nodes = (res: Awaited<ReturnType<typeof events>>) => res.body.data.auditEvents.edges.map((e: any) => e.node);
+
+/** The `Query.auditEvents` reads each store recorded for itself: which stores a reviewer's query asked. */
+async function readsRecorded(): Promise<Record<string, number>> {
+  const stores = { 'user-profile': stack.dbs['user-profile'], messaging: stack.dbs.messaging, northwind: northwind(), contoso: stack.dbs.banks.contoso! };
+  return Object.fromEntries(await Promise.all(Object.entries(stores).map(async ([name, db]) => [name, await db.collection(AUDIT_COLLECTION).countDocuments({ field: 'Query.auditEvents' })] as const)));
+}
+async function storesAsked(fn: () => Promise<unknown>): Promise<string[]> {
+  const before = await readsRecorded();
+  await fn();
+  const after = await readsRecorded();
+  return Object.keys(after).filter((name) => after[name]! > before[name]!);
+}
 
 describe('decision records', () => {
   it('are written in one insert per request and hold no field values', async () => {
-    const alice = await stack.token({ sub: 'alice' });
     const q = '{ me { accounts { accountNumber balance { minorUnits } transactions(first: 30) { edges { node { amount { minorUnits } merchant { name location { city latitude } } } } } } } }';
-    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: alice }));
-    const inserts = commands.filter((c) => c.name === 'insert' && c.collection === 'audit_decisions' && c.db === northwind().databaseName);
+    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: t.alice }));
+    const inserts = commands.filter((c) => c.name === 'insert' && c.collection === AUDIT_COLLECTION && c.db === northwind().databaseName);
     expect(inserts).toHaveLength(1);
     const docs = inserts[0]!.command.documents as any[];
     expect(new Set(docs.map((d) => d.requestId)).size).toBe(1);
@@ -38,6 +74,20 @@ describe('decision records', () => {
     for (const value of values) expect(written).not.toContain(value);
   });
 
+  it('name the field coordinate and the operation as the client sent it, never a path inside a subgraph', async () => {
+    const q = 'query WhoReadMe { me { accounts { balance { minorUnits } } } }';
+    const { commands } = await stack.commands.watch(() => stack.query(q, {}, { token: t.alice }));
+    const docs = commands.filter((c) => c.name === 'insert' && c.collection === AUDIT_COLLECTION).flatMap((c) => c.command.documents as any[]);
+    expect(docs.length).toBeGreaterThan(0);
+    for (const doc of docs) {
+      expect(doc).toMatchObject({ operationName: 'WhoReadMe', operationHash: sha256(q) });
+      expect(doc.field).toMatch(/^[A-Z]\w*\.\w+$/);
+      expect(doc).not.toHaveProperty('paths');
+      expect(JSON.stringify(doc)).not.toContain('_entities');
+    }
+    expect(docs.some((d) => d.field === 'BankAccount.balance' && d.subgraph === 'bank-account')).toBe(true);
+  });
+
   it('record denials with the viewer, client, purpose and the data owner', async () => {
     const thirdParty = await stack.token({ sub: 'alice', client: 'partner-app', purpose: 'spending_insights' });
     await stack.query('{ me { accounts { id } } }', {}, { token: thirdParty });
@@ -46,32 +96,151 @@ describe('decision records', () => {
   });
 });
 
-describe('access log and reviewer queries', () => {
+describe('access log', () => {
   it("shows a user who read their bank data: themself and the bank's agent", async () => {
-    const agent = await stack.token({ sub: 'agent-nora', roles: ['bank_agent'], bank: 'northwind', client: 'bank-console' });
-    await stack.query('{ user(id: "alice") { accounts { balance { minorUnits } } } }', {}, { token: agent });
-    const alice = await stack.token({ sub: 'alice' });
-    const res = await stack.query('{ me { accessLog { viewerKind viewerId bank { id } purpose fields } } }', {}, { token: alice });
+    const res = await stack.query('{ me { accessLog { viewerKind viewerId bank { id } purpose fields } } }', {}, { token: t.alice });
     const entry = res.body.data.me.accessLog.find((e: any) => e.viewerId === 'agent-nora');
     expect(entry).toMatchObject({ viewerKind: 'BANK_AGENT', bank: { id: 'northwind' }, purpose: 'CUSTOMER_SERVICE' });
     expect(entry.fields).toContain('BankAccount.balance');
-    const bob = await stack.token({ sub: 'bob' });
-    const other = await stack.query('{ user(id: "alice") { accessLog { viewerId } } }', {}, { token: bob });
+    const other = await stack.query('{ user(id: "alice") { accessLog { viewerId } } }', {}, { token: t.bob });
     expect(forbiddenAt(other, 'user.accessLog')).toBe('NOT_OWNER');
   });
+});
 
-  it('lets security reviewers, and nobody else, query decisions by user, bank, consent and outcome', async () => {
-    const q = `{ auditEvents(filter: { userId: "alice", bankId: "northwind", consentId: "${seedConsent()}", outcome: ALLOW }) { field outcome consentId subjectUserId bankId } }`;
-    const reviewer = await stack.token({ sub: 'rita', roles: ['security_reviewer'], client: 'messenger-web' });
-    const res = await stack.query(q, {}, { token: reviewer });
+describe("reviewers' auditEvents", () => {
+  it('answers with the records of every subgraph and every bank, newest first', async () => {
+    const res = await events();
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.auditEvents.length).toBeGreaterThan(0);
-    for (const d of res.body.data.auditEvents) expect(d).toMatchObject({ outcome: 'ALLOW', subjectUserId: 'alice', bankId: 'northwind' });
-    const denials = await stack.query('{ auditEvents(filter: { outcome: DENY }, first: 500) { reason } }', {}, { token: reviewer });
-    expect(denials.body.data.auditEvents.every((d: any) => d.reason)).toBe(true);
-    for (const token of [await stack.token({ sub: 'alice' }), await stack.token({ sub: 'agent-nora', roles: ['bank_agent'], bank: 'northwind' })]) {
-      const denied = await stack.query(q, {}, { token });
-      expect(forbiddenAt(denied, 'auditEvents')).toBe('NOT_OWNER');
+    const all = nodes(res);
+    expect(new Set(all.map((d: any) => d.subgraph))).toEqual(new Set(['user-profile', 'messaging', 'bank-account']));
+    expect(new Set(all.map((d: any) => d.bankId))).toEqual(new Set(['northwind', 'contoso', null]));
+    expect(res.body.data.auditEvents.unavailable).toEqual([]);
+    const order = all.map((d: any) => [d.at, d.id]);
+    expect(order).toEqual([...order].sort((a: string[], b: string[]) => b[0]!.localeCompare(a[0]!) || (a[1]! < b[1]! ? -1 : 1)));
+  });
+
+  it.each([
+    ['userId: "alice"', (d: any) => d.subjectUserId === 'alice'],
+    ['viewerId: "agent-nora"', (d: any) => d.viewerId === 'agent-nora'],
+    ['bankId: "northwind"', (d: any) => d.bankId === 'northwind'],
+    ['outcome: DENY', (d: any) => d.outcome === 'DENY' && !!d.reason],
+    ['reason: "PURPOSE_NOT_ALLOWED"', (d: any) => d.reason === 'PURPOSE_NOT_ALLOWED'],
+    ['field: "User.email"', (d: any) => d.field === 'User.email' && d.subgraph === 'user-profile'],
+    ['client: "bank-console"', (d: any) => d.client === 'bank-console'],
+    ['purpose: SPENDING_INSIGHTS', (d: any) => d.purpose === 'SPENDING_INSIGHTS'],
+    ['operationName: "x"', null],
+  ])('filters by %s', async (filter, matches) => {
+    if (!matches) {
+      // Not a filter: an unknown criterion is refused by validation, before any store is asked.
+      expect(await storesAsked(async () => expect((await events(filter)).status).toBe(400))).toEqual([]);
+      return;
     }
+    const res = await events(filter);
+    expect(res.body.errors).toBeUndefined();
+    const found = nodes(res);
+    expect(found.length).toBeGreaterThan(0);
+    for (const d of found) expect(matches(d), JSON.stringify(d)).toBe(true);
+  });
+
+  it('filters by consent and by time, together with the rest', async () => {
+    const all = nodes(await events('outcome: ALLOW'));
+    const middle = all[Math.floor(all.length / 2)].at;
+    const recent = nodes(await events(`from: "${middle}"`));
+    expect(recent.length).toBeGreaterThan(0);
+    for (const d of recent) expect(d.at >= middle).toBe(true);
+    const older = nodes(await events(`to: "${middle}"`));
+    for (const d of older) expect(d.at <= middle).toBe(true);
+    const byConsent = nodes(await events(`userId: "alice", bankId: "northwind", consentId: "${seedConsent()}", outcome: ALLOW`));
+    expect(byConsent.length).toBeGreaterThan(0);
+    for (const d of byConsent) expect(d).toMatchObject({ outcome: 'ALLOW', subjectUserId: 'alice', bankId: 'northwind' });
+    for (const d of byConsent) expect(d.consentId.split(',')).toContain(seedConsent());
+  });
+
+  it('pages with opaque cursors through exactly the records of one long page, across every store', async () => {
+    // Every query writes a read record in every store: page through what existed before it only.
+    const until = new Date(Date.now() - 1).toISOString();
+    const everything = nodes(await events(`to: "${until}"`, 500)).map((d: any) => d.id);
+    expect(everything.length).toBeGreaterThan(30);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const conn = (await events(`to: "${until}"`, 7, after)).body.data.auditEvents;
+      expect(conn.edges.length).toBeLessThanOrEqual(7);
+      seen.push(...conn.edges.map((e: any) => e.node.id));
+      expect(conn.edges.at(-1).cursor).toBe(conn.pageInfo.endCursor);
+      expect(conn.pageInfo.endCursor).toMatch(/^[\w-]+$/); // opaque
+      if (!conn.pageInfo.hasNextPage) break;
+      after = conn.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(everything);
+    expect((await events('', 5, 'not-a-cursor')).body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('asks the platform subgraphs and the one bank a bank or consent filter names; every store records the read', async () => {
+    expect(await storesAsked(() => events())).toEqual(['user-profile', 'messaging', 'northwind', 'contoso']);
+    expect(await storesAsked(() => events('bankId: "contoso"'))).toEqual(['user-profile', 'messaging', 'contoso']);
+    expect(await storesAsked(() => events(`consentId: "${seedConsent()}"`))).toEqual(['user-profile', 'messaging', 'northwind']);
+    const read = await audit().find({ field: 'Query.auditEvents' }).sort({ at: -1 }).limit(1).next();
+    expect(read).toMatchObject({ outcome: 'ALLOW', viewerId: 'rita', viewerKind: 'SECURITY_REVIEWER', rule: 'isSecurityReviewer', operationHash: expect.any(String) });
+  });
+
+  it('gives nobody else anything, and asks no store for them', async () => {
+    for (const token of [t.alice, t.nora, await stack.token({ sub: 'rita', roles: ['user'] }), undefined]) {
+      const asked = await storesAsked(async () => {
+        const res = await stack.query('{ auditEvents(first: 5) { edges { node { id viewerId } } } }', {}, { token });
+        expect(res.body.data?.auditEvents ?? null).toBeNull();
+        expect(forbiddenAt(res, 'auditEvents')).toMatch(/NOT_OWNER|NOT_AUTHENTICATED/);
+      });
+      expect(asked).toEqual([]);
+    }
+  });
+
+  it("names a store that does not answer, and still pages through the others' records", async () => {
+    await stack.banks.contoso!.stop();
+    try {
+      const res = await events('', 20);
+      expect(res.body.data.auditEvents.unavailable).toEqual(['bank:contoso']);
+      expect(res.body.errors).toEqual([
+        expect.objectContaining({ path: ['auditEvents'], extensions: expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'contoso' }) }),
+      ]);
+      expect(nodes(res).length).toBe(20);
+      expect(nodes(res).some((d: any) => d.bankId === 'contoso')).toBe(false);
+    } finally {
+      await stack.banks.contoso!.start();
+    }
+  });
+});
+
+describe('npm run audit:verify', () => {
+  const run = promisify(execFile);
+  const verify = (...dbs: string[]) =>
+    run('npx', ['tsx', 'scripts/audit-verify.ts', '--uri', stack.client.options.hosts.map((h) => `mongodb://${h.host}:${h.port}/`)[0]!, ...dbs]).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+  const stores = () => [databaseName(stack.dbPrefix, 'user-profile'), databaseName(stack.dbPrefix, 'messaging'), bankDatabaseName(stack.dbPrefix, 'contoso'), bankDatabaseName(stack.dbPrefix, 'northwind')];
+
+  it('walks every store and reports OK with the number of records; an altered record and a deleted one are both caught', async () => {
+    const ok = await verify(...stores());
+    expect(ok.code, ok.stdout).toBe(0);
+    for (const name of stores()) {
+      const count = await stack.client.db(name).collection(AUDIT_COLLECTION).countDocuments();
+      expect(ok.stdout).toContain(`${name}: OK ${count} records`);
+    }
+
+    // Someone with write access to two databases: one record changed to an ALLOW, one record deleted.
+    const altered = await northwind().collection(AUDIT_COLLECTION).findOne({ outcome: 'DENY', seq: { $gt: 0 } });
+    await northwind().collection(AUDIT_COLLECTION).updateOne({ _id: altered!._id }, { $set: { outcome: 'ALLOW', reason: null } });
+    const messaging = stack.dbs.messaging.collection(AUDIT_COLLECTION);
+    const deleted = await messaging.findOne({ seq: 1 });
+    await messaging.deleteOne({ _id: deleted!._id });
+
+    const broken = await verify(...stores());
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`${bankDatabaseName(stack.dbPrefix, 'northwind')}: BROKEN`);
+    expect(broken.stdout).toContain(`chain ${altered!.chain}, record ${altered!.seq} (${altered!._id}): the record was altered: its content does not match its hash`);
+    expect(broken.stdout).toContain(`${databaseName(stack.dbPrefix, 'messaging')}: BROKEN`);
+    expect(broken.stdout).toContain(`chain ${deleted!.chain}, record 1: record 1 is missing (deleted)`);
+    expect(broken.stdout).toContain(`${bankDatabaseName(stack.dbPrefix, 'contoso')}: OK`);
   });
 });

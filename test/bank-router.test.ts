@@ -122,25 +122,6 @@ describe('root fields', () => {
     ]);
     expect([calls, events]).toEqual([[], []]);
   });
-
-  it('auditEvents asks every bank (or the one the filter names) and merges newest first, cut to first', async () => {
-    const records: Record<string, Array<{ id: string; at: string }>> = {
-      northwind: [{ id: 'n2', at: '2026-01-04' }, { id: 'n1', at: '2026-01-01' }],
-      contoso: [{ id: 'c2', at: '2026-01-03' }, { id: 'c1', at: '2026-01-02' }],
-    };
-    const { route, calls } = routerWith((bankId) => ({
-      data: { events: records[bankId]!.map((r) => ({ field: `${bankId}.${r.id}`, cgRouterSortAt: r.at, cgRouterSortId: r.id })) },
-      errors: [{ message: 'deep', path: ['events', 1, 'field'] }],
-    }));
-    const res = await route({ query: '{ events: auditEvents(first: 3) { field } }' }, { identity: alice, requestId: 'r' });
-    expect(res.data).toEqual({ events: [{ field: 'northwind.n2' }, { field: 'contoso.c2' }, { field: 'contoso.c1' }] });
-    // contoso's second item moved to index 2; northwind's second was cut, and its error with it.
-    expect(res.errors).toEqual([{ message: 'deep', path: ['events', 2, 'field'] }]);
-    expect(calls).toHaveLength(2);
-    const one = routerWith((bankId) => ({ data: { auditEvents: [] }, ...(bankId === 'northwind' ? {} : { errors: [{ message: 'asked the wrong bank' }] }) }));
-    await one.route({ query: '{ auditEvents(filter: { bankId: "northwind" }) { field } }' }, { identity: alice, requestId: 'r' });
-    expect(one.calls.map((c) => c.bank)).toEqual(['northwind']);
-  });
 });
 
 describe('_entities', () => {

@@ -1,5 +1,6 @@
 // The conformance kit (`npm run check:bank`) against running bank subgraphs: both demo banks pass;
-// a bank built with the kit whose permission map opens the balance to anyone fails, for that reason.
+// a bank built with the kit whose permission map opens the balance to anyone fails, for that reason;
+// so does one whose adapter keeps decision records out of their hash chains.
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -12,7 +13,9 @@ import type { ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
 import { contractDifferences } from '../kit/src/conformance/contract.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
 import { seedBank } from '../scripts/seed.ts';
-import { serveLeakyBank } from './support/leaky-bank.ts';
+import { createCaller } from '../kit/src/conformance/caller.ts';
+import { recordsChecks } from '../kit/src/conformance/records.ts';
+import { serveLeakyBank, serveUnchainedBank } from './support/leaky-bank.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -22,7 +25,7 @@ beforeAll(async () => {
   // A copy of northwind's data, served by the leaky subgraph under northwind's id.
   const db = stack.client.db(bankDatabaseName(stack.dbPrefix, 'leaky-northwind'));
   await seedBank(db, stack.bank('northwind'));
-  leaky = await serveLeakyBank({ bank: { id: 'northwind', name: 'Northwind Bank' }, db, gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')) });
+  leaky = await serveLeakyBank({ bank: { id: 'northwind', name: 'Northwind Bank' }, db, gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')), auditKey: stack.auditKeys['bank-northwind']! });
 });
 afterAll(async () => {
   await leaky?.stop();
@@ -49,7 +52,8 @@ describe('check:bank', () => {
   ])('passes the demo bank %s', async (bankId, users) => {
     const report = await checkBank({ url: `${stack.banks[bankId]!.url}/graphql`, bankId, gatewayKey: gatewayKey(), testUsers: users, runs: 40, seed: 7 });
     expect(report.ok, formatReport(report)).toBe(true);
-    expect(report.checks).toHaveLength(6);
+    expect(report.checks).toHaveLength(7);
+    expect(report.checks.find((c) => c.name.startsWith('serves the records routes'))!.summary).toMatch(/decision records for reviewers only, each in a hash chain/);
     expect(report.checks.at(-1)!.summary).toMatch(/protected values rightly revealed: no leak/);
   }, 120_000);
 
@@ -67,6 +71,19 @@ describe('check:bank', () => {
     for (const finding of findings) expect(finding).toMatch(/BankAccount\.balance of northwind:acc_\S+ \(owner \w+\) resolved for .*, although no consent allows it/);
     expect(run.stdout).toMatch(/FAILED/);
   }, 120_000);
+
+  it('fails a bank whose adapter keeps decision records out of their hash chains', async () => {
+    const db = stack.client.db(bankDatabaseName(stack.dbPrefix, 'unchained-northwind'));
+    const unchained = await serveUnchainedBank({ bank: { id: 'northwind', name: 'Northwind Bank' }, db, gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')), auditKey: stack.auditKeys['bank-northwind']! });
+    try {
+      const result = await recordsChecks(createCaller(`${unchained.url}/graphql`, 'northwind', gatewayKey()), 'northwind', ['alice']);
+      expect(result.details).toEqual([expect.stringMatching(/^decision record \S+ has no place in a hash chain/)]);
+      const honest = await recordsChecks(createCaller(`${stack.banks.northwind!.url}/graphql`, 'northwind', gatewayKey()), 'northwind', ['alice']);
+      expect(honest.details).toEqual([]);
+    } finally {
+      await unchained.stop();
+    }
+  });
 
   it('refuses calls with the wrong key and says how to fix it', async () => {
     const report = await checkBank({ url: `${stack.banks.northwind!.url}/graphql`, bankId: 'contoso', gatewayKey: gatewayKey(), testUsers: ['alice'] });

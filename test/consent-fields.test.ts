@@ -1,4 +1,4 @@
-// Every field gated in CONSENT.md, from the outside: visible with the right consent; null +
+// Every field gated in docs/consent-policy.md, from the outside: visible with the right consent; null +
 // FORBIDDEN with the right reason without it, after revoke, after expiry, outside the window,
 // for another bank, for a purpose the consent lacks, for a third-party client, for another user,
 // and for a bank agent of another bank.

@@ -1,4 +1,4 @@
-// CONSENT.md, rule by rule, on the pure decision functions (no I/O).
+// docs/consent-policy.md, rule by rule, on the pure decision functions (no I/O).
 import { describe, expect, it } from 'vitest';
 import { consentStatus, decideAccess, effectivePermissions, grantProblems, type ConsentRecord } from '@consent-gateway/kit/consent-policy';
 import { isPurpose, type Identity } from '@consent-gateway/kit/identity';

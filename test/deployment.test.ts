@@ -113,9 +113,9 @@ describe('configuration errors are clear', () => {
 
   it('names every problem of a bad bank configuration at once', () => {
     expect(() => loadBankConfig({ BANK_ID: 'North Wind', MONGODB_URI: 'mongodb://x' })).toThrow(
-      /BANK_ID must be lower-case[\s\S]*BANK_NAME is required[\s\S]*PORT is required[\s\S]*GATEWAY_PUBLIC_KEY_FILE is required/,
+      /BANK_ID must be lower-case[\s\S]*BANK_NAME is required[\s\S]*PORT is required[\s\S]*GATEWAY_PUBLIC_KEY_FILE is required[\s\S]*AUDIT_KEY_FILE is required/,
     );
-    expect(loadBankConfig({ BANK_ID: 'northwind', BANK_NAME: 'N', PORT: '4002', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: '/k', MONGODB_DB_PREFIX: 'p_' }).database).toBe('p_bank_northwind');
+    expect(loadBankConfig({ BANK_ID: 'northwind', BANK_NAME: 'N', PORT: '4002', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: '/k', AUDIT_KEY_FILE: '/a', MONGODB_DB_PREFIX: 'p_' }).database).toBe('p_bank_northwind');
   });
 
   it('refuses a gateway URL override for bank-account: banks are routed by the registry', () => {

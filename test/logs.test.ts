@@ -143,15 +143,15 @@ describe('configuration', () => {
     const bad = { LOG_LEVEL: 'loud', OBSERVABILITY_ID_KEY: 'short' };
     const loaders = [
       () => loadGatewayConfig({ AUTH_ISSUER: 'i', AUTH_PUBLIC_KEY_FILE: 'k', GATEWAY_PRIVATE_KEY_FILE: 'k', ...bad }),
-      () => loadSubgraphConfig({ SUBGRAPH_NAME: 'messaging', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: 'k', ...bad }),
-      () => loadBankConfig({ BANK_ID: 'northwind', BANK_NAME: 'N', PORT: '4002', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: 'k', ...bad }),
+      () => loadSubgraphConfig({ SUBGRAPH_NAME: 'messaging', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: 'k', AUDIT_KEY_FILE: 'k', ...bad }),
+      () => loadBankConfig({ BANK_ID: 'northwind', BANK_NAME: 'N', PORT: '4002', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: 'k', AUDIT_KEY_FILE: 'k', ...bad }),
     ];
     for (const load of loaders) {
       expect(load).toThrow(ConfigError);
       expect(load).toThrow(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/);
       expect(load).toThrow(/OBSERVABILITY_ID_KEY must be at least 32 characters/);
     }
-    expect(loadSubgraphConfig({ SUBGRAPH_NAME: 'messaging', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: 'k', LOG_LEVEL: 'debug' }).observability.logLevel).toBe('debug');
+    expect(loadSubgraphConfig({ SUBGRAPH_NAME: 'messaging', MONGODB_URI: 'mongodb://x', GATEWAY_PUBLIC_KEY_FILE: 'k', AUDIT_KEY_FILE: 'k', LOG_LEVEL: 'debug' }).observability.logLevel).toBe('debug');
   });
 });
 

@@ -160,12 +160,14 @@ describe('a failed audit flush', () => {
     const failing = await createSubgraph(bank.definition, {
       ...bank.runtime,
       audit: {
-        recordDecisions: async () => {
+        ...bank.runtime.audit,
+        appendRecords: async () => {
           // What a MongoDB server error says about a duplicate key: the document's values.
           throw Object.assign(new Error('E11000 duplicate key error collection: decisions index: _id_ dup key: { subjectUserId: "alice" }'), { name: 'MongoServerError', code: 11000 });
         },
       },
       gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')),
+      auditKey: 'a test audit key of at least 32 characters',
       log: createLogger('bank-northwind', { level: 'info', destination: { write: (line: string) => void lines.push(line) } }),
     });
     const listening = await listenSubgraph(failing, 0);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSubgraph } from '@consent-gateway/kit/create-subgraph';
 import { listen } from '@consent-gateway/kit/http';
 import { mintInternalToken } from '@consent-gateway/kit/internal-token';
-import { mongoAuditSink } from '@consent-gateway/kit/audit-mongo';
+import { createMongoAuditStore } from '@consent-gateway/kit/audit-mongo';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { allow } from '@consent-gateway/kit/shield';
 import { loadGatewayConfig } from '../gateway/config.ts';
@@ -239,7 +239,7 @@ describe("Apollo's landing page", () => {
         permissions: { Query: { hello: allow }, Probe: allow },
         extendContext: (base) => base,
       },
-      { audit: mongoAuditSink(client.db(`probe_${process.pid}`)), gatewayKey: publicKey, ready: async () => {} },
+      { audit: createMongoAuditStore(client.db(`probe_${process.pid}`)), auditKey: 'k'.repeat(32), gatewayKey: publicKey, ready: async () => {} },
     );
     const listening = await listen(subgraph.handler, 0);
     try {

@@ -1,7 +1,9 @@
 // The privacy centre at /privacy, as a person uses it, in a real headless Chromium with every
 // request beyond loopback refused: sign in with a dev token, grant a consent and see its receipt
-// and its data, revoke it and see both go, message settings, the access log, denials shown as such.
+// and its data, revoke it and see both go, message settings, the access log, denials shown as such,
+// and the export of everything the graph holds about the person.
 // Expressions evaluated in the page are strings: the tests are type-checked without DOM types.
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type BrowserSession } from './support/browser.ts';
@@ -208,6 +210,20 @@ describe('privacy centre', () => {
     const cells = await row.getByRole('cell').allTextContents();
     expect(cells.slice(1)).toEqual(['An agent of Northwind Bank (agent-nora)', 'Northwind Bank', 'Customer service', 'balances, your list of accounts']);
     expect(cells[0]).toMatch(/UTC$/);
+  });
+
+  it('exports everything the graph holds about the person as one JSON file to download', async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'alice' }));
+    await page.getByRole('button', { name: 'Export my data' }).click();
+    await status(page, /^Your data is ready: my-data-\d{4}-\d{2}-\d{2}\.json\.$/);
+    const link = page.getByRole('link', { name: /^Download my-data-/ });
+    expect(await link.getAttribute('download')).toMatch(/^my-data-\d{4}-\d{2}-\d{2}\.json$/);
+    // The file, as the browser saves it: made in the tab from the API's answer.
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const file = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    expect(file).toMatchObject({ userId: 'alice', complete: true, services: { 'user-profile': { profile: { displayName: 'Alice Martin' } } } });
+    expect(Object.keys(file.services).sort()).toEqual(['bank:contoso', 'bank:northwind', 'messaging', 'user-profile']);
   });
 
   it('fits a phone screen', async (test) => {

@@ -1,6 +1,6 @@
 // Property: over random consent states, viewers, purposes and queries drawn from the schema's
 // bank fields, no response ever contains a value the consent rules forbid. The oracle below is
-// written from CONSENT.md on its own, not with the code under test.
+// written from docs/consent-policy.md on its own, not with the code under test.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
@@ -64,7 +64,7 @@ function windowOf(c: GeneratedConsent) {
   };
 }
 
-/** CONSENT.md as an oracle: may `viewer` with `purpose` see `permission` of alice's data at `bank`? */
+/** docs/consent-policy.md as an oracle: may `viewer` with `purpose` see `permission` of alice's data at `bank`? */
 function oracle(consents: GeneratedConsent[], viewer: ViewerName, purpose: string, bank: string, permission: string, row?: { postedAt: string; direction: string }): boolean {
   const v = VIEWERS[viewer] as { sub: string; client?: string; roles?: string[]; bank?: string };
   if (v.client === 'partner-app') return false;

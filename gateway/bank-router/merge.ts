@@ -1,6 +1,6 @@
 // Putting banks' answers together: a field several banks answered (a User's accounts at each of
-// their banks, the reviewers' audit events) becomes one value, with every error at the right path.
-// Lists are concatenated in bank-id order (or arranged, e.g. newest first), and an error inside an
+// their banks) becomes one value, with every error at the right path.
+// Lists are concatenated in bank-id order, and an error inside an
 // item moves with the item. A bank that denied contributes nothing when another bank answered; when
 // every bank denied, the most useful reason is shown once. A bank that failed adds an error naming it.
 import type { GraphQLFormattedError } from 'graphql';
@@ -60,7 +60,7 @@ export interface FieldPart {
   failure?: BankCallError;
 }
 
-export interface ListItem {
+interface ListItem {
   part: number;
   index: number;
   value: unknown;
@@ -68,11 +68,8 @@ export interface ListItem {
 
 const isDenial = (e: GraphQLFormattedError) => e.path?.length === 0 && e.extensions?.code === 'FORBIDDEN';
 
-/**
- * The field at `path` from the parts of several banks (in the order given). `arrange` may reorder
- * and cut the concatenated list (it gets and returns items that remember where they came from).
- */
-export function mergeParts(parts: readonly FieldPart[], path: Path, arrange?: (items: ListItem[]) => ListItem[]): { value: unknown; errors: GraphQLFormattedError[] } {
+/** The field at `path` from the parts of several banks (lists concatenated in the order given). */
+export function mergeParts(parts: readonly FieldPart[], path: Path): { value: unknown; errors: GraphQLFormattedError[] } {
   const errors: GraphQLFormattedError[] = [];
   const denials: GraphQLFormattedError[] = [];
   const items: ListItem[] = [];
@@ -88,15 +85,14 @@ export function mergeParts(parts: readonly FieldPart[], path: Path, arrange?: (i
   });
   const inner = (p: number) => parts[p]!.errors.filter((e) => e.path!.length > 0);
   if (lists) {
-    const arranged = arrange ? arrange(items) : items;
-    const position = new Map(arranged.map((item, n) => [`${item.part}|${item.index}`, n]));
+    const position = new Map(items.map((item, n) => [`${item.part}|${item.index}`, n]));
     parts.forEach((_part, p) => {
       for (const e of inner(p)) {
         const n = position.get(`${p}|${e.path![0]}`);
         if (n !== undefined) errors.push(at(e, [...path, n, ...e.path!.slice(1)]));
       }
     });
-    return { value: arranged.map((i) => i.value), errors: dedupe(errors) };
+    return { value: items.map((i) => i.value), errors: dedupe(errors) };
   }
   if (single) {
     for (const e of inner(single.part)) errors.push(at(e, [...path, ...e.path!]));

@@ -134,13 +134,3 @@ export function subOperation(operation: OperationDefinitionNode, fields: readonl
   const used = Object.fromEntries(Object.entries(variables).filter(([name]) => variableNames.has(name)));
   return { query: print(document), variables: used };
 }
-
-/** `field` with extra aliased fields added to its selection set (to sort merged lists by them). */
-export function withExtraFields(field: FieldNode, extra: Record<string, string>): FieldNode {
-  const added: FieldNode[] = Object.entries(extra).map(([alias, name]) => ({
-    kind: Kind.FIELD,
-    alias: { kind: Kind.NAME, value: alias },
-    name: { kind: Kind.NAME, value: name },
-  }));
-  return { ...field, selectionSet: { kind: Kind.SELECTION_SET, selections: [...(field.selectionSet?.selections ?? []), ...added] } };
-}

@@ -2,7 +2,7 @@
 // fetch the query plan sends to `bank-account` is routed to the banks its data belongs to:
 // - root fields go to the bank their argument or id names (`bank(id)`, `bankAccount(id)`,
 //   `cardTransaction(id)`, `grantConsent(input.bankId)`, `revokeConsent(id)`), fields for one bank
-//   in one call; `banks` is answered from the registry; `auditEvents` asks every bank;
+//   in one call; `banks` is answered from the registry;
 // - `_entities` is split by the bank of each representation (from its id; a User's from the
 //   directory's `bankIds`, which is stripped: a bank never learns which other banks a user uses),
 //   one call per bank, answers put back in order and User fields merged across banks.
@@ -13,7 +13,6 @@ import type { FieldNode, GraphQLFormattedError, OperationDefinitionNode } from '
 import { noConsentOfYours, unknownBank } from '@consent-gateway/kit/bank-policy';
 import { bankOfId } from '@consent-gateway/kit/ids';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
-import { routeAuditEvents } from './audit-events.ts';
 import { bankCalls, mapLimit, type BankCaller, type RouterContext, type SubgraphRequest, type SubgraphResult } from './calls.ts';
 import { routeEntities } from './entities.ts';
 import { at, dedupe, errorsUnder, failureError, pathless } from './merge.ts';
@@ -92,13 +91,11 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
     };
 
     const groups: Array<{ bank: RegisteredBank; fields: FieldNode[] }> = [];
-    const audits: FieldNode[] = [];
     for (const field of fields) {
       const name = field.name.value;
       const routed = ROUTED_BY_ARGUMENT[name];
       if (name === '__typename') local(field, operation.operation === 'mutation' ? 'Mutation' : 'Query');
       else if (name === 'banks') local(field, registry.banks.map((b) => project(field.selectionSet, 'Bank', { id: b.id, name: b.name }, fragments, variables)));
-      else if (name === 'auditEvents') audits.push(field);
       else if (routed) {
         const bank = registry.get(routed.bank(field, variables));
         if (!bank) local(field, null, routed.missing(field, variables)); // no such bank: as for a missing object
@@ -118,11 +115,6 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
       }
     } else {
       await mapLimit(groups, options.concurrency, (g) => send(g.bank, g.fields));
-    }
-    for (const field of audits) {
-      const result = await routeAuditEvents(banks, operation, field, variables, context, fragments, registry);
-      Object.assign(data, result.data);
-      errors.push(...(result.errors ?? []));
     }
     return { data, errors: dedupe(errors) };
   }

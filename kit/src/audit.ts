@@ -1,14 +1,24 @@
 // Every decision on a protected field is recorded: buffered per request, written in one batch
 // when the request ends. Identical decisions in one request (same field, outcome, reason,
 // consent, owner) are counted together, so a page of 100 transactions is one record, not 100.
-// Records never hold field values: only who, why, under which consent, and where.
-// Where records go is an AuditSink: the kit ships a MongoDB one (audit-mongo.ts); a bank whose
-// store is something else writes its own.
+// Records never hold field values: only who, why, under which consent, which field (its schema
+// coordinate) and which operation (as the client sent it to the gateway: its name and the hash
+// of its document). docs/consent-policy.md ("Records") states what they hold and how they are
+// kept: each store's records form hash chains (audit-chain.ts), and a person's ids are kept
+// beside keyed pseudonyms so that erasure leaves the chains intact.
 import { randomUUID } from 'node:crypto';
 import { viewerKind, type Identity, type ViewerKind } from './identity.ts';
 import type { Reason } from './reasons.ts';
 
-const MAX_PATHS = 20;
+/** The operation a request runs, as the client sent it to the gateway (carried in the gateway's token). */
+export interface OperationRef {
+  /** The operation's name (`operationName`, or the name of the document's one operation); null if anonymous. */
+  name: string | null;
+  /** SHA-256 (hex) of the document the client sent (for a persisted operation, its registered text). */
+  hash: string | null;
+}
+
+export const NO_OPERATION: OperationRef = Object.freeze({ name: null, hash: null });
 
 export interface DecisionInput {
   rule: string;
@@ -18,8 +28,6 @@ export interface DecisionInput {
   consentId?: string;
   /** Schema coordinate, e.g. `CardTransaction.amount`. */
   field: string;
-  /** Response path, e.g. `me.accounts.0.balance` (as the subgraph sees it). */
-  path: string;
   subjectUserId?: string;
   bankId?: string;
 }
@@ -29,13 +37,14 @@ export interface AuditRecord {
   at: string;
   requestId: string;
   subgraph: string;
+  operationName: string | null;
+  operationHash: string | null;
   outcome: 'ALLOW' | 'DENY';
   reason: Reason | null;
   rule: string;
   permission: string | null;
   consentId: string | null;
   field: string;
-  paths: string[];
   count: number;
   viewerKind: ViewerKind;
   viewerId: string | null;
@@ -52,6 +61,7 @@ export class DecisionRecorder {
     private readonly subgraph: string,
     private readonly identity: Identity,
     private readonly requestId: string,
+    private readonly operation: OperationRef = NO_OPERATION,
   ) {}
 
   record(input: DecisionInput): void {
@@ -59,7 +69,6 @@ export class DecisionRecorder {
     const existing = this.records.get(key);
     if (existing) {
       existing.count += 1;
-      if (existing.paths.length < MAX_PATHS) existing.paths.push(input.path);
       return;
     }
     this.records.set(key, {
@@ -67,13 +76,14 @@ export class DecisionRecorder {
       at: new Date().toISOString(),
       requestId: this.requestId,
       subgraph: this.subgraph,
+      operationName: this.operation.name,
+      operationHash: this.operation.hash,
       outcome: input.outcome,
       reason: input.reason ?? null,
       rule: input.rule,
       permission: input.permission ?? null,
       consentId: input.consentId ?? null,
       field: input.field,
-      paths: [input.path],
       count: 1,
       viewerKind: viewerKind(this.identity),
       viewerId: this.identity.sub ?? null,
@@ -102,18 +112,107 @@ export interface AuditSink {
   recordDecisions(records: AuditRecord[]): Promise<void>;
 }
 
+/** A record as stored: the decision, its pseudonyms and its link in its chain (see audit-chain.ts). */
+export interface StoredRecord extends AuditRecord {
+  /** Keyed pseudonyms (HMAC with the store's audit key) of `viewerId` and `subjectUserId`: what the chain covers. */
+  viewerRef: string | null;
+  subjectRef: string | null;
+  /** The chain (one per writer: a process of a subgraph) and the record's place in it, from 0. */
+  chain: string;
+  seq: number;
+  /** The hash of the chain's previous record (GENESIS for the first), and this record's. */
+  prev: string;
+  hash: string;
+  /** Format of the hashed content. */
+  v: number;
+}
+
+/** A chain's last record, to link the next one to. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
 /** What a reader of decision records asks for; every criterion is optional except the limit. */
 export interface DecisionQuery {
+  /** The person whose data the decision was about. */
   subjectUserId?: string | null;
+  /** Who asked. */
+  viewerId?: string | null;
   bankId?: string | null;
   /** A listing decision names every consent it used, comma-separated: this matches any of them. */
   consentId?: string | null;
   outcome?: 'ALLOW' | 'DENY' | null;
+  reason?: string | null;
+  /** Schema coordinate, e.g. `BankAccount.balance`. */
+  field?: string | null;
+  client?: string | null;
+  purpose?: string | null;
   /** Inclusive ISO bounds on `at`. */
   from?: string | null;
   to?: string | null;
   /** Only decisions about a bank's data (records with a bank id). */
   withBank?: boolean;
-  /** Newest first, at most this many. */
+  /** Records strictly after this position in the order (at descending, id ascending). */
+  after?: { at: string; id: string } | null;
+  /** In that order, at most this many. */
   limit: number;
+}
+
+/**
+ * Where a subgraph keeps its decision records (the kit ships a MongoDB one, audit-mongo.ts; a
+ * bank with its own adapter implements it in its BankStore). The kit computes pseudonyms, links
+ * and hashes; the store keeps what it is given and reads it back.
+ */
+export interface AuditStore {
+  /** Stores records already linked, in ONE write; refuses a (chain, seq) that is already stored. */
+  appendRecords(records: StoredRecord[]): Promise<void>;
+  /** The record of `chain` with the highest `seq`, or null for a chain with no record. */
+  chainHead(chain: string): Promise<ChainHead | null>;
+  /** Records matching `query`, ordered by `at` descending then `_id` ascending. */
+  findRecords(query: DecisionQuery): Promise<StoredRecord[]>;
+  /**
+   * Erasure: removes the plain ids of one person (`viewerId` where `viewerRef` is `ref`,
+   * `subjectUserId` where `subjectRef` is `ref`); everything the chain covers stays. Returns how
+   * many records changed.
+   */
+  pseudonymize(ref: string): Promise<number>;
+  /** Every record, ordered by `chain` then `seq` (for verification). */
+  allRecords(): AsyncIterable<StoredRecord>;
+}
+
+/** One entry of an access log: a request in which someone was allowed to read a person's data. */
+export interface AccessLogEntry {
+  at: string;
+  requestId: string;
+  viewerKind: ViewerKind;
+  viewerId: string | null;
+  bankId: string | null;
+  purpose: string | null;
+  fields: string[];
+}
+
+/** ALLOW records (newest first) grouped by request and bank: who read which fields, when, why. */
+export function accessLogOf(records: readonly AuditRecord[]): AccessLogEntry[] {
+  const entries = new Map<string, Omit<AccessLogEntry, 'fields'> & { fields: Set<string> }>();
+  for (const d of records) {
+    if (d.outcome !== 'ALLOW') continue;
+    const key = `${d.requestId}|${d.bankId}`;
+    const entry = entries.get(key) ?? { at: d.at, requestId: d.requestId, viewerKind: d.viewerKind, viewerId: d.viewerId, bankId: d.bankId, purpose: d.purpose, fields: new Set<string>() };
+    entry.fields.add(d.field);
+    entries.set(key, entry);
+  }
+  return [...entries.values()].map((e) => ({ ...e, fields: [...e.fields].sort() }));
+}
+
+/** Every record matching `query`, read page by page (in the order of findRecords). */
+export async function* allMatching(store: Pick<AuditStore, 'findRecords'>, query: Omit<DecisionQuery, 'limit' | 'after'>, pageSize = 500): AsyncGenerator<StoredRecord> {
+  let after: DecisionQuery['after'] = null;
+  for (;;) {
+    const page = await store.findRecords({ ...query, after, limit: pageSize });
+    yield* page;
+    if (page.length < pageSize) return;
+    const last = page.at(-1)!;
+    after = { at: last.at, id: last._id };
+  }
 }

@@ -14,6 +14,8 @@ export interface TableRow {
 }
 
 const FEDERATION_FIELDS = new Set(['Query._service', 'Query._entities']);
+/** The rule column of a field no rule covers (deny by default decides it). */
+export const NO_RULE = 'NO RULE (denied by default)';
 
 function ruleName(rule: unknown): string {
   if (rule === allow) return 'allow';
@@ -43,8 +45,14 @@ export function authorizationTable(def: Pick<SubgraphDefinition<KitContext & any
     for (const field of Object.keys(type.getFields())) {
       const coordinate = `${type.name}.${field}`;
       if (FEDERATION_FIELDS.has(coordinate)) continue;
-      rows.push({ type: type.name, field, rule: ruleFor(def.permissions, type.name, field) ?? 'NO RULE (denied by default)' });
+      rows.push({ type: type.name, field, rule: ruleFor(def.permissions, type.name, field) ?? NO_RULE });
     }
   }
   return rows.sort((a, b) => a.type.localeCompare(b.type) || a.field.localeCompare(b.field));
+}
+
+/** How many fields of a table have an explicit rule. */
+export function coverage(rows: readonly TableRow[]): { ruled: number; total: number; percent: number } {
+  const ruled = rows.filter((r) => r.rule !== NO_RULE).length;
+  return { ruled, total: rows.length, percent: rows.length ? Math.floor((ruled * 100) / rows.length) : 100 };
 }

@@ -81,6 +81,17 @@ export function selfDenial(viewer: Identity, userId: string): Reason | undefined
   return undefined;
 }
 
+/** The reason a viewer may not read decision records: security reviewers alone may (and see no data). */
+export function reviewerDenial(viewer: Identity): Reason | undefined {
+  if (!viewer.sub) return 'NOT_AUTHENTICATED';
+  return viewer.roles.includes('security_reviewer') ? undefined : 'NOT_OWNER';
+}
+
+/** The reason a viewer may not export or erase their own data: only the user themself, first-party, may. */
+export function dataSubjectDenial(viewer: Identity): Reason | undefined {
+  return viewer.sub ? selfDenial(viewer, viewer.sub) : 'NOT_AUTHENTICATED';
+}
+
 export function withinWindow(consent: ConsentRecord, postedAt: string): boolean {
   const t = Date.parse(postedAt);
   if (consent.transactionsFrom && t < Date.parse(consent.transactionsFrom)) return false;

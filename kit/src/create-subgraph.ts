@@ -1,7 +1,9 @@
 // createSubgraph: what every subgraph (and a partner bank's own) is built with. SDL + thin
 // resolvers + a permission map in; out comes an HTTP handler that refuses any request without
 // a valid gateway token, runs graphql-shield deny-by-default, and flushes the decision audit
-// buffer once per request into the subgraph's audit sink.
+// buffer once per request into the subgraph's records (linked into this process's hash chain).
+// It also serves the records routes (records-routes.ts): the reviewers' reads of those records,
+// and a person's export and erasure, so every subgraph and every bank built with the kit has them.
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -10,14 +12,16 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { allow, applyMiddleware, deny, shield, type IRules } from './shield.ts';
 import type { CryptoKey, KeyObject } from 'jose';
-import { DecisionRecorder, type AuditSink } from './audit.ts';
+import { DecisionRecorder, type AuditSink, type AuditStore } from './audit.ts';
+import { chainedSink, newChainId, pseudonymizer } from './audit-chain.ts';
 import type { KitContext } from './context.ts';
 import type { Identity } from './identity.ts';
-import { createHandler, HttpError, listen, mayShowDetails, type Listening, type Route } from './http.ts';
-import { InternalTokenError, verifyInternalToken } from './internal-token.ts';
+import { createHandler, listen, mayShowDetails, type Listening, type Route } from './http.ts';
+import { gatewayClaims } from './internal-token.ts';
 import type { Logger, LogLevel } from './log.ts';
 import { decisionMetrics, metricsRoute, operationLabels } from './metrics.ts';
 import { createObservability, identifyRequest, observabilityPlugin, requestLog } from './observability.ts';
+import { recordsRoutes, type DataSubjectAdapter } from './records-routes.ts';
 import { vendorReportingOff } from './vendor-reporting.ts';
 
 export type Resolvers<Ctx> = GraphQLResolverMap<Ctx>;
@@ -39,8 +43,15 @@ export interface SubgraphDefinition<Ctx extends KitContext> {
 }
 
 export interface SubgraphRuntime {
-  /** Where the decision records of each request go (one call per request). */
-  audit: AuditSink;
+  /** Where the decision records go (one write per request) and are read back from. */
+  audit: AuditStore;
+  /**
+   * This store's audit key (a secret of at least 32 characters, from configuration): user ids in
+   * decision records are chained through their HMAC under it, so erasure keeps the chains intact.
+   */
+  auditKey: string | Buffer;
+  /** What the subgraph holds about a person, for their export and erasure; without it, only the records. */
+  dataSubject?: DataSubjectAdapter;
   /** The gateway's public key, to verify its internal tokens. */
   gatewayKey: CryptoKey | KeyObject;
   /** Resolves when what the subgraph needs (its database) answers; /ready reports a rejection. */
@@ -80,16 +91,18 @@ const FALLBACK_ERROR = new GraphQLError('Forbidden: no rule allows this field.',
   extensions: { code: 'FORBIDDEN', reason: 'NO_RULE' },
 });
 
-function mergePermissions(permissions: PermissionMap): PermissionMap {
+function mergePermissions(permissions: PermissionMap, schema: GraphQLSchema): PermissionMap {
   const merged: Record<string, unknown> = { ...FEDERATION_RULES, ...permissions };
   const query = (permissions as Record<string, unknown>).Query;
-  merged.Query = { ...FEDERATION_RULES.Query, ...(typeof query === 'object' ? query : {}) };
+  // `_entities` exists only in a subgraph that has entities.
+  const federation = Object.fromEntries(Object.entries(FEDERATION_RULES.Query).filter(([field]) => schema.getQueryType()?.getFields()[field]));
+  merged.Query = { ...federation, ...(typeof query === 'object' ? query : {}) };
   return merged as PermissionMap;
 }
 
-export function buildProtectedSchema<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>): GraphQLSchema {
+export function buildProtectedSchema<Ctx>(def: { typeDefs: DocumentNode; resolvers: Resolvers<Ctx>; permissions: PermissionMap }): GraphQLSchema {
   const schema = buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> });
-  const permissions = shield(mergePermissions(def.permissions), {
+  const permissions = shield(mergePermissions(def.permissions, schema), {
     fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
     fallbackError: FALLBACK_ERROR,
     allowExternalErrors: true,
@@ -160,13 +173,6 @@ function requestLogPlugin(onRequest: NonNullable<SubgraphRuntime['onRequest']>):
   };
 }
 
-function bearer(req: IncomingMessage): string {
-  const header = req.headers.authorization;
-  const match = header?.match(/^Bearer\s+(\S+)$/i);
-  if (!match) throw new HttpError(401, 'this subgraph only answers the gateway: missing gateway token', 'UNAUTHENTICATED');
-  return match[1]!;
-}
-
 export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>, runtime: SubgraphRuntime) {
   const exposeErrors = runtime.exposeErrors ?? false;
   const audience = def.audience ?? def.name;
@@ -178,8 +184,11 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     operationLabel: operationLabels({ extra: SUBGRAPH_OPERATION_LABELS }),
     continueTrace: true,
   });
+  const pseudonym = pseudonymizer(runtime.auditKey);
+  // One chain per process: replicas sharing the store never contend for a link.
+  const sink = chainedSink(runtime.audit, { chain: newChainId(audience), pseudonym });
   const plugins = [
-    auditFlushPlugin(runtime.audit, decisionMetrics(observe.metrics.registry)),
+    auditFlushPlugin(sink, decisionMetrics(observe.metrics.registry)),
     observabilityPlugin<KitContext>(observe.metrics),
     ...(runtime.onRequest ? [requestLogPlugin(runtime.onRequest)] : []),
   ];
@@ -197,20 +206,15 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   await server.start();
 
   const context = async (req: IncomingMessage): Promise<Ctx> => {
-    let claims;
-    try {
-      claims = await verifyInternalToken(bearer(req), audience, runtime.gatewayKey);
-    } catch (error) {
-      if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
-      throw error;
-    }
+    const claims = await gatewayClaims(req, audience, runtime.gatewayKey);
     identifyRequest(claims.requestId, claims.identity);
     const base: KitContext = {
       subgraph: def.name,
       identity: claims.identity,
       requestId: claims.requestId,
+      operation: claims.operation,
       now: new Date(),
-      decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId),
+      decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId, claims.operation),
     };
     return def.extendContext(base);
   };
@@ -231,7 +235,9 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     '/metrics': metricsRoute(observe.metrics.registry, runtime.operatorToken),
   };
 
-  return { name: def.name, schema, server, log: observe.log, handler: createHandler({ server, context, routes, observe }), stop: () => server.stop() };
+  const postRoutes = recordsRoutes({ name: def.name, audience, gatewayKey: runtime.gatewayKey, store: runtime.audit, sink, pseudonym, dataSubject: runtime.dataSubject });
+
+  return { name: def.name, schema, server, log: observe.log, handler: createHandler({ server, context, routes, postRoutes, observe }), stop: () => server.stop() };
 }
 
 export type Subgraph = Awaited<ReturnType<typeof createSubgraph>>;

@@ -39,6 +39,8 @@ export class HttpError extends Error {
 
 /** A plain GET route: a JSON body, or text when a content type is given (/metrics). */
 export type Route = (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>;
+/** A route answered to POST with a JSON body (e.g. the kit's records routes). */
+export type PostRoute = (req: IncomingMessage, body: unknown) => Promise<{ status: number; body: unknown }>;
 
 /** What the gateway's gate sees of a GraphQL request before Apollo does, and may rewrite. */
 export interface GateInput {
@@ -55,6 +57,7 @@ export interface HttpOptions<Ctx extends BaseContext> {
   /** Builds the request's context; throw HttpError to refuse the request (e.g. 401). */
   context: (req: IncomingMessage) => Promise<Ctx>;
   routes?: Record<string, Route>;
+  postRoutes?: Record<string, PostRoute>;
   maxBodyBytes?: number;
   graphqlPath?: string;
   /** Inspects a GraphQL request after the context was built and before Apollo sees it; throw HttpError to refuse. */
@@ -128,7 +131,7 @@ function sentOperationName(body: unknown, search: string): unknown {
 }
 
 export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>) {
-  const { server, routes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql', observe } = options;
+  const { server, routes = {}, postRoutes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql', observe } = options;
 
   const fail = (res: ServerResponse, error: unknown, counted = true) => {
     // The rest of an oversized body is never read: the connection cannot carry another request.
@@ -137,6 +140,12 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
     if (!(error instanceof HttpError)) requestLog(observe?.log).error({ err: error }, 'unexpected error');
     if (counted) observe?.metrics.errors(refusal.errors.map((e) => e.code));
     sendError(res, refusal);
+  };
+
+  const servePost = async (req: IncomingMessage, res: ServerResponse, path: string, route: PostRoute): Promise<void> => {
+    if (req.method !== 'POST') throw new HttpError(405, `${path} answers POST only`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'POST' } });
+    const { status, body } = await route(req, parseBody(await readBody(req, maxBodyBytes), 'application/json'));
+    sendJson(res, status, body);
   };
 
   const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -177,6 +186,7 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
         res.setHeader('content-type', contentType);
         return void res.end(body);
       }
+      if (Object.hasOwn(postRoutes, url.pathname)) return await servePost(req, res, url.pathname, postRoutes[url.pathname]!);
       if (url.pathname !== graphqlPath) throw new HttpError(404, `no route ${url.pathname}`, 'NOT_FOUND');
     } catch (error) {
       return fail(res, error, false);

@@ -4,6 +4,9 @@
 export const PURPOSES = ['customer_service', 'account_overview', 'spending_insights', 'fraud_prevention'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
+/** The GraphQL `Purpose` enum's resolver: `CUSTOMER_SERVICE` ↔ `customer_service`. */
+export const PURPOSE_ENUM = Object.fromEntries(PURPOSES.map((p) => [p.toUpperCase(), p])) as Record<Uppercase<Purpose>, Purpose>;
+
 export const ROLES = ['user', 'bank_agent', 'security_reviewer'] as const;
 export type Role = (typeof ROLES)[number];
 

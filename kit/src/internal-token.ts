@@ -1,7 +1,11 @@
 // The gateway → subgraph token. The gateway mints one per subgraph call with its own key
 // (audience = the subgraph's name, or `bank:<id>` for a bank); a subgraph accepts no request without a valid one, so
-// identity headers forged by a caller who reaches a subgraph directly get nowhere.
+// identity headers forged by a caller who reaches a subgraph directly get nowhere. It also names
+// the operation as the client sent it (name and document hash), which decision records keep.
+import type { IncomingMessage } from 'node:http';
 import { SignJWT, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
+import { HttpError } from './http.ts';
+import type { OperationRef } from './audit.ts';
 import { isPurpose, isRole, type Identity } from './identity.ts';
 
 type Key = CryptoKey | KeyObject;
@@ -15,10 +19,12 @@ export const bankAudience = (bankId: string) => `bank:${bankId}`;
 export interface InternalClaims {
   identity: Identity;
   requestId: string;
+  /** The client's operation (absent for the gateway's own calls, e.g. linking a user to a bank). */
+  operation?: OperationRef;
 }
 
 export async function mintInternalToken(claims: InternalClaims, audience: string, key: Key): Promise<string> {
-  const { identity, requestId } = claims;
+  const { identity, requestId, operation } = claims;
   const jwt = new SignJWT({
     client: identity.client,
     client_type: identity.clientType,
@@ -26,6 +32,8 @@ export async function mintInternalToken(claims: InternalClaims, audience: string
     bank: identity.bank,
     purpose: identity.purpose,
     request_id: requestId,
+    op_name: operation?.name ?? undefined,
+    op_hash: operation?.hash ?? undefined,
   })
     .setProtectedHeader({ alg: INTERNAL_ALG, typ: 'JWT' })
     .setIssuer(INTERNAL_ISSUER)
@@ -61,5 +69,18 @@ export async function verifyInternalToken(token: string, audience: string, key: 
     bank: typeof payload.bank === 'string' ? payload.bank : undefined,
     purpose: isPurpose(payload.purpose) ? payload.purpose : undefined,
   };
-  return { identity, requestId };
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return { identity, requestId, operation: { name: text(payload.op_name), hash: text(payload.op_hash) } };
+}
+
+/** The claims of a request to a subgraph: its gateway token for `audience`, verified; 401 otherwise. */
+export async function gatewayClaims(req: IncomingMessage, audience: string, key: Key): Promise<InternalClaims> {
+  const token = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) throw new HttpError(401, 'this subgraph only answers the gateway: missing gateway token', 'UNAUTHENTICATED');
+  try {
+    return await verifyInternalToken(token, audience, key);
+  } catch (error) {
+    if (error instanceof InternalTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
+    throw error;
+  }
 }

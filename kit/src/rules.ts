@@ -2,7 +2,6 @@
 // (allow or deny, with reason and consent) in the request's audit buffer before answering.
 import { rule } from './shield.ts';
 import type { GraphQLResolveInfo } from 'graphql';
-import { responsePathAsArray } from 'graphql';
 import type { KitContext } from './context.ts';
 import { selfDenial } from './consent-policy.ts';
 import { forbidden, type Reason } from './reasons.ts';
@@ -18,10 +17,6 @@ export type Check<Ctx extends KitContext, Parent = any> = (
   info: GraphQLResolveInfo,
 ) => Verdict | Promise<Verdict>;
 
-export function pathOf(info: GraphQLResolveInfo): string {
-  return responsePathAsArray(info.path).join('.');
-}
-
 /**
  * A shield rule that judges each field instance (no caching across parents: a decision may
  * depend on the row), records the verdict, and denies with FORBIDDEN + reason code.
@@ -36,7 +31,6 @@ export function protectedRule<Ctx extends KitContext, Parent = any>(name: string
       permission: verdict.permission,
       consentId: verdict.consentId,
       field: `${info.parentType.name}.${info.fieldName}`,
-      path: pathOf(info),
       subjectUserId: verdict.subjectUserId,
       bankId: verdict.bankId,
     });

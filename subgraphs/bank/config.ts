@@ -13,6 +13,8 @@ export interface BankConfig {
   /** The bank's own database: `MONGODB_DATABASE`, by default `<MONGODB_DB_PREFIX>bank_<BANK_ID>`. */
   database: string;
   gatewayPublicKeyFile: string;
+  /** The bank's audit key: pseudonyms of user ids in its decision records. */
+  auditKeyFile: string;
   exposeErrors: boolean;
   /** Shows /ready's details and /metrics to callers that are not on this machine. */
   operatorToken?: string;
@@ -33,6 +35,7 @@ export function loadBankConfig(env: NodeJS.ProcessEnv = process.env, reader = ne
     mongoUri: r.string('MONGODB_URI'),
     database: r.optional('MONGODB_DATABASE') ?? bankDatabaseName(r.string('MONGODB_DB_PREFIX', 'consent_'), id),
     gatewayPublicKeyFile: r.string('GATEWAY_PUBLIC_KEY_FILE'),
+    auditKeyFile: r.string('AUDIT_KEY_FILE'),
     exposeErrors: isDevelopment(env),
     operatorToken: r.secret('OPERATOR_TOKEN'),
     observability: readObservabilityConfig(r),

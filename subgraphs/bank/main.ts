@@ -2,6 +2,7 @@
 // MONGODB_URI=... GATEWAY_PUBLIC_KEY_FILE=... tsx subgraphs/bank/main.ts`. Each bank runs its
 // own, with its own database; the gateway learns its URL from the bank registry.
 import { createPublicKey } from 'node:crypto';
+import { loadAuditKey } from '@consent-gateway/kit/audit-chain';
 import { loadConfigFile } from '@consent-gateway/kit/config';
 import { createLogger } from '@consent-gateway/kit/log';
 import { connectMongo } from '@consent-gateway/kit/mongo';
@@ -25,6 +26,7 @@ await runService(
       bank: config.bank,
       db: client.db(config.database),
       gatewayKey,
+      auditKey: loadAuditKey(config.auditKeyFile),
       port: config.port,
       host: config.host,
       exposeErrors: config.exposeErrors,

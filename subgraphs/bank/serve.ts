@@ -12,6 +12,8 @@ export interface ServeBankOptions {
   db: Db;
   /** The gateway's public key: the only key whose tokens (audience `bank:<id>`) this bank accepts. */
   gatewayKey: CryptoKey | KeyObject;
+  /** The bank's audit key (pseudonyms of user ids in its decision records). */
+  auditKey: string;
   port: number;
   host?: string;
   exposeErrors?: boolean;
@@ -27,6 +29,7 @@ export async function serveBank(options: ServeBankOptions): Promise<ListeningSub
   const subgraph = await createSubgraph(bank.definition, {
     ...bank.runtime,
     gatewayKey: options.gatewayKey,
+    auditKey: options.auditKey,
     exposeErrors: options.exposeErrors,
     operatorToken: options.operatorToken,
     onRequest: options.onRequest,

@@ -28,3 +28,5 @@ export function messaging(db: Db): SubgraphDefinition<MessagingContext> {
 }
 
 export { ensureIndexes, permissions };
+export { dataSubject } from './data-subject.ts';
+export { ruleMeanings } from './rule-meanings.ts';

@@ -25,3 +25,4 @@ export function userProfile(db: Db): SubgraphDefinition<ProfileContext> {
 }
 
 export { ensureIndexes, permissions };
+export { dataSubject } from './data-subject.ts';

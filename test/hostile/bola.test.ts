@@ -122,7 +122,7 @@ describe("bob, with alice's ids", () => {
   });
 
   it('reads the decision records (security reviewers only)', async () => {
-    expectDenied(await hostile.stack.query('{ auditEvents(first: 5) { id viewerId } }', {}, { token: tokens.bob }), 'auditEvents', /.+/, leaked());
+    expectDenied(await hostile.stack.query('{ auditEvents(first: 5) { edges { node { id viewerId } } } }', {}, { token: tokens.bob }), 'auditEvents', /.+/, leaked());
   });
 });
 

@@ -17,7 +17,7 @@ describe('forged identity headers', () => {
     const res = await hostile.stack.query('{ me { id email } }', {}, { token: bob, headers: FORGED });
     expect(res.body.data.me).toEqual({ id: 'bob', email: 'bob@example.org' });
     expectNoInternals(res, ['alice@example.org']);
-    const reviewer = await hostile.stack.query('{ auditEvents(first: 1) { id } }', {}, { token: bob, headers: FORGED });
+    const reviewer = await hostile.stack.query('{ auditEvents(first: 1) { edges { node { id } } } }', {}, { token: bob, headers: FORGED });
     expectDenied(reviewer, 'auditEvents', /.+/);
   });
 

@@ -3,6 +3,7 @@
 import { ACCESS_LOG_FIELDS, renderAccessLog } from './access-log.js';
 import { CONSENT_FIELDS, confirmRevoke, renderConsents } from './consents.js';
 import { $, announce, problem, show } from './dom.js';
+import { exportMyData } from './export.js';
 import { describeError, graphql, GraphQLErrors, SignInNeeded } from './graphql.js';
 import { setBanks, setUpGrantForm, showGrantError } from './grant.js';
 import { OPT_IN_FIELDS, renderMessaging } from './messages.js';
@@ -121,7 +122,7 @@ function signInWithPastedToken(event) {
 
 function signOut() {
   forgetToken();
-  for (const id of ['consents', 'access-log', 'messages', 'page-error']) show($(id));
+  for (const id of ['consents', 'access-log', 'messages', 'export-result', 'page-error']) show($(id));
   showSignIn();
   announce('Signed out.');
 }
@@ -130,6 +131,7 @@ adoptFragmentToken();
 setUpGrantForm(grant);
 $('token-form').addEventListener('submit', signInWithPastedToken);
 $('sign-out').addEventListener('click', signOut);
+$('export').addEventListener('click', () => exportMyData(pageProblem));
 $('log-refresh').addEventListener('click', async () => {
   await refresh();
   announce('Access log refreshed.');

@@ -1,11 +1,9 @@
-// Reading the decision records: a user's own access log, and the security reviewers' query.
-import type { AuditRecord, DecisionQuery } from '../audit.ts';
+// A user's own access log at this bank, read from the bank's decision records. (The security
+// reviewers read decision records through the kit's records routes, across every subgraph and
+// bank at once: see records-routes.ts and gateway/records/.)
+import { accessLogOf } from '../audit.ts';
 import { badInput } from '../reasons.ts';
 import type { BankContext } from './context.ts';
-
-type AuditFilter = Omit<DecisionQuery, 'limit' | 'withBank' | 'subjectUserId'> & { userId?: string | null };
-
-const MAX_AUDIT_PAGE = 500;
 
 function limit(first: number | null | undefined, max: number): number {
   const n = first ?? 50;
@@ -14,26 +12,12 @@ function limit(first: number | null | undefined, max: number): number {
 }
 
 export const auditResolvers = {
-  Query: {
-    auditEvents: async (_root: unknown, args: { filter?: AuditFilter; first?: number }, ctx: BankContext) => {
-      const { userId, ...filter } = args.filter ?? {};
-      const docs = await ctx.store.decisions({ ...filter, subjectUserId: userId, limit: limit(args.first, MAX_AUDIT_PAGE) });
-      return docs.map((d) => ({ ...d, id: d._id }));
-    },
-  },
   User: {
     /** One entry per request in which someone was allowed to read the user's data at this bank. */
     accessLog: async (user: { id: string }, args: { first?: number }, ctx: BankContext) => {
       const n = limit(args.first, 200);
-      const docs = await ctx.store.decisions({ subjectUserId: user.id, outcome: 'ALLOW', withBank: true, limit: n * 25 });
-      const entries = new Map<string, { at: string; requestId: string; viewerKind: string; viewerId: string | null; bankId: string; purpose: string | null; fields: Set<string> }>();
-      for (const d of docs as AuditRecord[]) {
-        const key = `${d.requestId}|${d.bankId}`;
-        const entry = entries.get(key) ?? { at: d.at, requestId: d.requestId, viewerKind: d.viewerKind, viewerId: d.viewerId, bankId: d.bankId!, purpose: d.purpose, fields: new Set<string>() };
-        entry.fields.add(d.field);
-        entries.set(key, entry);
-      }
-      return [...entries.values()].slice(0, n).map((e) => ({ ...e, fields: [...e.fields].sort() }));
+      const records = await ctx.store.findRecords({ subjectUserId: user.id, outcome: 'ALLOW', withBank: true, limit: n * 25 });
+      return accessLogOf(records).slice(0, n);
     },
   },
   types: {

@@ -3,7 +3,7 @@
 // reading sensitive data only after its rule passed) comes from here, the same for every bank:
 //
 //   const bank = createBankSubgraph({ bank: { id: 'northwind', name: 'Northwind Bank' }, store });
-//   const subgraph = await createSubgraph(bank.definition, { ...bank.runtime, gatewayKey });
+//   const subgraph = await createSubgraph(bank.definition, { ...bank.runtime, gatewayKey, auditKey });
 //   await listen(subgraph.handler, 4002);
 import { ConfigError } from '../config.ts';
 import type { SubgraphDefinition, SubgraphRuntime } from '../create-subgraph.ts';
@@ -11,6 +11,7 @@ import { isBankId } from '../ids.ts';
 import { bankAudience } from '../internal-token.ts';
 import { createLoaders, type BankContext, type BankInfo } from './context.ts';
 import { bankContractTypeDefs } from './contract.ts';
+import { bankDataSubject } from './data-subject.ts';
 import { bankPermissions } from './permissions.ts';
 import { BANK_SUBGRAPH } from './policy.ts';
 import { bankResolvers } from './resolvers.ts';
@@ -25,8 +26,8 @@ export interface BankSubgraphOptions {
 
 export interface BankSubgraph {
   definition: SubgraphDefinition<BankContext>;
-  /** The store-backed part of createSubgraph's runtime: the audit sink and the readiness probe. */
-  runtime: Pick<SubgraphRuntime, 'audit' | 'ready'>;
+  /** The store-backed part of createSubgraph's runtime: the decision records, export and erasure, the readiness probe. */
+  runtime: Pick<SubgraphRuntime, 'audit' | 'dataSubject' | 'ready'>;
 }
 
 export function createBankSubgraph({ bank, store }: BankSubgraphOptions): BankSubgraph {
@@ -44,7 +45,7 @@ export function createBankSubgraph({ bank, store }: BankSubgraphOptions): BankSu
       permissions: bankPermissions,
       extendContext: (base) => ({ ...base, bank: info, store, loaders: createLoaders(store) }),
     },
-    runtime: { audit: store, ready: () => store.ping() },
+    runtime: { audit: store, dataSubject: bankDataSubject(info, store), ready: () => store.ping() },
   };
 }
 

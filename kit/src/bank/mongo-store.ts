@@ -4,7 +4,7 @@
 // own collection so that a coarse location is read without touching the merchant, and coordinates
 // only with their own projection.
 import type { Db, Document } from 'mongodb';
-import { findDecisions, mongoAuditSink, ensureAuditIndexes } from '../audit-mongo.ts';
+import { createMongoAuditStore } from '../audit-mongo.ts';
 import { ensureIndexes, loadByKeys, loadGroupsByKeys } from '../mongo.ts';
 import type { AccountRow, BankStore, MerchantField, MerchantRow, StoredConsent, TransactionRow } from './store.ts';
 
@@ -40,7 +40,7 @@ export interface MongoBankStore extends BankStore {
 
 export function createMongoBankStore(db: Db): MongoBankStore {
   const c = bankCollections(db);
-  const audit = mongoAuditSink(db);
+  const audit = createMongoAuditStore(db);
   return {
     async accounts(ids, fields) {
       return (await loadByKeys(c.accounts, '_id', ids, projection(fields))).map((d) => toRow(d));
@@ -86,14 +86,39 @@ export function createMongoBankStore(db: Db): MongoBankStore {
       await c.consents.updateOne({ _id: id, userId, revokedAt: null }, { $set: { revokedAt: at }, $push: { events: { type: 'REVOKED', at, initiator: userId } } });
       return c.consents.findOne({ _id: id, userId });
     },
-    recordDecisions: (records) => audit.recordDecisions(records),
-    decisions: (query) => findDecisions(db, query),
+    async eraseCustomer({ userId, pseudonym, at }) {
+      const consents = await c.consents.find({ userId }).toArray();
+      let revoked = 0;
+      for (const consent of consents) {
+        const live = !consent.revokedAt;
+        if (live) revoked += 1;
+        const events = [...consent.events, ...(live ? [{ type: 'REVOKED' as const, at, initiator: userId }] : [])];
+        await c.consents.replaceOne(
+          { _id: consent._id, userId },
+          {
+            ...consent,
+            userId: pseudonym,
+            revokedAt: consent.revokedAt ?? at,
+            events: events.map((e) => ({ ...e, initiator: e.initiator === userId ? pseudonym : e.initiator })),
+            receipt: { ...consent.receipt, userId: pseudonym },
+          },
+        );
+      }
+      const accounts = await c.accounts.updateMany({ userId }, { $set: { userId: pseudonym } });
+      const transactions = await c.transactions.updateMany({ userId }, { $set: { userId: pseudonym } });
+      return { consentsRevoked: revoked, consentsPseudonymized: consents.length, accountsUnlinked: accounts.modifiedCount, transactionsUnlinked: transactions.modifiedCount };
+    },
+    appendRecords: audit.appendRecords,
+    chainHead: audit.chainHead,
+    findRecords: audit.findRecords,
+    pseudonymize: audit.pseudonymize,
+    allRecords: audit.allRecords,
     ping: async () => void (await db.command({ ping: 1 })),
     async ensureIndexes() {
       await ensureIndexes(c.accounts, [[{ userId: 1 }]]);
       await ensureIndexes(c.transactions, [[{ accountId: 1, postedAt: -1, _id: -1 }]]);
       await ensureIndexes(c.consents, [[{ userId: 1 }]]);
-      await ensureAuditIndexes(db);
+      await audit.ensureIndexes();
     },
   };
 }

@@ -4,7 +4,7 @@
 import { allow, deny } from '../shield.ts';
 import type { Permission } from '../consent-policy.ts';
 import type { PermissionMap } from '../create-subgraph.ts';
-import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSecurityReviewer, isSelf, protectedRule } from '../rules.ts';
+import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSelf, protectedRule } from '../rules.ts';
 import { decide, type Scope } from './access.ts';
 import type { AccountParent, BankContext, TransactionParent } from './context.ts';
 import type { MerchantParent } from './resolvers.ts';
@@ -53,7 +53,6 @@ export const bankPermissions: PermissionMap = {
     // else, as for a missing id); each field of the result has its own consent rule.
     bankAccount: isFirstPartyViewer,
     cardTransaction: isFirstPartyViewer,
-    auditEvents: isSecurityReviewer,
   },
   Mutation: {
     grantConsent: isFirstPartyUser,
@@ -101,10 +100,9 @@ export const bankPermissions: PermissionMap = {
   CardTransactionConnection: allow,
   CardTransactionEdge: allow,
   PageInfo: allow,
-  // Reached only through the user's own consents, access log, or a reviewer's query.
+  // Reached only through the user's own consents and access log.
   Consent: allow,
   ConsentReceipt: allow,
   ConsentEvent: allow,
   AccessLogEntry: allow,
-  AuditDecision: allow,
 };

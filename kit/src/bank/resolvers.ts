@@ -33,7 +33,6 @@ export const bankResolvers: Resolvers<BankContext> = {
     bank: (_root, args: { id: string }, ctx) => thisBank(ctx, args.id),
     bankAccount: (_root, args: { id: string }, ctx) => account(ctx, args.id),
     cardTransaction: (_root, args: { id: string }, ctx) => transaction(ctx, args.id),
-    ...auditResolvers.Query,
   },
   Mutation: consentMutations,
   Bank: {

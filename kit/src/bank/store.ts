@@ -11,7 +11,7 @@
 // - Everything is the bank's own data: ids of other banks never reach the adapter.
 // - Nothing may be cached across calls: consents especially are read fresh for every request,
 //   so that a revoke closes every request that starts after it returns.
-import type { AuditRecord, AuditSink, DecisionQuery } from '../audit.ts';
+import type { AuditStore } from '../audit.ts';
 import type { ConsentRecord } from '../consent-policy.ts';
 
 /** An account at this bank. */
@@ -104,7 +104,8 @@ export interface StoredConsent extends ConsentRecord {
   receipt: ConsentReceipt;
 }
 
-export interface BankStore extends AuditSink {
+/** The bank's store also keeps the bank's decision records (AuditStore: the kit links, hashes and reads them). */
+export interface BankStore extends AuditStore {
   accounts<F extends AccountField>(ids: readonly string[], fields: readonly F[]): Promise<Array<Picked<AccountRow, F> | null>>;
   /** Every account of each user, by id ascending. */
   accountsOfUsers<F extends AccountField>(userIds: readonly string[], fields: readonly F[]): Promise<Array<Array<Picked<AccountRow, F>>>>;
@@ -121,8 +122,13 @@ export interface BankStore extends AuditSink {
    */
   revokeConsent(change: { id: string; userId: string; at: string }): Promise<StoredConsent | null>;
 
-  /** The decision records (`recordDecisions`, one call per request, comes from AuditSink). */
-  decisions(query: DecisionQuery): Promise<AuditRecord[]>;
+  /**
+   * Erasure of a customer (the platform's user) at this bank, idempotent: revokes their live
+   * consents, then replaces their id by `pseudonym` in every consent (userId, receipt, events)
+   * and in every row linked to them (accounts, transactions). The rows stay (they are the bank's
+   * own records); what goes is their link to the platform's user id. Returns counts by kind.
+   */
+  eraseCustomer(change: { userId: string; pseudonym: string; at: string }): Promise<Record<string, number>>;
 
   /** Resolves when the store answers (the subgraph's /ready). */
   ping(): Promise<void>;

@@ -42,8 +42,15 @@ export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey 
     return { status: res.status, body: (await res.json().catch(() => undefined)) as Answer['body'] };
   };
   const tokenFor = (identity: Identity, audience = bankAudience(bankId)) => mintInternalToken({ identity, requestId: `conformance-${randomUUID()}` }, audience, gatewayKey);
+  /** A POST to one of the kit's records routes (beside the GraphQL endpoint), as `identity` or with the headers given. */
+  const route = async (path: string, who: Identity | Record<string, string>, body: unknown = {}): Promise<Answer> => {
+    const headers = 'roles' in who ? { authorization: `Bearer ${await tokenFor(who as Identity)}` } : (who as Record<string, string>);
+    const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as Answer['body'] };
+  };
   return {
     post,
+    route,
     tokenFor,
     /** A GraphQL request as the gateway would send it, for `identity`. */
     as: async (identity: Identity, query: string, variables: Record<string, unknown> = {}) => post({ query, variables }, { authorization: `Bearer ${await tokenFor(identity)}` }),

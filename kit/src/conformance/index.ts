@@ -13,6 +13,8 @@ import { INTERNAL_ISSUER, bankAudience } from '../internal-token.ts';
 import { createCaller, viewers, type Answer, type Caller, type Viewer } from './caller.ts';
 import { contractDifferences } from './contract.ts';
 import { ConsentBook, Judge, type Truth } from './oracle.ts';
+import { recordsChecks } from './records.ts';
+import { RECORDS_ROUTES } from '../records-routes.ts';
 import { purposeOf, randomGrant, seeded, type GrantRequest, type Random } from './random.ts';
 
 export interface ConformanceOptions {
@@ -96,6 +98,7 @@ export async function checkBank(options: ConformanceOptions): Promise<Conformanc
   if (!checks.at(-1)!.ok && checks.at(-1)!.summary.startsWith('refuses a valid')) return report();
   await run('serves the bank subgraph contract', () => contractCheck(caller));
   await run('answers for itself only', () => ownBankChecks(caller, options.bankId, users[0]!));
+  await run('serves the records routes to the gateway alone: decision records to reviewers, export and erasure to the customer', () => recordsChecks(caller, options.bankId, users));
 
   const book = new ConsentBook();
   let truth: Truth;
@@ -321,8 +324,8 @@ async function strangerChecks(caller: Caller, bankId: string, users: string[], t
         }
       }
       if (!viewer.roles.includes('security_reviewer')) {
-        const audit = await caller.as(viewer, '{ auditEvents(first: 5) { id } }');
-        if (audit.body?.data?.auditEvents != null) judge.findings.push(`auditEvents resolved for ${viewer.label} (security reviewers only)`);
+        const audit = await caller.route(RECORDS_ROUTES.auditEvents, viewer, { limit: 5 });
+        if (audit.status !== 403) judge.findings.push(`the decision records answered ${viewer.label} with HTTP ${audit.status} (security reviewers only)`);
       }
       requests += 3 + 2 * (accounts.length + transactions.length);
     }

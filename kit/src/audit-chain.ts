@@ -1,0 +1,198 @@
+// Tamper evidence for decision records (docs/consent-policy.md, "Records"): every store's records
+// form hash chains. A chain belongs to one writer (a process of one subgraph, with a random chain
+// id), so replicas sharing a store never contend: each record carries its chain, its sequence
+// number (from 0, unique per chain in the store) and the hash of the chain's previous record,
+// written in the same insert as the record itself. The hash covers everything a record says
+// except the plain user ids, which it covers through their keyed pseudonyms (HMAC with the
+// store's audit key): erasing a person removes the plain ids and leaves every hash intact.
+//
+// What verification catches: an altered record (its hash no longer matches its content), a
+// record re-hashed after an alteration (the next record's link no longer matches), a deleted
+// record (a gap in the sequence), a plain id changed behind its pseudonym (with the store's
+// key). What a chain alone cannot show: its last records deleted, or a whole chain deleted; the
+// heads of earlier verifications (anchors, kept elsewhere) show those up to the last anchor.
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import type { AuditRecord, AuditSink, AuditStore, ChainHead, StoredRecord } from './audit.ts';
+import { loadConfigFile } from './config.ts';
+
+/** Format of the hashed content (the `v` of every record). */
+export const CHAIN_FORMAT = 1;
+/** The `prev` of a chain's first record. */
+export const GENESIS = '0'.repeat(64);
+
+/** What a record's hash covers, in this order. Plain user ids are covered through their pseudonyms. */
+const HASHED = [
+  'v', 'chain', 'seq', 'prev', '_id', 'at', 'requestId', 'subgraph', 'operationName', 'operationHash', 'outcome', 'reason', 'rule', 'permission',
+  'consentId', 'field', 'count', 'viewerKind', 'viewerRef', 'client', 'purpose', 'subjectRef', 'bankId',
+] as const satisfies ReadonlyArray<keyof StoredRecord>;
+
+export function recordHash(record: Omit<StoredRecord, 'hash'>): string {
+  return createHash('sha256').update(JSON.stringify(HASHED.map((field) => record[field] ?? null))).digest('hex');
+}
+
+/** A user id's pseudonym in one store: HMAC-SHA-256 with that store's audit key. */
+export type Pseudonymizer = (userId: string) => string;
+
+export const MIN_AUDIT_KEY_LENGTH = 32;
+
+export function pseudonymizer(key: string | Buffer): Pseudonymizer {
+  if (key.length < MIN_AUDIT_KEY_LENGTH) throw new Error(`an audit key has at least ${MIN_AUDIT_KEY_LENGTH} characters`);
+  return (userId) => createHmac('sha256', key).update(`user:${userId}`).digest('hex');
+}
+
+/** Reads a store's audit key from the file the configuration names (`AUDIT_KEY_FILE`). */
+export function loadAuditKey(path: string): string {
+  return loadConfigFile(path, 'the audit key', (text) => {
+    const key = text.trim();
+    if (key.length < MIN_AUDIT_KEY_LENGTH) throw new Error(`it must hold at least ${MIN_AUDIT_KEY_LENGTH} characters`);
+    return key;
+  });
+}
+
+/** A new chain id for a writer: who writes (for people reading the records) and 122 random bits. */
+export function newChainId(writer: string): string {
+  return `${writer}@${randomUUID()}`;
+}
+
+/** `records` linked after `head` (or as the start of the chain). */
+export function linkRecords(chain: string, head: ChainHead | null, records: readonly AuditRecord[], pseudonym: Pseudonymizer): StoredRecord[] {
+  let seq = head ? head.seq : -1;
+  let prev = head ? head.hash : GENESIS;
+  return records.map((record) => {
+    seq += 1;
+    const unhashed: Omit<StoredRecord, 'hash'> = {
+      ...record,
+      viewerRef: record.viewerId === null ? null : pseudonym(record.viewerId),
+      subjectRef: record.subjectUserId === null ? null : pseudonym(record.subjectUserId),
+      chain,
+      seq,
+      prev,
+      v: CHAIN_FORMAT,
+    };
+    const linked = { ...unhashed, hash: recordHash(unhashed) };
+    prev = linked.hash;
+    return linked;
+  });
+}
+
+/**
+ * The sink a subgraph's requests flush into: links each batch to its chain and appends it in one
+ * write. Writes of one chain go one at a time (a link needs the previous hash); batches that
+ * arrive meanwhile are written together in the next write (group commit), so there is never more
+ * than one write per request. After a failed write the head is read back from the store, so a
+ * lost or partly written batch never leaves a false gap behind.
+ */
+export function chainedSink(store: Pick<AuditStore, 'appendRecords' | 'chainHead'>, options: { chain: string; pseudonym: Pseudonymizer }): AuditSink {
+  let head: ChainHead | null | undefined; // undefined: not known, ask the store
+  let writing = false;
+  const queue: Array<{ records: AuditRecord[]; done: (error?: unknown) => void }> = [];
+
+  async function drain(): Promise<void> {
+    writing = true;
+    while (queue.length) {
+      const batch = queue.splice(0);
+      try {
+        if (head === undefined) head = await store.chainHead(options.chain);
+        const linked = linkRecords(options.chain, head, batch.flatMap((b) => b.records), options.pseudonym);
+        await store.appendRecords(linked);
+        head = { seq: linked.at(-1)!.seq, hash: linked.at(-1)!.hash };
+        for (const b of batch) b.done();
+      } catch (error) {
+        head = undefined;
+        for (const b of batch) b.done(error);
+      }
+    }
+    writing = false;
+  }
+
+  return {
+    recordDecisions: (records) =>
+      new Promise<void>((resolve, reject) => {
+        if (records.length === 0) return resolve();
+        queue.push({ records, done: (error) => (error === undefined ? resolve() : reject(error)) });
+        if (!writing) void drain();
+      }),
+  };
+}
+
+/** The first broken link of a chain. */
+export interface ChainBreak {
+  chain: string;
+  /** The sequence number where the chain breaks. */
+  seq: number;
+  /** The record found there, if any. */
+  id?: string;
+  problem: string;
+}
+
+export interface VerifyReport {
+  records: number;
+  /** Every chain and its last record: keep them elsewhere as anchors for the next verification. */
+  heads: Record<string, ChainHead>;
+  /** The first broken link of each broken chain (and anchors that no longer hold). */
+  breaks: ChainBreak[];
+}
+
+export interface VerifyOptions {
+  /** The store's pseudonymizer: also checks that every plain id is the one its pseudonym was made from. */
+  pseudonym?: Pseudonymizer;
+  /** Heads of an earlier verification: each must still be in its chain (else it was truncated, rewritten or deleted). */
+  anchors?: Record<string, ChainHead>;
+}
+
+function problemOf(record: StoredRecord, expected: { seq: number; prev: string }, pseudonym?: Pseudonymizer): string | undefined {
+  if (record.seq > expected.seq) {
+    return expected.seq === record.seq - 1 ? `record ${expected.seq} is missing (deleted)` : `records ${expected.seq} to ${record.seq - 1} are missing (deleted)`;
+  }
+  if (record.seq < expected.seq) return `sequence number ${record.seq} appears twice`;
+  if (record.v !== CHAIN_FORMAT) return `unknown record format ${JSON.stringify(record.v)}`;
+  if (recordHash(record) !== record.hash) return 'the record was altered: its content does not match its hash';
+  if (record.prev !== expected.prev) return "the link to the previous record is broken: the previous record was altered (and re-hashed) or replaced";
+  if (pseudonym) {
+    if (record.viewerId !== null && record.viewerId !== undefined && pseudonym(record.viewerId) !== record.viewerRef) return 'viewerId was altered: it does not match its pseudonym';
+    if (record.subjectUserId !== null && record.subjectUserId !== undefined && pseudonym(record.subjectUserId) !== record.subjectRef) {
+      return 'subjectUserId was altered: it does not match its pseudonym';
+    }
+  }
+  return undefined;
+}
+
+/** Walks records ordered by chain then seq, and reports the first broken link of each chain. */
+export async function verifyChains(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const report: VerifyReport = { records: 0, heads: {}, breaks: [] };
+  const anchors = new Map(Object.entries(options.anchors ?? {}));
+  let chain: string | undefined;
+  let expected = { seq: 0, prev: GENESIS };
+  let broken = false;
+  for await (const record of records) {
+    report.records += 1;
+    if (record.chain !== chain) {
+      chain = record.chain;
+      expected = { seq: 0, prev: GENESIS };
+      broken = false;
+    }
+    report.heads[chain] = { seq: record.seq, hash: record.hash };
+    const anchor = anchors.get(chain);
+    if (anchor && anchor.seq === record.seq) {
+      anchors.delete(chain);
+      if (anchor.hash !== record.hash) report.breaks.push({ chain, seq: record.seq, id: record._id, problem: 'the record differs from the anchor taken earlier: the chain was rewritten' });
+    }
+    if (broken) continue;
+    const problem = problemOf(record, expected, options.pseudonym);
+    if (problem) {
+      broken = true;
+      // A gap is about records that are not there: no id to name.
+      report.breaks.push(record.seq > expected.seq ? { chain, seq: expected.seq, problem } : { chain, seq: record.seq, id: record._id, problem });
+      continue;
+    }
+    expected = { seq: record.seq + 1, prev: record.hash };
+  }
+  for (const [lost, anchor] of anchors) {
+    report.breaks.push({
+      chain: lost,
+      seq: anchor.seq,
+      problem: lost in report.heads ? `the chain ends at ${report.heads[lost]!.seq}, before the anchor taken earlier: its last records were deleted` : 'the chain was deleted (an anchor taken earlier names it)',
+    });
+  }
+  return report;
+}

@@ -1,0 +1,69 @@
+// The records routes every bank built with the kit serves for the gateway (records-routes.ts):
+// only the gateway's token for this bank opens them; the decision records are for security
+// reviewers only, and each with its place in a hash chain; a customer's export holds their own
+// consents only; export and erasure are for the customer themself. No erasure is ever run here:
+// it would cut the test customer from their accounts.
+import type { KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
+import { bankAudience, mintInternalToken } from '../internal-token.ts';
+import { RECORDS_ROUTES } from '../records-routes.ts';
+import { viewers, type Answer, type Caller, type Viewer } from './caller.ts';
+
+const HASH = /^[0-9a-f]{64}$/;
+const status = (answer: Answer) => `HTTP ${answer.status}${answer.body?.errors?.[0] ? ` (${answer.body.errors[0].extensions?.code ?? answer.body.errors[0].message})` : ''}`;
+
+export async function recordsChecks(caller: Caller, bankId: string, users: string[]) {
+  const details: string[] = [];
+  const customer = viewers.self(users[0]!, 'customer_service');
+  const strangers: Viewer[] = [
+    viewers.anonymous(),
+    viewers.self(users[0]!, 'customer_service', 'third-party'),
+    viewers.agent(bankId, 'customer_service', true),
+    viewers.agent(bankId, 'customer_service', false),
+  ];
+  const otherKey = generateKeyPairSync('ed25519').privateKey as KeyObject;
+  const badTokens: Array<[string, Record<string, string>]> = [
+    ['no token', {}],
+    ['forged identity headers', { 'x-user-id': users[0]!, 'x-roles': 'security_reviewer' }],
+    ['a gateway token for another bank', { authorization: `Bearer ${await caller.tokenFor(viewers.reviewer('customer_service'), bankAudience('conformance-other-bank'))}` }],
+    ['a token signed by another key', { authorization: `Bearer ${await mintInternalToken({ identity: viewers.reviewer('customer_service'), requestId: 'conformance' }, bankAudience(bankId), otherKey)}` }],
+  ];
+  for (const path of Object.values(RECORDS_ROUTES)) {
+    for (const [what, headers] of badTokens) {
+      const answer = await caller.route(path, headers, { limit: 5 });
+      if (answer.status !== 401) details.push(`${path} with ${what}: ${status(answer)}, expected 401`);
+    }
+  }
+
+  const reviewer = await caller.route(RECORDS_ROUTES.auditEvents, viewers.reviewer('customer_service'), { limit: 20 });
+  const records = (reviewer.body as { records?: Array<Record<string, unknown>> } | undefined)?.records;
+  if (reviewer.status !== 200 || !Array.isArray(records)) details.push(`a security reviewer cannot read the decision records: ${status(reviewer)}`);
+  else if (records.length === 0) details.push('a security reviewer reads no decision record, not even the record of that read');
+  for (const record of records ?? []) {
+    if (typeof record.chain !== 'string' || !Number.isInteger(record.seq) || !HASH.test(String(record.hash)) || !HASH.test(String(record.prev))) {
+      details.push(`decision record ${String(record._id)} has no place in a hash chain (chain, seq, prev, hash)`);
+      break;
+    }
+  }
+  for (const viewer of [customer, ...strangers]) {
+    const answer = await caller.route(RECORDS_ROUTES.auditEvents, viewer, { limit: 5 });
+    if (answer.status !== 403) details.push(`${viewer.label} asked for the decision records: ${status(answer)}, expected 403`);
+  }
+
+  const exported = await caller.route(RECORDS_ROUTES.export, customer);
+  const consents = (exported.body as { consents?: Array<{ userId?: string; receipt?: { userId?: string } }> } | undefined)?.consents;
+  if (exported.status !== 200 || !Array.isArray(consents)) details.push(`${customer.label} cannot export their data: ${status(exported)}`);
+  else if (consents.some((c) => c.userId !== users[0] || c.receipt?.userId !== users[0])) details.push(`the export of ${users[0]} holds consents of someone else`);
+  for (const viewer of [...strangers, viewers.reviewer('customer_service')]) {
+    for (const path of [RECORDS_ROUTES.export, RECORDS_ROUTES.erase]) {
+      const answer = await caller.route(path, viewer);
+      if (answer.status !== 403) details.push(`${viewer.label} asked ${path}: ${status(answer)}, expected 403`);
+    }
+  }
+  return {
+    summary: details.length
+      ? `${details.length} problem(s) with the records routes`
+      : 'records routes: gateway token only; decision records for reviewers only, each in a hash chain; export and erasure for the customer themself only',
+    details,
+  };
+}

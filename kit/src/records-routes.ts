@@ -1,0 +1,133 @@
+// The records routes that every subgraph built with the kit serves beside /graphql, for the
+// gateway alone (its token, audience = this subgraph, like every GraphQL call):
+//   POST /records/audit-events  a page of this store's decision records, for security reviewers;
+//   POST /records/export        everything this subgraph holds about the user who asks;
+//   POST /records/erase         erasure of it (the user themself, first-party).
+// The gateway answers `auditEvents`, `myData` and `eraseMyData` by calling these on every
+// subgraph and every bank and merging the answers (gateway/records/). They are routes, not
+// GraphQL fields: a root field cannot be answered by several subgraphs through federation, and
+// they must not appear in any subgraph's schema. Each request is judged here again, and its
+// decision is written to this store's records before anything is read or erased.
+import type { IncomingMessage } from 'node:http';
+import { accessLogOf, allMatching, DecisionRecorder, type AuditSink, type AuditStore, type DecisionQuery, type StoredRecord } from './audit.ts';
+import type { Pseudonymizer } from './audit-chain.ts';
+import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
+import type { Identity } from './identity.ts';
+import { HttpError, type PostRoute } from './http.ts';
+import { gatewayClaims, type InternalClaims } from './internal-token.ts';
+import { REASONS, type Reason } from './reasons.ts';
+import type { CryptoKey, KeyObject } from 'jose';
+
+export const RECORDS_ROUTES = { auditEvents: '/records/audit-events', export: '/records/export', erase: '/records/erase' } as const;
+
+/** What a subgraph holds about a person, for their export and their erasure (docs/consent-policy.md, "Data-subject rights"). */
+export interface DataSubjectAdapter {
+  /** Everything this subgraph holds about the user, as plain JSON: their own data, no other person's ids. */
+  exportSubject(userId: string): Promise<Record<string, unknown>>;
+  /**
+   * Deletes what this subgraph holds about the user, or cuts it from them (their id replaced by
+   * `pseudonym`, this store's keyed pseudonym of it); idempotent. Returns counts by kind.
+   */
+  eraseSubject(subject: { userId: string; pseudonym: string }): Promise<Record<string, number>>;
+}
+
+/** The largest page a reviewer's query asks one store for (the gateway asks `first + 1`). */
+export const MAX_AUDIT_PAGE = 501;
+
+/** A record as a reviewer reads it: everything but the pseudonyms. */
+export type AuditEvent = Omit<StoredRecord, 'viewerRef' | 'subjectRef'>;
+
+export interface AuditEventsRequest {
+  filter?: Omit<DecisionQuery, 'limit' | 'after' | 'withBank'>;
+  limit: number;
+  after?: { at: string; id: string } | null;
+}
+
+const FILTER_FIELDS = ['subjectUserId', 'viewerId', 'bankId', 'consentId', 'outcome', 'reason', 'field', 'client', 'purpose', 'from', 'to'] as const;
+
+const bad = (message: string) => new HttpError(400, message, 'BAD_USER_INPUT');
+
+function auditEventsRequest(body: unknown): DecisionQuery {
+  const input = (body ?? {}) as Partial<AuditEventsRequest>;
+  const limit = input.limit;
+  if (!Number.isInteger(limit) || limit! < 1 || limit! > MAX_AUDIT_PAGE) throw bad(`limit must be between 1 and ${MAX_AUDIT_PAGE}`);
+  const query: DecisionQuery = { limit: limit! };
+  for (const [name, value] of Object.entries(input.filter ?? {})) {
+    if (value === null || value === undefined) continue;
+    if (!(FILTER_FIELDS as readonly string[]).includes(name) || typeof value !== 'string') throw bad(`unknown filter ${JSON.stringify(name)}`);
+    (query as unknown as Record<string, string>)[name] = value;
+  }
+  if (query.outcome && query.outcome !== 'ALLOW' && query.outcome !== 'DENY') throw bad('outcome is ALLOW or DENY');
+  if (query.reason && !(REASONS as readonly string[]).includes(query.reason)) throw bad(`unknown reason ${JSON.stringify(query.reason)}`);
+  const after = input.after;
+  if (after !== undefined && after !== null) {
+    if (typeof after.at !== 'string' || typeof after.id !== 'string') throw bad('after is { at, id }');
+    query.after = { at: after.at, id: after.id };
+  }
+  return query;
+}
+
+const withoutPseudonyms = ({ viewerRef: _v, subjectRef: _s, ...event }: StoredRecord): AuditEvent => event;
+
+export interface RecordsRoutesOptions {
+  /** The subgraph's name, in its decision records. */
+  name: string;
+  /** The audience of the gateway's tokens for this subgraph. */
+  audience: string;
+  gatewayKey: CryptoKey | KeyObject;
+  store: AuditStore;
+  /** The subgraph's chained sink: the decision on each of these requests is recorded like any other. */
+  sink: AuditSink;
+  pseudonym: Pseudonymizer;
+  dataSubject?: DataSubjectAdapter;
+}
+
+export function recordsRoutes(options: RecordsRoutesOptions): Record<string, PostRoute> {
+  const verified = (req: IncomingMessage) => gatewayClaims(req, options.audience, options.gatewayKey);
+
+  /** Judges the caller and records the decision (before anything is read or erased); refuses a denial. */
+  async function judge(claims: InternalClaims, decision: { rule: string; field: string; denial: (identity: Identity) => Reason | undefined; subject?: boolean }): Promise<void> {
+    const reason = decision.denial(claims.identity);
+    const recorder = new DecisionRecorder(options.name, claims.identity, claims.requestId, claims.operation);
+    recorder.record({
+      rule: decision.rule,
+      field: decision.field,
+      outcome: reason ? 'DENY' : 'ALLOW',
+      reason,
+      subjectUserId: decision.subject ? claims.identity.sub : undefined,
+    });
+    await recorder.flush(options.sink);
+    if (reason) throw new HttpError(403, `Forbidden: ${decision.field} is not for this caller`, 'FORBIDDEN', { extensions: { reason } });
+  }
+
+  const forTheSubject = { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true };
+
+  return {
+    [RECORDS_ROUTES.auditEvents]: async (req, body) => {
+      const claims = await verified(req);
+      const query = auditEventsRequest(body);
+      await judge(claims, { rule: 'isSecurityReviewer', field: 'Query.auditEvents', denial: reviewerDenial });
+      const records = await options.store.findRecords(query);
+      return { status: 200, body: { records: records.map(withoutPseudonyms) } };
+    },
+    [RECORDS_ROUTES.export]: async (req) => {
+      const claims = await verified(req);
+      await judge(claims, { ...forTheSubject, field: 'Query.myData' });
+      const userId = claims.identity.sub!;
+      const held = (await options.dataSubject?.exportSubject(userId)) ?? {};
+      const decisions: StoredRecord[] = [];
+      for await (const record of allMatching(options.store, { subjectUserId: userId, outcome: 'ALLOW' })) decisions.push(record);
+      return { status: 200, body: { ...held, accessLog: accessLogOf(decisions) } };
+    },
+    [RECORDS_ROUTES.erase]: async (req) => {
+      const claims = await verified(req);
+      await judge(claims, { ...forTheSubject, field: 'Mutation.eraseMyData' });
+      const userId = claims.identity.sub!;
+      const pseudonym = options.pseudonym(userId);
+      const erased = (await options.dataSubject?.eraseSubject({ userId, pseudonym })) ?? {};
+      // Last: the decision just recorded for this request is pseudonymized with the rest.
+      const decisionRecords = await options.store.pseudonymize(pseudonym);
+      return { status: 200, body: { erased: { ...erased, decisionRecordsPseudonymized: decisionRecords } } };
+    },
+  };
+}

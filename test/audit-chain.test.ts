@@ -1,0 +1,168 @@
+// The hash chains of decision records, on their own (no I/O): what verification catches, and
+// that erasing plain user ids leaves every chain intact. The same checks against a real store,
+// through `npm run audit:verify`, are in test/audit.test.ts.
+import { describe, expect, it } from 'vitest';
+import type { AuditRecord, StoredRecord } from '@consent-gateway/kit/audit';
+import { chainedSink, GENESIS, linkRecords, pseudonymizer, recordHash, verifyChains } from '@consent-gateway/kit/audit-chain';
+
+const pseudonym = pseudonymizer('a-store-audit-key-of-32-characters!');
+
+function record(n: number, extra: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    _id: `r${String(n).padStart(3, '0')}`,
+    at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    requestId: `req-${n}`,
+    subgraph: 'bank-account',
+    operationName: 'MyOverview',
+    operationHash: 'ab'.repeat(32),
+    outcome: 'ALLOW',
+    reason: null,
+    rule: 'accountConsent(BALANCES)',
+    permission: 'BALANCES',
+    consentId: 'northwind:cns_x',
+    field: 'BankAccount.balance',
+    count: 1,
+    viewerKind: 'USER',
+    viewerId: 'alice',
+    client: 'messenger-web',
+    purpose: 'customer_service',
+    subjectUserId: 'alice',
+    bankId: 'northwind',
+    ...extra,
+  };
+}
+
+const chainOf = (name: string, n: number) => linkRecords(name, null, Array.from({ length: n }, (_, i) => record(i)), pseudonym);
+const problems = async (records: StoredRecord[], options = {}) => (await verifyChains(records, options)).breaks.map((b) => [b.chain, b.seq, b.problem]);
+
+describe('a chain of decision records', () => {
+  it('links each record to the previous one, from GENESIS, with consecutive sequence numbers', async () => {
+    const chain = chainOf('c', 3);
+    expect(chain.map((r) => [r.seq, r.prev])).toEqual([[0, GENESIS], [1, chain[0]!.hash], [2, chain[1]!.hash]]);
+    expect(chain[0]!.subjectRef).toBe(pseudonym('alice'));
+    const report = await verifyChains(chain, { pseudonym });
+    expect(report).toEqual({ records: 3, heads: { c: { seq: 2, hash: chain[2]!.hash } }, breaks: [] });
+  });
+
+  it('continues after a head (one write per batch)', async () => {
+    const first = chainOf('c', 2);
+    const next = linkRecords('c', { seq: 1, hash: first[1]!.hash }, [record(2), record(3)], pseudonym);
+    expect(next.map((r) => r.seq)).toEqual([2, 3]);
+    expect((await verifyChains([...first, ...next])).breaks).toEqual([]);
+  });
+
+  it('catches an altered record, an altered and re-hashed record, a deleted record and a duplicated one', async () => {
+    const altered = chainOf('c', 4);
+    altered[1] = { ...altered[1]!, outcome: 'DENY' };
+    expect(await problems(altered)).toEqual([['c', 1, 'the record was altered: its content does not match its hash']]);
+
+    const rehashed = chainOf('c', 4);
+    const { hash: _h, ...content } = { ...rehashed[1]!, field: 'BankAccount.accountNumber' };
+    rehashed[1] = { ...content, hash: recordHash(content) };
+    expect(await problems(rehashed)).toEqual([['c', 2, expect.stringMatching(/^the link to the previous record is broken/)]]);
+
+    const deleted = chainOf('c', 4);
+    deleted.splice(2, 1);
+    expect(await problems(deleted)).toEqual([['c', 2, 'record 2 is missing (deleted)']]);
+
+    const first = chainOf('c', 3);
+    first.shift();
+    expect(await problems(first)).toEqual([['c', 0, 'record 0 is missing (deleted)']]);
+
+    const duplicated = chainOf('c', 3);
+    duplicated.splice(2, 0, duplicated[1]!);
+    expect(await problems(duplicated)).toEqual([['c', 1, 'sequence number 1 appears twice']]);
+  });
+
+  it('reports the first broken link of every chain, and counts every record', async () => {
+    const a = chainOf('a', 3);
+    const b = chainOf('b', 5);
+    a[0] = { ...a[0]!, count: 7 };
+    b.splice(3, 1);
+    const report = await verifyChains([...a, ...b]);
+    expect(report.records).toBe(7);
+    expect(report.breaks.map((x) => [x.chain, x.seq])).toEqual([['a', 0], ['b', 3]]);
+  });
+
+  it('catches a plain user id changed behind its pseudonym, with the store key only', async () => {
+    const chain = chainOf('c', 2);
+    chain[1] = { ...chain[1]!, subjectUserId: 'bob' };
+    expect(await problems(chain)).toEqual([]);
+    expect(await problems(chain, { pseudonym })).toEqual([['c', 1, 'subjectUserId was altered: it does not match its pseudonym']]);
+  });
+
+  it('still verifies once plain user ids are erased: the chain covers their pseudonyms only', async () => {
+    const chain = chainOf('c', 3).map((r) => ({ ...r, viewerId: null, subjectUserId: null }));
+    expect(await problems(chain, { pseudonym })).toEqual([]);
+  });
+
+  it('shows truncation and deletion of whole chains against anchors taken earlier, and a rewrite below an anchor', async () => {
+    const chain = chainOf('c', 5);
+    const { heads } = await verifyChains(chain);
+    expect(await problems(chain.slice(0, 3), { anchors: heads })).toEqual([['c', 4, 'the chain ends at 2, before the anchor taken earlier: its last records were deleted']]);
+    expect(await problems([], { anchors: heads })).toEqual([['c', 4, 'the chain was deleted (an anchor taken earlier names it)']]);
+    // Rewritten from scratch (every hash recomputed): the chain holds together, the anchor does not.
+    const rewritten = linkRecords('c', null, chain.map(({ hash: _h, prev: _p, seq: _s, chain: _c, viewerRef: _v, subjectRef: _r, v: _f, ...r }) => ({ ...r, outcome: 'DENY' as const })), pseudonym);
+    expect(await problems(rewritten, { anchors: heads })).toEqual([['c', 4, 'the record differs from the anchor taken earlier: the chain was rewritten']]);
+    // Without anchors, truncating the tail cannot be seen: that is what anchors are for.
+    expect(await problems(chain.slice(0, 3))).toEqual([]);
+  });
+});
+
+describe('the chained sink', () => {
+  /** A store in memory that refuses a (chain, seq) it holds, and can be made to fail. */
+  function memoryStore() {
+    const records: StoredRecord[] = [];
+    const state = { failNext: false, writes: 0 };
+    return {
+      records,
+      state,
+      async appendRecords(batch: StoredRecord[]) {
+        await new Promise((resolve) => setImmediate(resolve));
+        state.writes += 1;
+        if (state.failNext) {
+          state.failNext = false;
+          throw new Error('the store is down');
+        }
+        if (batch.some((r) => records.some((s) => s.chain === r.chain && s.seq === r.seq))) throw new Error('duplicate (chain, seq)');
+        records.push(...batch);
+      },
+      async chainHead(chain: string) {
+        const last = records.filter((r) => r.chain === chain).at(-1);
+        return last ? { seq: last.seq, hash: last.hash } : null;
+      },
+    };
+  }
+
+  it('writes concurrent batches one at a time, together when they wait (never more writes than batches), into one intact chain', async () => {
+    const store = memoryStore();
+    const sink = chainedSink(store, { chain: 'w', pseudonym });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => sink.recordDecisions([record(2 * i), record(2 * i + 1)])));
+    expect(store.records).toHaveLength(40);
+    expect(store.state.writes).toBeLessThanOrEqual(20);
+    expect(store.state.writes).toBeLessThan(20); // batches that waited were written together
+    expect((await verifyChains(store.records, { pseudonym })).breaks).toEqual([]);
+  });
+
+  it('after a failed write, rejects that batch and links the next one to what the store really holds', async () => {
+    const store = memoryStore();
+    const sink = chainedSink(store, { chain: 'w', pseudonym });
+    await sink.recordDecisions([record(0)]);
+    store.state.failNext = true;
+    await expect(sink.recordDecisions([record(1)])).rejects.toThrow('the store is down');
+    await sink.recordDecisions([record(2)]);
+    expect(store.records.map((r) => [r._id, r.seq])).toEqual([['r000', 0], ['r002', 1]]);
+    expect((await verifyChains(store.records)).breaks).toEqual([]);
+  });
+
+  it('gives every writer its own chain: two writers on one store never contend for a link', async () => {
+    const store = memoryStore();
+    const one = chainedSink(store, { chain: 'one', pseudonym });
+    const two = chainedSink(store, { chain: 'two', pseudonym });
+    await Promise.all([one.recordDecisions([record(0)]), two.recordDecisions([record(1)]), one.recordDecisions([record(2)]), two.recordDecisions([record(3)])]);
+    const sorted = [...store.records].sort((a, b) => a.chain.localeCompare(b.chain) || a.seq - b.seq);
+    const report = await verifyChains(sorted);
+    expect(report.breaks).toEqual([]);
+    expect(Object.keys(report.heads)).toEqual(['one', 'two']);
+  });
+});
