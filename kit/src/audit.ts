@@ -45,8 +45,18 @@ export interface AuditRecord {
   bankId: string | null;
 }
 
+/** What a decision is, apart from where it was made: the identity of its record. */
+export type DecisionKind = Omit<DecisionInput, 'field' | 'path'>;
+
+const keyOf = (d: DecisionKind) => [d.outcome, d.reason, d.rule, d.consentId, d.subjectUserId, d.bankId].join('|');
+
 export class DecisionRecorder {
-  private readonly records = new Map<string, AuditRecord>();
+  /** Every record of the request, in the order they were first made. */
+  private readonly records: AuditRecord[] = [];
+  /** Records by decision (its key), then by field. */
+  private readonly byKind = new Map<string, Map<string, AuditRecord>>();
+  /** The same, for decision objects a rule hands in again and again (see `tally`). */
+  private byObject = new WeakMap<DecisionKind, Map<string, AuditRecord>>();
 
   constructor(
     private readonly subgraph: string,
@@ -55,14 +65,34 @@ export class DecisionRecorder {
   ) {}
 
   record(input: DecisionInput): void {
-    const key = [input.field, input.outcome, input.reason, input.rule, input.consentId, input.subjectUserId, input.bankId].join('|');
-    const existing = this.records.get(key);
+    this.add(this.group(keyOf(input)), input, input.field, input.path);
+  }
+
+  /**
+   * Records one more instance of `decision` at `field`, aggregated as it is made: a rule that
+   * judges many field instances hands in the same decision object for the same decision, and each
+   * instance costs a couple of map lookups; `path` is worked out only while the record keeps paths.
+   */
+  tally(decision: DecisionKind, field: string, path: () => string): void {
+    let group = this.byObject.get(decision);
+    if (!group) this.byObject.set(decision, (group = this.group(keyOf(decision))));
+    this.add(group, decision, field, path);
+  }
+
+  private group(key: string): Map<string, AuditRecord> {
+    let group = this.byKind.get(key);
+    if (!group) this.byKind.set(key, (group = new Map()));
+    return group;
+  }
+
+  private add(group: Map<string, AuditRecord>, input: DecisionKind, field: string, path: string | (() => string)): void {
+    const existing = group.get(field);
     if (existing) {
       existing.count += 1;
-      if (existing.paths.length < MAX_PATHS) existing.paths.push(input.path);
+      if (existing.paths.length < MAX_PATHS) existing.paths.push(typeof path === 'string' ? path : path());
       return;
     }
-    this.records.set(key, {
+    const record: AuditRecord = {
       _id: randomUUID(),
       at: new Date().toISOString(),
       requestId: this.requestId,
@@ -72,8 +102,8 @@ export class DecisionRecorder {
       rule: input.rule,
       permission: input.permission ?? null,
       consentId: input.consentId ?? null,
-      field: input.field,
-      paths: [input.path],
+      field,
+      paths: [typeof path === 'string' ? path : path()],
       count: 1,
       viewerKind: viewerKind(this.identity),
       viewerId: this.identity.sub ?? null,
@@ -81,18 +111,21 @@ export class DecisionRecorder {
       purpose: this.identity.purpose ?? null,
       subjectUserId: input.subjectUserId ?? null,
       bankId: input.bankId ?? null,
-    });
+    };
+    group.set(field, record);
+    this.records.push(record);
   }
 
   get size(): number {
-    return this.records.size;
+    return this.records.length;
   }
 
   /** One write for the whole request; nothing when no protected field was touched. */
   async flush(sink: AuditSink): Promise<void> {
-    if (this.records.size === 0) return;
-    const batch = [...this.records.values()];
-    this.records.clear();
+    if (this.records.length === 0) return;
+    const batch = this.records.splice(0);
+    this.byKind.clear();
+    this.byObject = new WeakMap();
     await sink.recordDecisions(batch);
   }
 }

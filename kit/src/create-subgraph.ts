@@ -8,7 +8,8 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { allow, applyMiddleware, deny, shield, type IRules } from './shield.ts';
+import { allow, deny, type IRules } from './shield.ts';
+import { applyPermissions } from './permission-middleware.ts';
 import type { CryptoKey, KeyObject } from 'jose';
 import { DecisionRecorder, type AuditSink } from './audit.ts';
 import type { KitContext } from './context.ts';
@@ -78,13 +79,10 @@ function mergePermissions(permissions: PermissionMap): PermissionMap {
 
 export function buildProtectedSchema<Ctx extends KitContext>(def: SubgraphDefinition<Ctx>): GraphQLSchema {
   const schema = buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> });
-  const permissions = shield(mergePermissions(def.permissions), {
+  return applyPermissions(schema, mergePermissions(def.permissions), {
     fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
     fallbackError: FALLBACK_ERROR,
-    allowExternalErrors: true,
-    debug: false,
   });
-  return applyMiddleware(schema, permissions);
 }
 
 /**

@@ -3,6 +3,7 @@
 // one request, consents least of all, is ever seen by another.
 import DataLoader from 'dataloader';
 import type { KitContext } from '../context.ts';
+import type { AccessDecisions } from './access.ts';
 import type { AccountField, AccountRow, BankStore, MerchantField, MerchantRow, Picked, TransactionField, TransactionRow } from './store.ts';
 
 export interface BankInfo {
@@ -50,4 +51,6 @@ export interface BankContext extends KitContext {
   bank: BankInfo;
   store: BankStore;
   loaders: BankLoaders;
+  /** This request's consent decisions, each made once (access.ts). */
+  access: AccessDecisions;
 }
