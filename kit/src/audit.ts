@@ -57,6 +57,8 @@ export class DecisionRecorder {
   private readonly byKind = new Map<string, Map<string, AuditRecord>>();
   /** The same, for decision objects a rule hands in again and again (see `tally`). */
   private byObject = new WeakMap<DecisionKind, Map<string, AuditRecord>>();
+  /** The last decision recorded at each site (see `tally`), and its record. */
+  private readonly bySite = new Map<object, { decision: DecisionKind; record: AuditRecord }>();
 
   constructor(
     private readonly subgraph: string,
@@ -65,18 +67,29 @@ export class DecisionRecorder {
   ) {}
 
   record(input: DecisionInput): void {
-    this.add(this.group(keyOf(input)), input, input.field, input.path);
+    const record = this.recordOf(this.group(keyOf(input)), input, input.field);
+    record.count += 1;
+    if (record.paths.length < MAX_PATHS) record.paths.push(input.path);
   }
 
   /**
-   * Records one more instance of `decision` at `field`, aggregated as it is made: a rule that
-   * judges many field instances hands in the same decision object for the same decision, and each
-   * instance costs a couple of map lookups; `path` is worked out only while the record keeps paths.
+   * Records one more instance of `decision`, aggregated as it is made. `site` stands for the field
+   * (any object that is the same for every instance of one field in this request, such as
+   * graphql's field nodes of it), `fieldOf(where)` names it and `pathOf(where)` is the instance's
+   * path, each worked out only when needed. A rule that hands in the same decision object for the
+   * same decision costs one lookup per instance.
    */
-  tally(decision: DecisionKind, field: string, path: () => string): void {
-    let group = this.byObject.get(decision);
-    if (!group) this.byObject.set(decision, (group = this.group(keyOf(decision))));
-    this.add(group, decision, field, path);
+  tally<Where>(decision: DecisionKind, site: object, where: Where, fieldOf: (where: Where) => string, pathOf: (where: Where) => string): void {
+    const last = this.bySite.get(site);
+    let record = last?.decision === decision ? last.record : undefined;
+    if (!record) {
+      let group = this.byObject.get(decision);
+      if (!group) this.byObject.set(decision, (group = this.group(keyOf(decision))));
+      record = this.recordOf(group, decision, fieldOf(where));
+      this.bySite.set(site, { decision, record });
+    }
+    record.count += 1;
+    if (record.paths.length < MAX_PATHS) record.paths.push(pathOf(where));
   }
 
   private group(key: string): Map<string, AuditRecord> {
@@ -85,14 +98,11 @@ export class DecisionRecorder {
     return group;
   }
 
-  private add(group: Map<string, AuditRecord>, input: DecisionKind, field: string, path: string | (() => string)): void {
-    const existing = group.get(field);
-    if (existing) {
-      existing.count += 1;
-      if (existing.paths.length < MAX_PATHS) existing.paths.push(typeof path === 'string' ? path : path());
-      return;
-    }
-    const record: AuditRecord = {
+  /** The record of this decision at `field`, made (with no instance yet) the first time. */
+  private recordOf(group: Map<string, AuditRecord>, input: DecisionKind, field: string): AuditRecord {
+    let record = group.get(field);
+    if (record) return record;
+    record = {
       _id: randomUUID(),
       at: new Date().toISOString(),
       requestId: this.requestId,
@@ -103,8 +113,8 @@ export class DecisionRecorder {
       permission: input.permission ?? null,
       consentId: input.consentId ?? null,
       field,
-      paths: [typeof path === 'string' ? path : path()],
-      count: 1,
+      paths: [],
+      count: 0,
       viewerKind: viewerKind(this.identity),
       viewerId: this.identity.sub ?? null,
       client: this.identity.client ?? null,
@@ -114,6 +124,7 @@ export class DecisionRecorder {
     };
     group.set(field, record);
     this.records.push(record);
+    return record;
   }
 
   get size(): number {
@@ -126,6 +137,7 @@ export class DecisionRecorder {
     const batch = this.records.splice(0);
     this.byKind.clear();
     this.byObject = new WeakMap();
+    this.bySite.clear();
     await sink.recordDecisions(batch);
   }
 }

@@ -115,7 +115,15 @@ interface Candidate {
  */
 export type ConsentBasis =
   | { outcome: 'DENY'; denial: Extract<Decision, { outcome: 'DENY' }> }
-  | { outcome: 'ALLOW'; given: Candidate[]; preferred: Candidate[]; byDirection: Record<RowScope['direction'], Decision> };
+  | {
+      outcome: 'ALLOW';
+      given: Candidate[];
+      preferred: Candidate[];
+      /** A row of each direction outside every window: its denial. */
+      outside: Record<RowScope['direction'], Decision>;
+      /** Whether a row's date can change the decision (some consent has a transaction window). */
+      dated: boolean;
+    };
 
 export function consentBasis(request: Omit<AccessRequest, 'row'>, consents: readonly ConsentRecord[], now: Date): ConsentBasis {
   const { viewer, ownerId, bankId, permission } = request;
@@ -148,19 +156,21 @@ export function consentBasis(request: Omit<AccessRequest, 'row'>, consents: read
     const first = given.find((c) => (direction === 'CREDIT' ? c.credit : c.debit));
     return first ? { outcome: 'DENY', reason: 'OUT_OF_WINDOW', consentId: first.consent._id } : { outcome: 'DENY', reason: 'CONSENT_REQUIRED' };
   };
-  return { outcome: 'ALLOW', given, preferred, byDirection: { CREDIT: outOfWindow('CREDIT'), DEBIT: outOfWindow('DEBIT') } };
+  const dated = given.some((c) => c.from !== null || c.to !== null);
+  return { outcome: 'ALLOW', given, preferred, outside: { CREDIT: outOfWindow('CREDIT'), DEBIT: outOfWindow('DEBIT') }, dated };
 }
 
 /**
  * The decision for one protected field from its basis: without a row, the preferred consent; for
  * a row, the preferred consent that covers its direction and date. The decisions handed out are
- * the basis's own objects, so equal decisions of one basis are the same object.
+ * the basis's own objects, so equal decisions of one basis are the same object. `time` is the
+ * row's date already parsed, when the caller has it.
  */
-export function decideRow(basis: ConsentBasis, row?: RowScope): Decision {
+export function decideRow(basis: ConsentBasis, row?: RowScope, time?: number): Decision {
   if (basis.outcome === 'DENY') return basis.denial;
   if (!row) return basis.preferred[0]!.allow;
   const credit = row.direction === 'CREDIT';
-  const t = Date.parse(row.postedAt);
+  const t = basis.dated ? (time ?? Date.parse(row.postedAt)) : NaN;
   for (const c of basis.preferred) {
     if (!(credit ? c.credit : c.debit)) continue;
     if (c.from !== null && t < c.from) continue;
@@ -168,7 +178,7 @@ export function decideRow(basis: ConsentBasis, row?: RowScope): Decision {
     return c.allow;
   }
   // No consent of this direction at all: not granted; some, but none whose window holds the row.
-  return basis.byDirection[row.direction];
+  return basis.outside[row.direction];
 }
 
 /**

@@ -1,7 +1,7 @@
 // The graphql-shield rule library: named, reusable rules. A protected rule records its decision
 // (allow or deny, with reason and consent) in the request's audit buffer before answering.
 import { rule } from './shield.ts';
-import { responsePathAsArray, type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
+import { type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { DecisionKind } from './audit.ts';
 import type { KitContext } from './context.ts';
 import { selfDenial } from './consent-policy.ts';
@@ -19,12 +19,19 @@ export type Check<Ctx extends KitContext, Parent = any> = (
 ) => Verdict | Promise<Verdict>;
 
 export function pathOf(info: GraphQLResolveInfo): string {
-  return responsePathAsArray(info.path).join('.');
+  let path = info.path;
+  let text = String(path.key);
+  while ((path = path.prev!)) text = `${path.key}.${text}`;
+  return text;
 }
 
 const coordinates = new WeakMap<GraphQLObjectType, Map<string, string>>();
 
-/** `Type.field` of the field being resolved, made once per field of the schema. */
+/**
+ * `Type.field` of the field being resolved, made once per field of the schema. (graphql-js hands
+ * every instance of one field of one type in a request the same `fieldNodes`, which the audit
+ * buffer uses to find the field's record without asking this.)
+ */
 export function coordinateOf(info: GraphQLResolveInfo): string {
   let fields = coordinates.get(info.parentType);
   if (!fields) coordinates.set(info.parentType, (fields = new Map()));
@@ -51,7 +58,7 @@ export type Judge<Ctx extends KitContext, Parent = any> = (
 
 /** Records the decision (a judge's, handed in again for each equal decision; or a check's, made afresh) and answers shield. */
 function answer(ctx: KitContext, decision: DecisionKind, info: GraphQLResolveInfo, shared: boolean): true | GraphQLError {
-  if (shared) ctx.decisions.tally(decision, coordinateOf(info), () => pathOf(info));
+  if (shared) ctx.decisions.tally(decision, info.fieldNodes, info, coordinateOf, pathOf);
   else ctx.decisions.record({ ...decision, field: coordinateOf(info), path: pathOf(info) });
   return decision.outcome === 'ALLOW' ? true : denial(decision.reason!);
 }
