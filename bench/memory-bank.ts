@@ -3,7 +3,7 @@
 // every row they could be asked for, so that an execution never reaches the adapter at all.
 import { bankScopedId } from '@consent-gateway/kit/ids';
 import type { BankContext } from '@consent-gateway/kit/bank';
-import type { AccountRow, BankStore, MerchantRow, StoredConsent, TransactionRow } from '@consent-gateway/kit/bank';
+import type { AccountField, AccountRow, BankStore, MerchantField, MerchantRow, StoredConsent, TransactionField, TransactionRow } from '@consent-gateway/kit/bank';
 
 export interface MemoryBank {
   store: BankStore;
@@ -13,6 +13,9 @@ export interface MemoryBank {
 }
 
 const DAY = 86_400_000;
+const ACCOUNT_FIELDS: AccountField[] = ['userId', 'maskedNumber', 'accountNumber', 'currency', 'balanceMinor'];
+const TRANSACTION_FIELDS: TransactionField[] = ['accountId', 'userId', 'postedAt', 'direction', 'amountMinor', 'currency', 'description', 'merchantId'];
+const MERCHANT_FIELDS: MerchantField[] = ['name', 'category', 'city', 'country', 'latitude', 'longitude'];
 
 function counterId(bankId: string, kind: string, n: number): string {
   const bytes = new Uint8Array(16);
@@ -103,14 +106,11 @@ export function createMemoryBank(options: { accounts: number; rowsPerAccount: nu
     accountIds: accounts.map((a) => a.id),
     now,
     prime(ctx) {
-      const l = ctx.loaders;
-      l.consentsByUser.prime('alice', [consent]);
-      for (const a of accounts) l.account.prime(a.id, pick(a, ['userId', 'maskedNumber', 'currency']));
-      for (const t of transactions) l.transactionDetail.prime(t.id, pick(t, ['merchantId', 'description']));
-      for (const m of merchants) {
-        l.merchant.prime(m.id, pick(m, ['name', 'category']));
-        l.locationCoarse.prime(m.id, pick(m, ['city', 'country']));
-      }
+      const { consentsByUser, rows } = ctx.loaders;
+      consentsByUser.prime('alice', [consent]);
+      rows.accounts.prime(accounts, ACCOUNT_FIELDS);
+      rows.transactions.prime(transactions, TRANSACTION_FIELDS);
+      rows.merchants.prime(merchants, MERCHANT_FIELDS);
     },
   };
 }

@@ -4,7 +4,8 @@
 // looking, bank-scoped) ids on every run; dates count back from `anchor` (by default today's
 // midnight UTC, or SEED_ANCHOR) so that "the last 12 months" stays true.
 import { HOW_TO_REVOKE } from '@consent-gateway/kit/bank';
-import type { AccountDoc, ConsentDoc, MerchantDoc, MerchantLocationDoc, TransactionDoc } from '@consent-gateway/kit/bank-mongo';
+import type { MerchantRow } from '@consent-gateway/kit/bank';
+import type { AccountDoc, ConsentDoc, TransactionDoc } from '@consent-gateway/kit/bank-mongo';
 import { bankScopedId, seededBytes } from '@consent-gateway/kit/ids';
 import type { ConversationDoc, MessageDoc, OptInDoc } from '../subgraphs/messaging/store.ts';
 import type { BankRelationshipDoc, UserDoc } from '../subgraphs/user-profile/store.ts';
@@ -61,13 +62,17 @@ const SHOPS = [
   ['Fresh Market', 'groceries'],
 ] as const;
 
+/** A demo merchant, and where it is (the adapter decides how it stores them: seed.ts). */
+export type DemoMerchant = { _id: string } & Pick<MerchantRow, 'name' | 'category'>;
+export type DemoMerchantLocation = { _id: string } & Pick<MerchantRow, 'city' | 'country' | 'latitude' | 'longitude'>;
+
 /** Everything one bank holds: its accounts, transactions, merchants and the consents granted to it. */
 export interface BankDemoData {
   bank: { id: DemoBankId; name: string };
   accounts: AccountDoc[];
   transactions: TransactionDoc[];
-  merchants: MerchantDoc[];
-  merchantLocations: MerchantLocationDoc[];
+  merchants: DemoMerchant[];
+  merchantLocations: DemoMerchantLocation[];
   consents: ConsentDoc[];
 }
 

@@ -4,7 +4,7 @@
 // service ever reads another's.
 import type { Db, MongoClient } from 'mongodb';
 import { parseArgs } from 'node:util';
-import { bankCollections, createMongoBankStore } from '@consent-gateway/kit/bank-mongo';
+import { bankCollections, createMongoBankStore, merchantDocs } from '@consent-gateway/kit/bank-mongo';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { collections as messagingCollections } from '../subgraphs/messaging/store.ts';
 import { bankRelationships, users } from '../subgraphs/user-profile/store.ts';
@@ -29,8 +29,10 @@ export async function seedBank(db: Db, data: BankDemoData): Promise<void> {
   await createMongoBankStore(db).ensureIndexes();
   const c = bankCollections(db);
   await c.accounts.insertMany(data.accounts);
-  await c.merchants.insertMany(data.merchants);
-  await c.merchantLocations.insertMany(data.merchantLocations);
+  const places = new Map(data.merchantLocations.map((l) => [l._id, l]));
+  const { merchants, locations } = merchantDocs(data.merchants.map(({ _id, ...m }) => ({ id: _id, ...m, ...places.get(_id)! })));
+  await c.merchants.insertMany(merchants);
+  await c.merchantLocations.insertMany(locations);
   if (data.consents.length) await c.consents.insertMany(data.consents);
   for (let i = 0; i < data.transactions.length; i += 500) await c.transactions.insertMany(data.transactions.slice(i, i + 500));
 }
