@@ -69,13 +69,19 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const site = loadSite(config);
   const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
   const registry = watchBankRegistry(config.bankRegistryFile);
+  const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
+  const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections });
+  const closePools = () => {
+    pools.forEach((pool) => pool.close());
+    bankClient.close();
+  };
   const bankRouter = createBankRouter({
     registry: registry.current,
-    callBank: createBankClient({ mint, timeoutMs: config.banks.timeoutMs }),
-    linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', mint, timeoutMs: config.banks.timeoutMs }),
+    callBank: bankClient,
+    // The grant's directory link goes to user-profile through its pool, under its deadline.
+    linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', pool: pools.get('user-profile')!, mint }),
     concurrency: config.banks.concurrency,
   });
-  const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
   let apiSchema: GraphQLSchema | undefined;
 
   const server = new ApolloServer<GatewayContext>({
@@ -102,13 +108,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     registry.close();
     await server.stop();
     await limiter?.close();
-    pools.forEach((pool) => pool.close());
+    closePools();
   };
   try {
     await server.start();
   } catch (error) {
     registry.close();
-    pools.forEach((pool) => pool.close());
+    closePools();
     throw new ConfigError(`the supergraph ${config.supergraphPath} cannot be loaded: ${(error as Error).message}`);
   }
   if (!urls['user-profile']) {
