@@ -30,6 +30,15 @@ export function oneBatch(atMost?: number): FindOptions {
 }
 
 /**
+ * A match on any of `keys`: `$in`, or plain equality for a single key, which FerretDB (the embedded
+ * server) hands to its storage as an index lookup where it never does with `$in` (SQLite: `_id`
+ * only; PostgreSQL: any top-level field).
+ */
+export function oneOf(keys: readonly string[]): string | { $in: string[] } {
+  return keys.length === 1 ? keys[0]! : { $in: [...keys] };
+}
+
+/**
  * Batch-loads documents whose `field` is one of `keys` in one `$in` query, returning them in key
  * order (null where missing). `extra` narrows the query; `projection` limits what is read.
  */
@@ -41,7 +50,7 @@ export async function loadByKeys<T extends Document>(
   extra: Filter<T> = {},
 ): Promise<Array<T | null>> {
   const unique = [...new Set(keys)];
-  const filter = { ...extra, [field]: { $in: unique } } as Filter<T>;
+  const filter = { ...extra, [field]: oneOf(unique) } as Filter<T>;
   const docs = (await collection.find(filter, { projection, ...oneBatch(field === '_id' ? unique.length : undefined) }).toArray()) as unknown as T[];
   const byKey = new Map(docs.map((d) => [String((d as Document)[field]), d]));
   return keys.map((k) => byKey.get(k) ?? null);
@@ -54,7 +63,7 @@ export async function loadGroupsByKeys<T extends Document>(
   keys: readonly string[],
   options: { projection?: Document; sort?: Document; extra?: Filter<T> } = {},
 ): Promise<T[][]> {
-  const filter = { ...options.extra, [field]: { $in: [...new Set(keys)] } } as Filter<T>;
+  const filter = { ...options.extra, [field]: oneOf([...new Set(keys)]) } as Filter<T>;
   const docs = (await collection.find(filter, { projection: options.projection, sort: options.sort, ...oneBatch() }).toArray()) as unknown as T[];
   const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
   for (const doc of docs) groups.get(String((doc as Document)[field]))?.push(doc);
