@@ -1,8 +1,9 @@
-// The demo data set, as plain documents for each service's database: user-profile (users and the
-// bank directory), one set per bank (accounts, card transactions, merchants, consents: each bank's
-// own), and messaging. Deterministic: seeded PRNGs make the same values and the same (random-
-// looking, bank-scoped) ids on every run; dates count back from `anchor` (by default today's
-// midnight UTC, or SEED_ANCHOR) so that "the last 12 months" stays true.
+// The demo data set, as plain records for each service (scripts/seed.ts writes them in each
+// store's layout): user-profile (users and the bank directory), one set per bank (accounts, card
+// transactions, merchants, consents: each bank's own), and messaging. Deterministic: seeded PRNGs
+// make the same values and the same (random-looking, bank-scoped) ids on every run; dates count
+// back from `anchor` (by default today's midnight UTC, or SEED_ANCHOR) so that "the last 12
+// months" stays true.
 import { HOW_TO_REVOKE } from '@consent-gateway/kit/bank';
 import type { MerchantRow } from '@consent-gateway/kit/bank';
 import type { AccountDoc, ConsentDoc, TransactionDoc } from '@consent-gateway/kit/bank-mongo';
