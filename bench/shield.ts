@@ -81,12 +81,12 @@ async function once(side: Side): Promise<number> {
  * Pages of more than 100 rows (the API's maximum page size) are several accounts of 100 rows each,
  * fetched in one `_entities` call, as the gateway does for a user's accounts.
  */
-export async function runShieldBench(options: { rounds?: number; log?: (line: string) => void } = {}): Promise<ShieldReport> {
+export async function runShieldBench(options: { rounds?: number; rows?: number[]; log?: (line: string) => void } = {}): Promise<ShieldReport> {
   const rounds = options.rounds ?? 3;
   const log = options.log ?? (() => {});
   const cases: ShieldCase[] = [];
   const executionsPerRound: Record<string, number> = {};
-  for (const rows of [100, 500]) {
+  for (const rows of options.rows ?? [100, 500]) {
     const bank = createMemoryBank({ accounts: Math.ceil(rows / 100), rowsPerAccount: Math.min(rows, 100) });
     const { definition } = createBankSubgraph({ bank: { id: 'northwind', name: 'Northwind Bank' }, store: bank.store });
     const common = {
