@@ -4,6 +4,7 @@
 //   shield                    the consent rules' cost in one bank subgraph, shield on vs off
 //   engines                   our gateway vs Hive Gateway's runtime (JS and Rust query planners)
 //   memory                    20,000 requests: does each process's memory stay flat?
+//   backends                  the embedded database's storages (SQLite, PostgreSQL) for our queries
 //   all                       all of the above
 // Results go to bench/results/<time>.json (not tracked); `--save` also writes
 // bench/results/latest.json, which is committed. Nothing is asserted: speed goals are read from
@@ -11,13 +12,14 @@
 import { cpus, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runBackends } from './backends.ts';
 import { runEngines } from './engines.ts';
 import { startBenchGraph } from './graph.ts';
 import { runMemory } from './memory.ts';
 import { runOperations } from './operations.ts';
 import { runShieldBench } from './shield.ts';
 
-const PARTS = ['operations', 'shield', 'engines', 'memory'] as const;
+const PARTS = ['operations', 'shield', 'engines', 'memory', 'backends'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
@@ -40,8 +42,9 @@ const report: Record<string, unknown> = {
 };
 
 if (parts.includes('shield')) report.shield = await runShieldBench({ log });
+if (parts.includes('backends')) report.backends = await runBackends({ requests: env('BENCH_SINGLE', 50), log });
 
-const graphParts = parts.filter((p) => p !== 'shield');
+const graphParts = parts.filter((p) => p !== 'shield' && p !== 'backends');
 if (graphParts.length) {
   const graph = await startBenchGraph({ log: () => {} });
   try {
