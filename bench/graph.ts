@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { loadBankRegistry } from '../gateway/bank-registry.ts';
 import { DEMO_BANKS, demoData, TRANSACTION_COUNT } from '../scripts/demo-data.ts';
@@ -37,15 +38,26 @@ export interface BenchGraph {
   gatewayUrl: string;
   keys: DevKeys;
   token(options: DevTokenOptions): Promise<string>;
-  /** Process ids by what they are: the gateway, each subgraph and bank, the database (FerretDB and the PostgreSQL backends serving it). */
+  /** Process ids by what they are: the gateway, each subgraph and bank, the database (FerretDB and the PostgreSQL backends serving it), other engines. */
   processes(): Record<string, number[]>;
+  /** The gateway and every subgraph and bank of the graph (not other engines, not the database). */
+  services(): string[];
+  /** Sees every line a service prints. */
+  onServiceLine(listener: (service: string, line: string) => void): void;
   /** Another engine's gateway process on the same subgraphs and banks; resolves with its GraphQL URL once it answers. */
   startEngine(name: string, script: string, env?: NodeJS.ProcessEnv): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startBenchGraph(options: { log?: (line: string) => void } = {}): Promise<BenchGraph> {
+export async function startBenchGraph(options: { log?: (line: string) => void; gcProbe?: boolean } = {}): Promise<BenchGraph> {
   const log = options.log ?? (() => {});
+  const lineListeners: Array<(service: string, line: string) => void> = [];
+  // The supervisor prefixes each line of a service with its name: `[gateway     ] …`.
+  const serviceLog = (line: string) => {
+    const match = line.match(/^\[(\S+)\s*\] (.*)$/);
+    if (match) for (const listener of lineListeners) listener(match[1]!, match[2]!);
+    log(line);
+  };
   const transactions = Number(process.env.BENCH_TRANSACTIONS ?? TRANSACTION_COUNT);
   const database = await startDevDatabase({ log });
   const work = mkdtempSync(join(tmpdir(), 'consent-bench-'));
@@ -68,8 +80,10 @@ export async function startBenchGraph(options: { log?: (line: string) => void } 
     const registryFile = join(work, 'banks.json');
     writeFileSync(registryFile, JSON.stringify(await Promise.all(DEMO_BANKS.map(async (b) => ({ ...b, url: `http://localhost:${await freePort()}/graphql` })))));
     const ports = Object.fromEntries(await Promise.all(PLATFORM_SUBGRAPHS.map(async (n) => [n, await freePort()] as const))) as Record<(typeof PLATFORM_SUBGRAPHS)[number], number>;
-    // The services run with NODE_ENV=production, as deployed (graphql-js skips its development checks).
-    const env = { ...WITHOUT_RATE_LIMITS, NODE_ENV: 'production' };
+    // The services run with NODE_ENV=production, as deployed (graphql-js skips its development checks);
+    // for the memory benchmark, with a probe that collects garbage on a signal (bench/gc-probe.mjs).
+    const probe = options.gcProbe ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import=${fileURLToPath(new URL('./gc-probe.mjs', import.meta.url))}`.trim() } : {};
+    const env = { ...WITHOUT_RATE_LIMITS, NODE_ENV: 'production', ...probe };
     const running = await startProcessStack({
       mongoUri: database.uri,
       dbPrefix,
@@ -79,7 +93,7 @@ export async function startBenchGraph(options: { log?: (line: string) => void } 
       registry: loadBankRegistry(registryFile),
       registryFile,
       env,
-      supervisor: { log },
+      supervisor: { log: serviceLog },
     });
     stack = running;
     const services = [...PLATFORM_SUBGRAPHS, ...running.localBanks.map((b) => bankServiceName(b.id))];
@@ -92,6 +106,8 @@ export async function startBenchGraph(options: { log?: (line: string) => void } 
       gatewayUrl: running.gatewayUrl,
       keys,
       token: (o) => devToken(o, keys.idpPrivate),
+      services: () => ['gateway', ...services],
+      onServiceLine: (listener) => void lineListeners.push(listener),
       processes: () => ({
         gateway: [running.supervisor.pid('gateway')!],
         ...Object.fromEntries(services.map((s) => [s, [running.supervisor.pid(s)!]])),

@@ -46,7 +46,7 @@ if (parts.includes('backends')) report.backends = await runBackends({ requests: 
 
 const graphParts = parts.filter((p) => p !== 'shield' && p !== 'backends');
 if (graphParts.length) {
-  const graph = await startBenchGraph({ log: () => {} });
+  const graph = await startBenchGraph({ log: () => {}, gcProbe: parts.includes('memory') });
   try {
     report.database = graph.database.description.replace(/ at mongodb:\/\/\S+/, '');
     report.dataset = graph.dataset;
