@@ -65,7 +65,11 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
   const started = performance.now();
   const afterFirst = await snapshot(options.first);
   options.log(`memory after ${sent} requests: ${JSON.stringify(afterFirst)}`);
+  // Readings on the way, to tell a process still warming up from one that keeps growing.
+  const trajectory: Record<number, Record<string, { rssMiB: number; heapUsedMiB: number }>> = { [options.first]: afterFirst };
+  for (let at = 5_000; at < options.total; at += 5_000) trajectory[at] = await snapshot(at);
   const afterAll = await snapshot(options.total);
+  trajectory[options.total] = afterAll;
   options.log(`memory after ${sent} requests: ${JSON.stringify(afterAll)}`);
   const growth = (a: number, b: number) => +((100 * (b - a)) / a).toFixed(1);
   const processes = Object.fromEntries(
@@ -80,5 +84,8 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
     seconds: Math.round((performance.now() - started) / 1000),
     processes,
     flat: Object.values(processes).every((p) => p.flat),
+    /** Each process's resident memory (MiB) after 1,000, 5,000, 10,000… requests. */
+    rssMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.rssMiB)])),
+    heapUsedMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.heapUsedMiB)])),
   };
 }
