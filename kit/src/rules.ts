@@ -11,12 +11,10 @@ export type Verdict =
   | { outcome: 'ALLOW'; consentId?: string; permission?: string; subjectUserId?: string; bankId?: string }
   | { outcome: 'DENY'; reason: Reason; consentId?: string; permission?: string; subjectUserId?: string; bankId?: string };
 
-export type Check<Ctx extends KitContext, Parent = any> = (
-  parent: Parent,
-  args: Record<string, unknown>,
-  ctx: Ctx,
-  info: GraphQLResolveInfo,
-) => Verdict | Promise<Verdict>;
+/** What a rule runs for one field instance, answering `Result` (now or later). */
+type FieldFunction<Ctx extends KitContext, Parent, Result> = (parent: Parent, args: Record<string, unknown>, ctx: Ctx, info: GraphQLResolveInfo) => Result | Promise<Result>;
+
+export type Check<Ctx extends KitContext, Parent = any> = FieldFunction<Ctx, Parent, Verdict>;
 
 export function pathOf(info: GraphQLResolveInfo): string {
   let path = info.path;
@@ -49,12 +47,7 @@ function denial(reason: Reason): GraphQLError {
 }
 
 /** A judge's answer: what was decided, as recorded (the rule's name included). */
-export type Judge<Ctx extends KitContext, Parent = any> = (
-  parent: Parent,
-  args: Record<string, unknown>,
-  ctx: Ctx,
-  info: GraphQLResolveInfo,
-) => DecisionKind | Promise<DecisionKind>;
+export type Judge<Ctx extends KitContext, Parent = any> = FieldFunction<Ctx, Parent, DecisionKind>;
 
 /** Records the decision (a judge's, handed in again for each equal decision; or a check's, made afresh) and answers shield. */
 function answer(ctx: KitContext, decision: DecisionKind, info: GraphQLResolveInfo, shared: boolean): true | GraphQLError {
@@ -64,7 +57,7 @@ function answer(ctx: KitContext, decision: DecisionKind, info: GraphQLResolveInf
 }
 
 /** What a protected rule evaluates for a field instance: `true`, or the denial to answer with. */
-export type Evaluate = (parent: any, args: Record<string, unknown>, ctx: KitContext, info: GraphQLResolveInfo) => true | GraphQLError | Promise<true | GraphQLError>;
+export type Evaluate = FieldFunction<KitContext, any, true | GraphQLError>;
 
 const evaluations = new WeakMap<object, Evaluate>();
 

@@ -64,50 +64,44 @@ func serve(port int, dir, handler, pgURL string, pgCreate, pgDrop bool, logLevel
 	return code
 }
 
-// maintenance connects to the server of `dbURL` (its `postgres` database) and names `dbURL`'s database.
-func maintenance(ctx context.Context, dbURL string) (*pgx.Conn, string, error) {
+// onServer connects to the server of `dbURL` (its `postgres` database) and runs `do` with the
+// name of `dbURL`'s own database.
+func onServer(dbURL string, do func(ctx context.Context, conn *pgx.Conn, name string) error) error {
 	config, err := pgx.ParseConfig(dbURL)
 	if err != nil {
-		return nil, "", err
+		return err
 	}
 	name := config.Database
 	if name == "" || name == "postgres" {
-		return nil, "", fmt.Errorf("%q names no database of its own", dbURL)
+		return fmt.Errorf("%q names no database of its own", dbURL)
 	}
 	config.Database = "postgres"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, config)
-	return conn, name, err
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return do(ctx, conn, name)
 }
 
 func createDatabase(dbURL string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, name, err := maintenance(ctx, dbURL)
-	if err != nil {
+	return onServer(dbURL, func(ctx context.Context, conn *pgx.Conn, name string) error {
+		var exists bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
+			return err
+		}
+		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 		return err
-	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return err
-	}
-	if exists {
-		return nil
-	}
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	return err
+	})
 }
 
 func dropDatabase(dbURL string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, name, err := maintenance(ctx, dbURL)
-	if err != nil {
+	return onServer(dbURL, func(ctx context.Context, conn *pgx.Conn, name string) error {
+		_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-	return err
+	})
 }
 
 func run(port int, dir, handler, pgURL, logLevel string, watchStdin bool) error {
