@@ -2,8 +2,9 @@
 // used to freeze it: nested fragments (30 levels: 2^30 fields once expanded) and 100 aliases of
 // a 100-row page. Round trips over loopback to a whole stack, after a warm-up, plus the gate's own
 // parse-and-measure time in this process. Nothing is asserted (shared machines are noisy); the
-// result goes to bench/results/refusals-latest.json.
-import { writeFileSync } from 'node:fs';
+// result goes to bench/results/refusals-<time>.json (not tracked), and with `--save` to
+// bench/results/refusals-latest.json (committed).
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'graphql';
 import { measureDocument } from '../gateway/operation-shape.ts';
@@ -65,6 +66,9 @@ const report = {
   aliasedPages100: { firstParty: await roundTrips(aliasedPages, alice), gateOnly: measureInProcess(aliasedPages) },
 };
 console.log(JSON.stringify(report, null, 2));
-writeFileSync(join('bench', 'results', 'refusals-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+const json = `${JSON.stringify(report, null, 2)}\n`;
+mkdirSync(join('bench', 'results'), { recursive: true });
+writeFileSync(join('bench', 'results', `refusals-${report.at.replace(/[:.]/g, '-')}.json`), json);
+if (process.argv.includes('--save')) writeFileSync(join('bench', 'results', 'refusals-latest.json'), json);
 await stack.close();
 await database.stop();

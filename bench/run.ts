@@ -1,89 +1,70 @@
-// `npm run bench`: latency, throughput, MongoDB commands per request and memory of the gateway on
-// a few representative operations, over loopback only, bounded in count. Results go to
-// bench/results/<date>.json (and latest.json); nothing here is asserted: these machines are noisy.
-import { writeFileSync } from 'node:fs';
+// `npm run bench [-- <part>...] [--save]`: what the graph costs, compared, not just timed.
+//   operations (the default)  each operation through the process graph: one client and eight,
+//                             CPU per request of every process, memory, MongoDB commands
+//   shield                    the consent rules' cost in one bank subgraph, shield on vs off
+//   engines                   our gateway vs Hive Gateway's runtime (JS and Rust query planners)
+//   memory                    20,000 requests: does each process's memory stay flat?
+//   backends                  the embedded database's storages (SQLite, PostgreSQL) for our queries
+//   all                       all of the above
+// Results go to bench/results/<time>.json (not tracked); `--save` also writes
+// bench/results/latest.json, which is committed. Nothing is asserted: speed goals are read from
+// these files (bench/README.md), never from timed tests.
+import { cpus, loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDevDatabase } from '../scripts/dev-database.ts';
-import { startDisposableStack } from '../scripts/stack.ts';
-import { devToken } from '../scripts/token.ts';
-import { WITHOUT_RATE_LIMITS } from './without-rate-limits.ts';
+import { runBackends } from './backends.ts';
+import { runEngines } from './engines.ts';
+import { startBenchGraph } from './graph.ts';
+import { runMemory } from './memory.ts';
+import { runOperations } from './operations.ts';
+import { runShieldBench } from './shield.ts';
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const PARTS = ['operations', 'shield', 'engines', 'memory', 'backends'] as const;
+type Part = (typeof PARTS)[number];
 
-const OPERATIONS: Record<string, { query: string; token: 'alice' | 'bob' }> = {
-  profile: { query: '{ me { displayName } }', token: 'alice' },
-  acceptance: {
-    query: `{ me { displayName accounts { bank { name } transactions(first: 5) { edges { node { amount { minorUnits currency }
-      merchant { name location { city } } } } } } conversations { messages(first: 3) { edges { node { body transaction { amount { minorUnits } } } } } } } }`,
-    token: 'alice',
-  },
-  page100: { query: '{ me { accounts { transactions(first: 100) { edges { node { amount { minorUnits } merchant { name location { city } } } } } } } }', token: 'alice' },
-  denied: { query: '{ me { displayName accounts { balance { minorUnits } } } }', token: 'bob' },
-};
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const args = process.argv.slice(2);
+const save = args.includes('--save');
+const asked = args.filter((a) => !a.startsWith('--'));
+const unknown = asked.filter((a) => a !== 'all' && !(PARTS as readonly string[]).includes(a));
+if (unknown.length) {
+  console.error(`unknown part(s): ${unknown.join(', ')}; use ${PARTS.join(', ')} or all`);
+  process.exit(2);
 }
+const parts: Part[] = asked.includes('all') ? [...PARTS] : asked.length ? (asked as Part[]) : ['operations'];
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const log = (line: string) => console.error(line);
+const load = () => loadavg().map((l) => +l.toFixed(2));
 
-const database = await startDevDatabase({ log: (l) => console.error(l) });
-const stack = await startDisposableStack({ uri: database.uri, monitorCommands: true, env: WITHOUT_RATE_LIMITS });
-const tokens = { alice: await devToken({ sub: 'alice' }, stack.keys.idpPrivate), bob: await devToken({ sub: 'bob' }, stack.keys.idpPrivate) };
-const url = `${stack.gateway.url}/graphql`;
-let commands = 0;
-stack.client.on('commandStarted', () => commands++);
-
-async function call(query: string, token: string): Promise<number> {
-  const started = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
-  await res.text();
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return performance.now() - started;
-}
-
-const results: Record<string, unknown> = {};
-for (const [name, op] of Object.entries(OPERATIONS)) {
-  for (let i = 0; i < 10; i++) await call(op.query, tokens[op.token]); // warm-up
-  const before = commands;
-  await call(op.query, tokens[op.token]);
-  const commandsPerRequest = commands - before;
-  const latencies: number[] = [];
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < REQUESTS) {
-        next++;
-        latencies.push(await call(op.query, tokens[op.token]));
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  results[name] = {
-    requests: latencies.length,
-    concurrency: CONCURRENCY,
-    requestsPerSecond: Math.round(latencies.length / seconds),
-    p50ms: +percentile(latencies, 50).toFixed(1),
-    p95ms: +percentile(latencies, 95).toFixed(1),
-    p99ms: +percentile(latencies, 99).toFixed(1),
-    mongoCommandsPerRequest: commandsPerRequest,
-  };
-  console.error(`${name}: ${JSON.stringify(results[name])}`);
-}
-
-const report = {
+const report: Record<string, unknown> = {
   at: new Date().toISOString(),
   node: process.version,
-  database: database.description.replace(/ at mongodb:\/\/\S+/, ''),
-  rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
-  heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-  operations: results,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtStart: load() },
 };
-const file = join('bench', 'results', `${report.at.slice(0, 10)}.json`);
-writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join('bench', 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-console.log(`wrote ${file}`);
 
-await stack.close();
-await database.stop();
+if (parts.includes('shield')) report.shield = await runShieldBench({ log });
+if (parts.includes('backends')) report.backends = await runBackends({ requests: env('BENCH_SINGLE', 50), log });
+
+const graphParts = parts.filter((p) => p !== 'shield' && p !== 'backends');
+if (graphParts.length) {
+  const graph = await startBenchGraph({ log: () => {}, gcProbe: parts.includes('memory') });
+  try {
+    report.database = graph.database.description.replace(/ at mongodb:\/\/\S+/, '');
+    report.dataset = graph.dataset;
+    const requests = env('BENCH_REQUESTS', 300);
+    const concurrency = env('BENCH_CONCURRENCY', 8);
+    if (parts.includes('operations')) report.operations = await runOperations(graph, { requests, concurrency, single: env('BENCH_SINGLE', 50), log });
+    if (parts.includes('engines')) report.engines = await runEngines(graph, { rounds: env('BENCH_ROUNDS', 3), requests: env('BENCH_ENGINE_REQUESTS', 200), concurrency, log });
+    if (parts.includes('memory')) report.memory = await runMemory(graph, { total: env('BENCH_MEMORY_REQUESTS', 20_000), first: 1_000, concurrency, log });
+  } finally {
+    await graph.stop();
+  }
+}
+
+(report.machine as Record<string, unknown>).loadAverageAtEnd = load();
+const dir = join('bench', 'results');
+mkdirSync(dir, { recursive: true });
+const json = `${JSON.stringify(report, null, 2)}\n`;
+const file = join(dir, `${(report.at as string).replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, json);
+if (save) writeFileSync(join(dir, 'latest.json'), json);
+console.log(`wrote ${file}${save ? ' and bench/results/latest.json' : ''}`);

@@ -6,14 +6,15 @@ import type { GraphQLFormattedError } from 'graphql';
 import { requestLog } from '@consent-gateway/kit/observability';
 import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import type { DirectoryLink, RouterContext } from './bank-router/router.ts';
+import type { SubgraphPool } from './subgraph-fetch.ts';
 
 const LINK = 'mutation LinkUserToBank($bankId: ID!) { linkUserToBank(bankId: $bankId) }';
 
 export function createDirectoryLink(options: {
-  /** user-profile's GraphQL endpoint. */
+  /** user-profile's GraphQL endpoint, and the connection pool (with its deadline) to call it with. */
   url: string;
+  pool: SubgraphPool;
   mint: (context: RouterContext, audience: string) => Promise<string>;
-  timeoutMs: number;
   log?: (line: string) => void;
 }): DirectoryLink {
   const log = options.log ?? ((line: string) => requestLog().warn(line));
@@ -24,7 +25,7 @@ export function createDirectoryLink(options: {
   return async (context, bankId) => {
     let body: unknown;
     try {
-      ({ body } = await postGraphQL(options.url, await options.mint(context, 'user-profile'), { query: LINK, variables: { bankId } }, options.timeoutMs));
+      ({ body } = await postGraphQL(options.pool, options.url, await options.mint(context, 'user-profile'), { query: LINK, variables: { bankId } }));
     } catch (error) {
       log(`linking a user to bank ${bankId} failed: ${callProblem(error)}`);
       return { error: unavailable };

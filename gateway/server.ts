@@ -86,14 +86,19 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   const warn = (line: string) => requestLog(observe.log).warn(line);
   const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
   const registry = watchBankRegistry(config.bankRegistryFile, (line, level) => observe.log[level](line));
-  const callBank = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, log: warn });
+  const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
+  const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections, log: warn });
+  const closePools = () => {
+    pools.forEach((pool) => pool.close());
+    bankClient.close();
+  };
   const bankRouter = createBankRouter({
     registry: registry.current,
-    callBank: (bank, request, context) => metrics.observeCall({ subgraph: BANK_SUBGRAPH, bank: bank.id }, () => callBank(bank, request, context)),
-    linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', mint, timeoutMs: config.banks.timeoutMs, log: warn }),
+    callBank: (bank, request, context) => metrics.observeCall({ subgraph: BANK_SUBGRAPH, bank: bank.id }, () => bankClient(bank, request, context)),
+    // The grant's directory link goes to user-profile through its pool, under its deadline.
+    linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', pool: pools.get('user-profile')!, mint, log: warn }),
     concurrency: config.banks.concurrency,
   });
-  const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
   const records = createRecordsExecutor(
     recordStores({ subgraphs: urls, registry: registry.current, mint, subgraphTimeoutMs: config.subgraphCalls.timeoutMs, bankTimeoutMs: config.banks.timeoutMs, dataSubjectTimeoutMs: config.dataSubjectTimeoutMs, concurrency: config.banks.concurrency, log: warn }),
   );
@@ -124,13 +129,13 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     registry.close();
     await server.stop();
     await limiter?.close();
-    pools.forEach((pool) => pool.close());
+    closePools();
   };
   try {
     await server.start();
   } catch (error) {
     registry.close();
-    pools.forEach((pool) => pool.close());
+    closePools();
     throw new ConfigError(`the supergraph ${config.supergraphPath} cannot be loaded: ${(error as Error).message}`);
   }
   if (!urls['user-profile']) {

@@ -3,12 +3,18 @@
 //   2. a real mongod through mongodb-memory-server-core (optional dependency), only when a mongod
 //      binary is already on this machine (MONGOMS_SYSTEM_BINARY, PATH, or its download cache):
 //      machines here may be offline, and a download attempt would hang or fail slowly;
-//   3. test/mongo-server: FerretDB embedded in a small Go program, built once per source hash.
+//   3. test/mongo-server: FerretDB embedded in a small Go program, built once per source hash, over
+//      a PostgreSQL server when one answers (FERRETDB_POSTGRESQL_URL, by default the local one on
+//      127.0.0.1:5432), otherwise over SQLite files. FerretDB hands PostgreSQL every top-level
+//      equality of a query (an account's page of transactions reads that account's rows), where
+//      SQLite gets `_id` lookups only and scans the rest: bench/README.md has the measurements.
+//      FERRETDB_HANDLER=sqlite|postgresql chooses instead of trying.
 // It always says which one it used. Run directly (`tsx scripts/dev-database.ts`) it starts one and
 // stays up until Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,13 +25,20 @@ export interface DevDatabase {
   uri: string;
   kind: DatabaseKind;
   description: string;
+  /** FerretDB's storage, when it is the embedded server. */
+  ferretdb?: { handler: 'sqlite' | 'postgresql'; pid: number; postgresDatabase?: string };
   stop(): Promise<void>;
 }
 
 export interface DevDatabaseOptions {
   log?: (line: string) => void;
-  /** Keep FerretDB's data here across runs (npm start); by default a temporary directory, removed on stop. */
+  /**
+   * Keep the data across runs (npm start): FerretDB's SQLite files in `dataDir`, or on PostgreSQL
+   * the database `postgresDatabase`. By default a temporary directory or a new database, removed
+   * on stop.
+   */
   dataDir?: string;
+  postgresDatabase?: string;
 }
 
 type Log = (line: string) => void;
@@ -181,13 +194,64 @@ export async function buildMongoServer(log: Log): Promise<string> {
   return binary;
 }
 
+const DEFAULT_POSTGRESQL_URL = 'postgres://postgres@127.0.0.1:5432/';
+
+/** Whether something accepts connections at the PostgreSQL URL's address (a quick look before trying it). */
+function answers(url: URL): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(500, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
 async function startFerretDb(options: DevDatabaseOptions, log: Log): Promise<DevDatabase> {
   const binary = await buildMongoServer(log);
+  const handler = process.env.FERRETDB_HANDLER?.trim() || 'auto';
+  if (!['auto', 'sqlite', 'postgresql'].includes(handler)) throw new Error(`FERRETDB_HANDLER must be auto, sqlite or postgresql (got "${handler}")`);
+  if (handler !== 'sqlite') {
+    const server = new URL(process.env.FERRETDB_POSTGRESQL_URL?.trim() || DEFAULT_POSTGRESQL_URL);
+    if (await answers(server)) {
+      try {
+        return await startOnPostgres(binary, server, options, log);
+      } catch (error) {
+        if (handler === 'postgresql') throw error;
+        log(`database: PostgreSQL at ${server.host} did not work out (${(error as Error).message.split('\n')[0]}); using SQLite`);
+      }
+    } else if (handler === 'postgresql') {
+      throw new Error(`FERRETDB_HANDLER=postgresql, but nothing answers at ${server.host} (FERRETDB_POSTGRESQL_URL)`);
+    }
+  }
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  return runFerretDb(binary, dataDir ? ['--dir', dataDir] : [], log, {
+    handler: 'sqlite',
+    description: `SQLite${dataDir ? ` in ${dataDir}` : ', temporary'}`,
+  });
+}
+
+/** FerretDB over a database of the PostgreSQL server at `server`: kept (`postgresDatabase`) or made for this run and dropped on stop. */
+function startOnPostgres(binary: string, server: URL, options: DevDatabaseOptions, log: Log): Promise<DevDatabase> {
+  const database = options.postgresDatabase ?? `ferretdb_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(server);
+  url.pathname = `/${database}`;
+  const args = ['--handler', 'postgresql', '--postgresql-url', url.href, '--postgresql-create', ...(options.postgresDatabase ? [] : ['--postgresql-drop'])];
+  return runFerretDb(binary, args, log, {
+    handler: 'postgresql',
+    postgresDatabase: database,
+    description: `PostgreSQL database ${database} at ${server.host}${options.postgresDatabase ? '' : ', dropped on stop'}`,
+  });
+}
+
+async function runFerretDb(binary: string, args: string[], log: Log, storage: { handler: 'sqlite' | 'postgresql'; postgresDatabase?: string; description: string }): Promise<DevDatabase> {
   // stdin stays an open pipe: the server exits when it reaches EOF, i.e. when this process dies.
   // detached: its own process group, so a terminal's Ctrl-C reaches only us, and we stop it after
   // our own clients have closed.
-  const child = spawn(binary, dataDir ? ['--dir', dataDir] : [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const stderr = { tail: '' };
   child.stderr!.on('data', (chunk) => (stderr.tail = (stderr.tail + chunk).slice(-8_000)));
   const uri = await waitForReady(child, stderr);
@@ -200,7 +264,8 @@ async function startFerretDb(options: DevDatabaseOptions, log: Log): Promise<Dev
   return {
     uri,
     kind: 'ferretdb',
-    description: `FerretDB ${ferretVersion()} (embedded, SQLite${dataDir ? ` in ${dataDir}` : ', temporary'}) at ${uri}`,
+    description: `FerretDB ${ferretVersion()} (embedded, ${storage.description}) at ${uri}`,
+    ferretdb: { handler: storage.handler, pid: child.pid!, postgresDatabase: storage.postgresDatabase },
     stop: async () => {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) {
@@ -260,7 +325,7 @@ function runDirectly(): boolean {
 }
 
 if (runDirectly()) {
-  const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR });
+  const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR, postgresDatabase: process.env.DEV_POSTGRES_DATABASE });
   console.log(`MONGODB_URI=${database.uri}\n(Ctrl-C stops it)`);
   const stop = async () => {
     await database.stop();

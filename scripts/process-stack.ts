@@ -40,6 +40,22 @@ export function localBanks(registry: BankRegistry): BankRegistry['banks'] {
   return registry.banks.filter((b) => LOCAL_HOSTS.has(new URL(b.url).hostname));
 }
 
+/** What a gateway process of this stack is configured with (a benchmark runs other engines with it too). */
+export function gatewayEnv(options: Pick<ProcessStackOptions, 'env' | 'keys' | 'registryFile'>, urls: Record<string, string>, port: number): NodeJS.ProcessEnv {
+  return {
+    ...options.env,
+    AUTH_ISSUER: DEV_ISSUER,
+    AUTH_AUDIENCE: DEV_AUDIENCE,
+    AUTH_PUBLIC_KEY_FILE: options.keys.idpPublic,
+    GATEWAY_PRIVATE_KEY_FILE: options.keys.gatewayPrivate,
+    GATEWAY_PORT: String(port),
+    BANK_REGISTRY_FILE: options.registryFile,
+    ...Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [subgraphUrlEnvName(n), `${urls[n]}/graphql`])),
+    // A development stack: signed-in callers may introspect, and the explorer is served.
+    INTROSPECTION: 'authenticated',
+  };
+}
+
 export async function startProcessStack(options: ProcessStackOptions): Promise<ProcessStack> {
   // One pseudonym key for the session, so that a person has the same pseudonym in every service's
   // log lines (pseudonym.ts); an operator's own OBSERVABILITY_ID_KEY wins.
@@ -69,24 +85,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     });
   }
   urls.gateway = base(options.gatewayPort);
-  specs.push({
-    name: 'gateway',
-    script: 'gateway/main.ts',
-    env: {
-      ...options.env,
-      [PSEUDONYM_KEY_ENV]: pseudonymKey,
-      AUTH_ISSUER: DEV_ISSUER,
-      AUTH_AUDIENCE: DEV_AUDIENCE,
-      AUTH_PUBLIC_KEY_FILE: options.keys.idpPublic,
-      GATEWAY_PRIVATE_KEY_FILE: options.keys.gatewayPrivate,
-      GATEWAY_PORT: String(options.gatewayPort),
-      BANK_REGISTRY_FILE: options.registryFile,
-      ...Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [subgraphUrlEnvName(n), `${urls[n]}/graphql`])),
-      // A development stack: signed-in callers may introspect, and the explorer is served.
-      INTROSPECTION: 'authenticated',
-    },
-    healthUrl: `${urls.gateway}/health`,
-  });
+  specs.push({ name: 'gateway', script: 'gateway/main.ts', env: { ...gatewayEnv(options, urls, options.gatewayPort), [PSEUDONYM_KEY_ENV]: pseudonymKey }, healthUrl: `${urls.gateway}/health` });
   const supervisor = supervise(specs, options.supervisor);
   try {
     await supervisor.ready();

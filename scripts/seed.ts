@@ -4,10 +4,10 @@
 // service ever reads another's.
 import type { Db, MongoClient } from 'mongodb';
 import { parseArgs } from 'node:util';
-import { bankCollections, createMongoBankStore } from '@consent-gateway/kit/bank-mongo';
+import { bankCollections, createMongoBankStore, merchantDocs } from '@consent-gateway/kit/bank-mongo';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { collections as messagingCollections } from '../subgraphs/messaging/store.ts';
-import { bankRelationships, users } from '../subgraphs/user-profile/store.ts';
+import { users } from '../subgraphs/user-profile/store.ts';
 import { PLATFORM_SUBGRAPHS, type PlatformSubgraph } from '../subgraphs/catalog.ts';
 import { SUBGRAPHS, bankDatabaseName, databaseName } from '../subgraphs/registry.ts';
 import { DEMO_BANKS, demoData, defaultAnchor, type BankDemoData, type DemoData } from './demo-data.ts';
@@ -29,8 +29,10 @@ export async function seedBank(db: Db, data: BankDemoData): Promise<void> {
   await createMongoBankStore(db).ensureIndexes();
   const c = bankCollections(db);
   await c.accounts.insertMany(data.accounts);
-  await c.merchants.insertMany(data.merchants);
-  await c.merchantLocations.insertMany(data.merchantLocations);
+  const places = new Map(data.merchantLocations.map((l) => [l._id, l]));
+  const { merchants, locations } = merchantDocs(data.merchants.map(({ _id, ...m }) => ({ id: _id, ...m, ...places.get(_id)! })));
+  await c.merchants.insertMany(merchants);
+  await c.merchantLocations.insertMany(locations);
   if (data.consents.length) await c.consents.insertMany(data.consents);
   for (let i = 0; i < data.transactions.length; i += 500) await c.transactions.insertMany(data.transactions.slice(i, i + 500));
 }
@@ -38,8 +40,11 @@ export async function seedBank(db: Db, data: BankDemoData): Promise<void> {
 export async function seed(dbs: GraphDbs, data: DemoData = demoData(), options: { reset?: boolean } = {}): Promise<DemoData> {
   if (options.reset) await Promise.all([...PLATFORM_SUBGRAPHS.map((n) => dbs[n]), ...Object.values(dbs.banks)].map((db) => db.dropDatabase()));
   await Promise.all(PLATFORM_SUBGRAPHS.map((n) => SUBGRAPHS[n].ensureIndexes(dbs[n])));
-  await users(dbs['user-profile']).insertMany(data.userProfile.users);
-  if (data.userProfile.bankRelationships.length) await bankRelationships(dbs['user-profile']).insertMany(data.userProfile.bankRelationships);
+  // The directory lives in each user's document.
+  const directory = new Map(data.userProfile.bankRelationships.map((r) => [r._id, r.bankIds]));
+  const profiles = data.userProfile.users.map((u) => (directory.has(u._id) ? { ...u, bankIds: directory.get(u._id) } : u));
+  const withoutProfile = data.userProfile.bankRelationships.filter((r) => !profiles.some((u) => u._id === r._id));
+  await users(dbs['user-profile']).insertMany([...profiles, ...withoutProfile]);
   for (const bank of Object.values(data.banks)) {
     const db = dbs.banks[bank.bank.id];
     if (!db) throw new Error(`no database for demo bank ${bank.bank.id}`);

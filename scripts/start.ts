@@ -40,7 +40,9 @@ await runService(async () => {
   r.done('start');
   const registry = loadBankRegistry(registryFile);
 
-  const database = await startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb' });
+  // Kept across runs: FerretDB's SQLite files, or its database on the local PostgreSQL.
+  const keptIn = { dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb', postgresDatabase: process.env.DEV_POSTGRES_DATABASE ?? 'consent_gateway_dev' };
+  const database = await startDevDatabase(keptIn);
   // `npm run audit:verify` finds the running database here.
   mkdirSync(dirname(RUNNING_DATABASE_FILE), { recursive: true });
   writeFileSync(RUNNING_DATABASE_FILE, JSON.stringify({ uri: database.uri, pid: process.pid }));
@@ -57,7 +59,8 @@ await runService(async () => {
         // Data seeded by a version with one shared bank database: say how to start afresh.
         for (const bank of DEMO_BANKS) {
           if ((await dbs.banks[bank.id]!.collection('accounts').estimatedDocumentCount()) === 0) {
-            console.warn(`note: ${bank.name}'s database (${bankDatabaseName(prefix, bank.id)}) is empty while the others are not; to reseed, stop and delete ${process.env.DEV_DATA_DIR ?? '.data/ferretdb'} (or run \`npm run seed -- --reset\` against MONGODB_URI)`);
+            const reset = database.ferretdb?.handler === 'postgresql' ? `drop the PostgreSQL database ${keptIn.postgresDatabase}` : `delete ${keptIn.dataDir}`;
+            console.warn(`note: ${bank.name}'s database (${bankDatabaseName(prefix, bank.id)}) is empty while the others are not; to reseed, stop and ${reset} (or run \`npm run seed -- --reset\` against MONGODB_URI)`);
           }
         }
       }

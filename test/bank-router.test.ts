@@ -269,4 +269,27 @@ describe('the bank client', () => {
     await expect(call({ ...bank('gone'), url: `http://127.0.0.1:${port}/graphql` }, { query: '{ banks { id } }' }, context)).rejects.toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE' });
     expect(audiences).toEqual(['bank:slow', 'bank:gone']);
   });
+
+  it('reuses keep-alive connections to a bank, one pool per bank', async () => {
+    const connections: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.setHeader('content-type', 'application/json').end(JSON.stringify({ data: { banks: [] } })));
+    });
+    server.on('connection', () => connections.push(Date.now()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const call = createBankClient({ mint: async () => 'token', timeoutMs: 2_000, log: () => undefined });
+    const context = { identity: alice, requestId: 'r' };
+    try {
+      for (let i = 0; i < 5; i++) expect(await call({ ...bank('northwind'), url }, { query: '{ banks { id } }' }, context)).toEqual({ data: { banks: [] } });
+      expect(connections).toHaveLength(1);
+      await call({ ...bank('contoso'), url }, { query: '{ banks { id } }' }, context);
+      expect(connections).toHaveLength(2); // another bank, another pool
+    } finally {
+      call.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

@@ -9,6 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
 import { serveBank } from '../subgraphs/bank/serve.ts';
 import { createPublicKey } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -32,6 +34,42 @@ async function callsDuring(fn: () => Promise<unknown>): Promise<Record<string, n
   await fn();
   return Object.fromEntries(BANKS.map((b) => [b, log(b).length - before[b]!]));
 }
+/**
+ * An HTTP gate in front of a bank: each call waits (up to a second) until a call made for another
+ * user (the internal token's subject) is waiting too, then both go on; `overlaps` counts how often
+ * calls of two users were in flight at once.
+ */
+async function overlapGate(target: string) {
+  const waiting: Array<{ user: string; go: () => void }> = [];
+  let overlaps = 0;
+  const userOf = (req: IncomingMessage) => JSON.parse(Buffer.from(String(req.headers.authorization).split('.')[1]!, 'base64url').toString()).sub as string;
+  const server = createServer(async (req, res) => {
+    const user = userOf(req);
+    await new Promise<void>((go) => {
+      const other = waiting.findIndex((w) => w.user !== user);
+      if (other >= 0) {
+        overlaps++;
+        waiting.splice(other, 1)[0]!.go();
+        go();
+      } else {
+        waiting.push({ user, go });
+        setTimeout(go, 1_000);
+      }
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const answer = await fetch(`${target}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json', authorization: req.headers.authorization! }, body });
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    overlaps: () => overlaps,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
 const grant = (token: string, input: Record<string, unknown>) =>
   stack.query('mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id status } }', { input }, { token });
 const FULL = ['ACCOUNTS_BASIC', 'BALANCES', 'TRANSACTIONS_DETAIL', 'TRANSACTIONS_CREDITS', 'TRANSACTIONS_DEBITS'];
@@ -99,14 +137,27 @@ describe('isolation', () => {
     await grant(t.bob, { bankId: 'northwind', permissions: FULL, purposes: ['CUSTOMER_SERVICE'] });
     const q = '{ me { id email accounts { id balance { minorUnits } } consents { id receipt { userId } } } }';
     const own = (user: string) => new Set(Object.values(stack.data.banks).flatMap((b) => b.accounts.filter((a) => a.userId === user).map((a) => a._id)));
-    const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? 'bob' : 'alice') as 'alice' | 'bob').map(async (user) => ({ user, res: await stack.query(q, {}, { token: t[user] }) })));
-    for (const { user, res } of runs) {
-      const me = res.body.data.me;
-      expect(me.id).toBe(user);
-      expect(me.email).toBe(`${user}@example.org`);
-      expect(me.accounts.length).toBeGreaterThan(0);
-      for (const a of me.accounts) expect(own(user).has(a.id)).toBe(true);
-      for (const c of me.consents) expect(c.receipt.userId).toBe(user);
+    // Northwind answers through a gate that holds each call until a call of the other user is in
+    // flight too: alice's and bob's bank calls really overlap, as under load.
+    const gate = await overlapGate(stack.banks.northwind!.url);
+    const registry = readFileSync(stack.registryFile, 'utf8');
+    writeFileSync(stack.registryFile, registry.replace(`${stack.banks.northwind!.url}/graphql`, `${gate.url}/graphql`));
+    stack.gateway.bankRegistry.reload();
+    try {
+      const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? 'bob' : 'alice') as 'alice' | 'bob').map(async (user) => ({ user, res: await stack.query(q, {}, { token: t[user] }) })));
+      expect(gate.overlaps()).toBeGreaterThan(0);
+      for (const { user, res } of runs) {
+        const me = res.body.data.me;
+        expect(me.id).toBe(user);
+        expect(me.email).toBe(`${user}@example.org`);
+        expect(me.accounts.length).toBeGreaterThan(0);
+        for (const a of me.accounts) expect(own(user).has(a.id)).toBe(true);
+        for (const c of me.consents) expect(c.receipt.userId).toBe(user);
+      }
+    } finally {
+      writeFileSync(stack.registryFile, registry);
+      stack.gateway.bankRegistry.reload();
+      await gate.close();
     }
   });
 

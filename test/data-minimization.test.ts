@@ -48,7 +48,10 @@ describe('a denied field is never read', () => {
     const q = '{ me { accounts { transactions(first: 50) { edges { node { merchant { location { city latitude longitude } } } } } } } }';
     const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: alice }));
     expect(result.body.errors?.every((e) => e.extensions?.reason === 'CONSENT_REQUIRED')).toBe(true);
-    const locationReads = reads(commands, 'merchant_locations');
+    // Coordinates live apart (merchant_locations) and are never read; city and country are read
+    // from the merchant with exactly their projection.
+    expect(reads(commands, 'merchant_locations')).toEqual([]);
+    const locationReads = reads(commands, 'merchants');
     expect(locationReads.length).toBeGreaterThan(0);
     for (const c of locationReads) expect(projectionKeys(c).sort()).toEqual(['city', 'country']);
   });
@@ -96,5 +99,26 @@ describe('batching: a constant number of commands, whatever the count', () => {
     const large = await stack.commands.watch(() => stack.query(q(100), {}, { token: alice }));
     expect(large.result.body.errors).toBeUndefined();
     expect(countReads(large.commands)).toBe(countReads(small.commands));
+  });
+
+  // Every MongoDB command of a request, across all services (reads, audit writes, everything).
+  // The README's query makes four subgraph calls (user-profile, messaging, and its bank twice: the
+  // accounts, then the transaction a message refers to), each with its own audit write and its
+  // own consent read, so 15 is close to its floor; a page of 100 costs what a page of 10 does.
+  it("the README's query costs at most 15 commands in all, a page of 100 transactions at most 8, whatever the page size", async () => {
+    const alice = await stack.token({ sub: 'alice' });
+    const readme = (n: number) =>
+      `{ me { displayName accounts { bank { name } transactions(first: ${n}) { edges { node { amount { minorUnits currency } merchant { name location { city } } } } } } conversations { messages(first: 3) { edges { node { body transaction { amount { minorUnits } } } } } } } }`;
+    const page = (n: number) => `{ me { accounts { transactions(first: ${n}) { edges { node { amount { minorUnits } merchant { name location { city } } } } } } } }`;
+    const all = async (q: string) => {
+      const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: alice }));
+      expect(result.body.errors).toBeUndefined();
+      return commands.length;
+    };
+    const [readme5, readme50, page10, page100] = [await all(readme(5)), await all(readme(50)), await all(page(10)), await all(page(100))];
+    expect(readme5).toBeLessThanOrEqual(15);
+    expect(readme50).toBe(readme5);
+    expect(page100).toBeLessThanOrEqual(8);
+    expect(page100).toBe(page10);
   });
 });

@@ -88,7 +88,9 @@ async function session(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
     env: guardedEnv(log, {
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      // Its own throwaway data: SQLite files in the work directory, never a developer's database.
       DEV_DATA_DIR: join(work, `${name}-data`),
+      FERRETDB_HANDLER: 'sqlite',
       DEV_KEYS_DIR: keys,
       BANK_REGISTRY_FILE: registry,
       npm_config_update_notifier: 'false',

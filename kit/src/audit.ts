@@ -54,8 +54,20 @@ export interface AuditRecord {
   bankId: string | null;
 }
 
+/** What a decision is, apart from where it was made: the identity of its record. */
+export type DecisionKind = Omit<DecisionInput, 'field'>;
+
+const keyOf = (d: DecisionKind) => [d.outcome, d.reason, d.rule, d.consentId, d.subjectUserId, d.bankId].join('|');
+
 export class DecisionRecorder {
-  private readonly records = new Map<string, AuditRecord>();
+  /** Every record of the request, in the order they were first made. */
+  private readonly records: AuditRecord[] = [];
+  /** Records by decision (its key), then by field. */
+  private readonly byKind = new Map<string, Map<string, AuditRecord>>();
+  /** The same, for decision objects a rule hands in again and again (see `tally`). */
+  private byObject = new WeakMap<DecisionKind, Map<string, AuditRecord>>();
+  /** The last decision recorded at each site (see `tally`), and its record. */
+  private readonly bySite = new Map<object, { decision: DecisionKind; record: AuditRecord }>();
 
   constructor(
     private readonly subgraph: string,
@@ -65,13 +77,39 @@ export class DecisionRecorder {
   ) {}
 
   record(input: DecisionInput): void {
-    const key = [input.field, input.outcome, input.reason, input.rule, input.consentId, input.subjectUserId, input.bankId].join('|');
-    const existing = this.records.get(key);
-    if (existing) {
-      existing.count += 1;
-      return;
+    const record = this.recordOf(this.group(keyOf(input)), input, input.field);
+    record.count += 1;
+  }
+
+  /**
+   * Records one more instance of `decision`, aggregated as it is made. `site` stands for the field
+   * (any object that is the same for every instance of one field in this request, such as
+   * graphql's field nodes of it) and `fieldOf(where)` names it, worked out only when needed. A
+   * rule that hands in the same decision object for the same decision costs one lookup per instance.
+   */
+  tally<Where>(decision: DecisionKind, site: object, where: Where, fieldOf: (where: Where) => string): void {
+    const last = this.bySite.get(site);
+    let record = last?.decision === decision ? last.record : undefined;
+    if (!record) {
+      let group = this.byObject.get(decision);
+      if (!group) this.byObject.set(decision, (group = this.group(keyOf(decision))));
+      record = this.recordOf(group, decision, fieldOf(where));
+      this.bySite.set(site, { decision, record });
     }
-    this.records.set(key, {
+    record.count += 1;
+  }
+
+  private group(key: string): Map<string, AuditRecord> {
+    let group = this.byKind.get(key);
+    if (!group) this.byKind.set(key, (group = new Map()));
+    return group;
+  }
+
+  /** The record of this decision at `field`, made (with no instance yet) the first time. */
+  private recordOf(group: Map<string, AuditRecord>, input: DecisionKind, field: string): AuditRecord {
+    let record = group.get(field);
+    if (record) return record;
+    record = {
       _id: randomUUID(),
       at: new Date().toISOString(),
       requestId: this.requestId,
@@ -83,26 +121,31 @@ export class DecisionRecorder {
       rule: input.rule,
       permission: input.permission ?? null,
       consentId: input.consentId ?? null,
-      field: input.field,
-      count: 1,
+      field,
+      count: 0,
       viewerKind: viewerKind(this.identity),
       viewerId: this.identity.sub ?? null,
       client: this.identity.client ?? null,
       purpose: this.identity.purpose ?? null,
       subjectUserId: input.subjectUserId ?? null,
       bankId: input.bankId ?? null,
-    });
+    };
+    group.set(field, record);
+    this.records.push(record);
+    return record;
   }
 
   get size(): number {
-    return this.records.size;
+    return this.records.length;
   }
 
   /** One write for the whole request; nothing when no protected field was touched. */
   async flush(sink: AuditSink): Promise<void> {
-    if (this.records.size === 0) return;
-    const batch = [...this.records.values()];
-    this.records.clear();
+    if (this.records.length === 0) return;
+    const batch = this.records.splice(0);
+    this.byKind.clear();
+    this.byObject = new WeakMap();
+    this.bySite.clear();
     await sink.recordDecisions(batch);
   }
 }

@@ -99,10 +99,6 @@ export function withinWindow(consent: ConsentRecord, postedAt: string): boolean 
   return true;
 }
 
-function directionAllowed(consent: ConsentRecord, direction: RowScope['direction']): boolean {
-  return consent.permissions.includes(direction === 'CREDIT' ? 'TRANSACTIONS_CREDITS' : 'TRANSACTIONS_DEBITS');
-}
-
 /** Widest window first (open ends count as widest), then the most recent grant: deterministic. */
 function preference(a: ConsentRecord, b: ConsentRecord): number {
   const from = (c: ConsentRecord) => (c.transactionsFrom ? Date.parse(c.transactionsFrom) : -Infinity);
@@ -110,34 +106,98 @@ function preference(a: ConsentRecord, b: ConsentRecord): number {
   return from(a) - from(b) || to(b) - to(a) || b.grantedAt.localeCompare(a.grantedAt);
 }
 
+/** A consent that may open the field, with what a row's decision checks read once. */
+interface Candidate {
+  consent: ConsentRecord;
+  allow: Extract<Decision, { outcome: 'ALLOW' }>;
+  credit: boolean;
+  debit: boolean;
+  /** Bounds of the transaction window in ms (NaN compares false, as in withinWindow); null is open. */
+  from: number | null;
+  to: number | null;
+}
+
 /**
- * The decision for one protected field. `consents` are the owner's consents (any bank); each
- * consent is judged alone, so permissions of two consents with different purposes never combine.
+ * Everything of a decision that does not depend on the row: the viewer, the owner, the bank, the
+ * permission and the owner's consents at this instant. Either a denial that holds for every row,
+ * or the consents that may open the field (in the order given, and in order of preference).
+ * `decideRow` finishes the decision for one row; `decideAccess` is the two together. Splitting it
+ * lets a request judge each (owner, permission) once and each row in a few comparisons.
  */
-export function decideAccess(request: AccessRequest, consents: readonly ConsentRecord[], now: Date): Decision {
-  const { viewer, ownerId, bankId, permission, row } = request;
+export type ConsentBasis =
+  | { outcome: 'DENY'; denial: Extract<Decision, { outcome: 'DENY' }> }
+  | {
+      outcome: 'ALLOW';
+      given: Candidate[];
+      preferred: Candidate[];
+      /** A row of each direction outside every window: its denial. */
+      outside: Record<RowScope['direction'], Decision>;
+      /** Whether a row's date can change the decision (some consent has a transaction window). */
+      dated: boolean;
+    };
+
+export function consentBasis(request: Omit<AccessRequest, 'row'>, consents: readonly ConsentRecord[], now: Date): ConsentBasis {
+  const { viewer, ownerId, bankId, permission } = request;
+  const deny = (reason: Reason, consentId?: string): ConsentBasis => ({ outcome: 'DENY', denial: { outcome: 'DENY', reason, ...(consentId ? { consentId } : {}) } });
   const viewerReason = viewerDenial(viewer, ownerId, bankId);
-  if (viewerReason) return { outcome: 'DENY', reason: viewerReason };
+  if (viewerReason) return deny(viewerReason);
 
   const atBank = consents.filter((c) => c.userId === ownerId && c.bankId === bankId);
   const covering = atBank.filter((c) => effectivePermissions(c.permissions).has(permission));
   const active = covering.filter((c) => consentStatus(c, now) === 'ACTIVE');
   const forPurpose = active.filter((c) => c.purposes.includes(viewer.purpose as Purpose));
   if (forPurpose.length === 0) {
-    if (active.length > 0) return { outcome: 'DENY', reason: 'PURPOSE_NOT_ALLOWED' };
+    if (active.length > 0) return deny('PURPOSE_NOT_ALLOWED');
     const expired = covering.find((c) => consentStatus(c, now) === 'EXPIRED');
-    if (expired) return { outcome: 'DENY', reason: 'CONSENT_EXPIRED', consentId: expired._id };
-    return { outcome: 'DENY', reason: 'CONSENT_REQUIRED' };
+    if (expired) return deny('CONSENT_EXPIRED', expired._id);
+    return deny('CONSENT_REQUIRED');
   }
-  let candidates = forPurpose;
-  if (row) {
-    const rightDirection = forPurpose.filter((c) => directionAllowed(c, row.direction));
-    if (rightDirection.length === 0) return { outcome: 'DENY', reason: 'CONSENT_REQUIRED' };
-    candidates = rightDirection.filter((c) => withinWindow(c, row.postedAt));
-    if (candidates.length === 0) return { outcome: 'DENY', reason: 'OUT_OF_WINDOW', consentId: rightDirection[0]!._id };
+  const bound = (value: string | null | undefined) => (value ? Date.parse(value) : null);
+  const given: Candidate[] = forPurpose.map((consent) => ({
+    consent,
+    allow: { outcome: 'ALLOW', consentId: consent._id, consent },
+    credit: consent.permissions.includes('TRANSACTIONS_CREDITS'),
+    debit: consent.permissions.includes('TRANSACTIONS_DEBITS'),
+    from: bound(consent.transactionsFrom),
+    to: bound(consent.transactionsTo),
+  }));
+  const preferred = [...given].sort((a, b) => preference(a.consent, b.consent));
+  // A row outside every window names the first consent (in the order given) of its direction.
+  const outOfWindow = (direction: RowScope['direction']): Decision => {
+    const first = given.find((c) => (direction === 'CREDIT' ? c.credit : c.debit));
+    return first ? { outcome: 'DENY', reason: 'OUT_OF_WINDOW', consentId: first.consent._id } : { outcome: 'DENY', reason: 'CONSENT_REQUIRED' };
+  };
+  const dated = given.some((c) => c.from !== null || c.to !== null);
+  return { outcome: 'ALLOW', given, preferred, outside: { CREDIT: outOfWindow('CREDIT'), DEBIT: outOfWindow('DEBIT') }, dated };
+}
+
+/**
+ * The decision for one protected field from its basis: without a row, the preferred consent; for
+ * a row, the preferred consent that covers its direction and date. The decisions handed out are
+ * the basis's own objects, so equal decisions of one basis are the same object. `time` is the
+ * row's date already parsed, when the caller has it.
+ */
+export function decideRow(basis: ConsentBasis, row?: RowScope, time?: number): Decision {
+  if (basis.outcome === 'DENY') return basis.denial;
+  if (!row) return basis.preferred[0]!.allow;
+  const credit = row.direction === 'CREDIT';
+  const t = basis.dated ? (time ?? Date.parse(row.postedAt)) : NaN;
+  for (const c of basis.preferred) {
+    if (!(credit ? c.credit : c.debit)) continue;
+    if (c.from !== null && t < c.from) continue;
+    if (c.to !== null && t > c.to) continue;
+    return c.allow;
   }
-  const chosen = [...candidates].sort(preference)[0]!;
-  return { outcome: 'ALLOW', consentId: chosen._id, consent: chosen };
+  // No consent of this direction at all: not granted; some, but none whose window holds the row.
+  return basis.outside[row.direction];
+}
+
+/**
+ * The decision for one protected field. `consents` are the owner's consents (any bank); each
+ * consent is judged alone, so permissions of two consents with different purposes never combine.
+ */
+export function decideAccess(request: AccessRequest, consents: readonly ConsentRecord[], now: Date): Decision {
+  return decideRow(consentBasis(request, consents, now), request.row);
 }
 
 export interface GrantInput {

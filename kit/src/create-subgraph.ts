@@ -10,7 +10,8 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { allow, applyMiddleware, deny, shield, type IRules } from './shield.ts';
+import { allow, deny, type IRules } from './shield.ts';
+import { applyPermissions } from './permission-middleware.ts';
 import type { CryptoKey, KeyObject } from 'jose';
 import { DecisionRecorder, type AuditSink, type AuditStore } from './audit.ts';
 import { chainedSink, newChainId, pseudonymizer } from './audit-chain.ts';
@@ -102,13 +103,10 @@ function mergePermissions(permissions: PermissionMap, schema: GraphQLSchema): Pe
 
 export function buildProtectedSchema<Ctx>(def: { typeDefs: DocumentNode; resolvers: Resolvers<Ctx>; permissions: PermissionMap }): GraphQLSchema {
   const schema = buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> });
-  const permissions = shield(mergePermissions(def.permissions, schema), {
+  return applyPermissions(schema, mergePermissions(def.permissions, schema), {
     fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
     fallbackError: FALLBACK_ERROR,
-    allowExternalErrors: true,
-    debug: false,
   });
-  return applyMiddleware(schema, permissions);
 }
 
 /**

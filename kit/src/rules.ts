@@ -1,7 +1,8 @@
 // The graphql-shield rule library: named, reusable rules. A protected rule records its decision
 // (allow or deny, with reason and consent) in the request's audit buffer before answering.
 import { rule } from './shield.ts';
-import type { GraphQLResolveInfo } from 'graphql';
+import { type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
+import type { DecisionKind } from './audit.ts';
 import type { KitContext } from './context.ts';
 import { selfDenial } from './consent-policy.ts';
 import { forbidden, type Reason } from './reasons.ts';
@@ -10,32 +11,86 @@ export type Verdict =
   | { outcome: 'ALLOW'; consentId?: string; permission?: string; subjectUserId?: string; bankId?: string }
   | { outcome: 'DENY'; reason: Reason; consentId?: string; permission?: string; subjectUserId?: string; bankId?: string };
 
-export type Check<Ctx extends KitContext, Parent = any> = (
-  parent: Parent,
-  args: Record<string, unknown>,
-  ctx: Ctx,
-  info: GraphQLResolveInfo,
-) => Verdict | Promise<Verdict>;
+/** What a rule runs for one field instance, answering `Result` (now or later). */
+type FieldFunction<Ctx extends KitContext, Parent, Result> = (parent: Parent, args: Record<string, unknown>, ctx: Ctx, info: GraphQLResolveInfo) => Result | Promise<Result>;
+
+export type Check<Ctx extends KitContext, Parent = any> = FieldFunction<Ctx, Parent, Verdict>;
+
+const coordinates = new WeakMap<GraphQLObjectType, Map<string, string>>();
 
 /**
- * A shield rule that judges each field instance (no caching across parents: a decision may
- * depend on the row), records the verdict, and denies with FORBIDDEN + reason code.
+ * `Type.field` of the field being resolved, made once per field of the schema. (graphql-js hands
+ * every instance of one field of one type in a request the same `fieldNodes`, which the audit
+ * buffer uses to find the field's record without asking this.)
  */
+export function coordinateOf(info: GraphQLResolveInfo): string {
+  let fields = coordinates.get(info.parentType);
+  if (!fields) coordinates.set(info.parentType, (fields = new Map()));
+  let coordinate = fields.get(info.fieldName);
+  if (!coordinate) fields.set(info.fieldName, (coordinate = `${info.parentType.name}.${info.fieldName}`));
+  return coordinate;
+}
+
+// One error per reason: graphql-js locates a copy at each field's path, so they can be shared.
+const denials = new Map<Reason, GraphQLError>();
+function denial(reason: Reason): GraphQLError {
+  let error = denials.get(reason);
+  if (!error) denials.set(reason, (error = forbidden(reason)));
+  return error;
+}
+
+/** A judge's answer: what was decided, as recorded (the rule's name included). */
+export type Judge<Ctx extends KitContext, Parent = any> = FieldFunction<Ctx, Parent, DecisionKind>;
+
+/** Records the decision (a judge's, handed in again for each equal decision; or a check's, made afresh) and answers shield. */
+function answer(ctx: KitContext, decision: DecisionKind, info: GraphQLResolveInfo, shared: boolean): true | GraphQLError {
+  if (shared) ctx.decisions.tally(decision, info.fieldNodes, info, coordinateOf);
+  else ctx.decisions.record({ ...decision, field: coordinateOf(info) });
+  return decision.outcome === 'ALLOW' ? true : denial(decision.reason!);
+}
+
+/** What a protected rule evaluates for a field instance: `true`, or the denial to answer with. */
+export type Evaluate = FieldFunction<KitContext, any, true | GraphQLError>;
+
+const evaluations = new WeakMap<object, Evaluate>();
+
+/**
+ * The function a protected rule evaluates, to be called directly (synchronously when the judge
+ * answers synchronously) by the kit's field wrapper (permission-middleware.ts); undefined for
+ * every other rule. Shield's rule object holds the very same function.
+ */
+export function directEvaluation(shieldRule: unknown): Evaluate | undefined {
+  return typeof shieldRule === 'object' && shieldRule !== null ? evaluations.get(shieldRule) : undefined;
+}
+
+function shieldRule<Ctx extends KitContext, Parent>(name: string, judge: Judge<Ctx, Parent>, shared: boolean) {
+  const evaluate = (parent: Parent, args: Record<string, unknown>, ctx: Ctx, info: GraphQLResolveInfo) => {
+    const decision = judge(parent, args, ctx, info);
+    return decision instanceof Promise ? decision.then((d) => answer(ctx, d, info, shared)) : answer(ctx, decision, info, shared);
+  };
+  const made = rule(name, { cache: 'no_cache' })(evaluate);
+  evaluations.set(made, evaluate as Evaluate);
+  return made;
+}
+
+/**
+ * The shield rule under every protected rule: it judges each field instance (no shield cache: a
+ * decision may depend on the row), records the decision in the request's audit buffer, and
+ * denies with FORBIDDEN + reason code. The judge must answer with the same object for the same
+ * decision (consent rules do: kit/src/bank/access.ts); answering synchronously when it can, a
+ * field costs little more than a map lookup.
+ */
+export function judgedRule<Ctx extends KitContext, Parent = any>(name: string, judge: Judge<Ctx, Parent>) {
+  return shieldRule(name, judge, true);
+}
+
+/** A protected rule from a check that returns a verdict; the rule's name goes with it into the record. */
 export function protectedRule<Ctx extends KitContext, Parent = any>(name: string, check: Check<Ctx, Parent>) {
-  return rule(name, { cache: 'no_cache' })(async (parent: Parent, args: Record<string, unknown>, ctx: Ctx, info: GraphQLResolveInfo) => {
-    const verdict = await check(parent, args, ctx, info);
-    ctx.decisions.record({
-      rule: name,
-      outcome: verdict.outcome,
-      reason: verdict.outcome === 'DENY' ? verdict.reason : undefined,
-      permission: verdict.permission,
-      consentId: verdict.consentId,
-      field: `${info.parentType.name}.${info.fieldName}`,
-      subjectUserId: verdict.subjectUserId,
-      bankId: verdict.bankId,
-    });
-    return verdict.outcome === 'ALLOW' ? true : forbidden(verdict.reason);
-  });
+  const judge: Judge<Ctx, Parent> = (parent, args, ctx, info) => {
+    const verdict = check(parent, args, ctx, info);
+    return verdict instanceof Promise ? verdict.then((v) => ({ rule: name, ...v })) : { rule: name, ...verdict };
+  };
+  return shieldRule(name, judge, false);
 }
 
 export const allowed = (extra: Partial<Extract<Verdict, { outcome: 'ALLOW' }>> = {}): Verdict => ({ outcome: 'ALLOW', ...extra });

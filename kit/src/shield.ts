@@ -16,3 +16,5 @@ const middlewareCjs = require('graphql-middleware') as typeof Middleware;
 export const { allow, and, deny, not, or, rule, shield } = shieldCjs;
 export const { applyMiddleware } = middlewareCjs;
 export type { IRules } from 'graphql-shield';
+/** Any rule shield takes (a rule or a logic rule). */
+export type ShieldRule = Parameters<typeof Shield.not>[0];

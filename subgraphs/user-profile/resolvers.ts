@@ -1,3 +1,4 @@
+import { Kind, type GraphQLFieldResolver, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import type { Resolvers } from '@consent-gateway/kit/create-subgraph';
 import { isBankId } from '@consent-gateway/kit/ids';
 import { badInput } from '@consent-gateway/kit/reasons';
@@ -8,8 +9,8 @@ type UserRef = { id: string };
 
 export const resolvers: Resolvers<ProfileContext> = {
   Query: {
-    me: (_root, _args, ctx) => (ctx.identity.sub ? profile(ctx, ctx.identity.sub) : null),
-    user: (_root, args: { id: string }, ctx) => profile(ctx, args.id),
+    me: (_root, _args, ctx, info) => (ctx.identity.sub ? profile(ctx, ctx.identity.sub, info) : null),
+    user: (_root, args: { id: string }, ctx, info) => profile(ctx, args.id, info),
   },
   Mutation: {
     linkUserToBank: async (_root, args: { bankId: string }, ctx) => {
@@ -19,7 +20,8 @@ export const resolvers: Resolvers<ProfileContext> = {
     },
   },
   User: {
-    __resolveReference: (ref: UserRef, ctx: ProfileContext) => profile(ctx, ref.id),
+    // @apollo/subgraph calls it (reference, context, info); its resolver map types it as a field resolver.
+    __resolveReference: ((ref: UserRef, ctx: ProfileContext, info: GraphQLResolveInfo) => profile(ctx, ref.id, info)) as unknown as GraphQLFieldResolver<UserRef, ProfileContext>,
     displayName: (user: UserRef & { displayName: string }) => user.displayName,
     email: async (user: UserRef, _args, ctx) => (await ctx.loaders.contact.load(user.id))?.email ?? null,
     phone: async (user: UserRef, _args, ctx) => (await ctx.loaders.contact.load(user.id))?.phone ?? null,
@@ -27,7 +29,27 @@ export const resolvers: Resolvers<ProfileContext> = {
   },
 };
 
-async function profile(ctx: ProfileContext, id: string) {
-  const doc = await ctx.loaders.profile.load(id);
-  return doc ? { id: doc._id, displayName: doc.displayName, avatarUrl: doc.avatarUrl ?? null } : null;
+
+/**
+ * A user's profile (null when there is none). When the same selection asks for the bank directory
+ * (the gateway's routing), it is read in the same command: its rule (isAuthenticated) is the one
+ * the profile's root field already passed.
+ */
+async function profile(ctx: ProfileContext, id: string, info: GraphQLResolveInfo) {
+  const doc = await ctx.loaders.profile.load(id, selects(info, 'bankIds'));
+  return doc?.displayName !== undefined ? { id: doc.id, displayName: doc.displayName, avatarUrl: doc.avatarUrl ?? null } : null;
+}
+
+/** Whether the field being resolved selects `name` on its object (through fragments). */
+function selects(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === name;
+      if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return walk(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => walk(node.selectionSet));
 }

@@ -1,9 +1,13 @@
-// A bank subgraph's per-request context: which bank this is, its store, and one DataLoader per
-// kind of read (each a narrow set of fields), created fresh for every request: nothing read for
-// one request, consents least of all, is ever seen by another.
+// A bank subgraph's per-request context: which bank this is, its store, and its loaders, created
+// fresh for every request: nothing read for one request, consents least of all, is ever seen by
+// another. Rows are read by id through one field loader per kind of row (field-loader.ts): each
+// resolver asks for the few fields its rule opened, and the asks of one tick become one read per
+// set of fields.
 import DataLoader from 'dataloader';
 import type { KitContext } from '../context.ts';
-import type { AccountField, AccountRow, BankStore, MerchantField, MerchantRow, Picked, TransactionField, TransactionRow } from './store.ts';
+import { FieldLoader } from '../field-loader.ts';
+import type { AccessDecisions } from './access.ts';
+import type { AccountField, AccountRow, BankStore, MerchantField, MerchantRow, Picked, TransactionField, TransactionPageQuery, TransactionRow } from './store.ts';
 
 export interface BankInfo {
   id: string;
@@ -21,27 +25,46 @@ export type AccountParent = Picked<AccountRow, (typeof ACCOUNT_BASIC)[number]>;
 /** The envelope is always there; the amount only when the page query read it. */
 export type TransactionParent = Picked<TransactionRow, (typeof TRANSACTION_ENVELOPE)[number]> & Partial<Pick<TransactionRow, 'amountMinor' | 'currency'>>;
 
-function byId<Row extends { id: string }, F extends keyof Row>(read: (ids: readonly string[], fields: readonly F[]) => Promise<Array<Picked<Row, F> | null>>, fields: readonly F[]) {
-  return new DataLoader<string, Picked<Row, F> | null>((ids) => read(ids, fields));
-}
+/** A loader of some fields of a row by id (one kind of read). */
+const fieldsOf = <Row extends { id: string }, F extends Exclude<keyof Row, 'id'> & string, K extends F>(rows: FieldLoader<Row, F>, fields: readonly K[]) => ({
+  load: (id: string) => rows.load(id, fields),
+});
 
 export function createLoaders(store: BankStore) {
-  const accounts = <F extends AccountField>(fields: readonly F[]) => byId<AccountRow, F>((ids, f) => store.accounts(ids, f), fields);
-  const transactions = <F extends TransactionField>(fields: readonly F[]) => byId<TransactionRow, F>((ids, f) => store.transactions(ids, f), fields);
-  const merchants = <F extends MerchantField>(fields: readonly F[]) => byId<MerchantRow, F>((ids, f) => store.merchants(ids, f), fields);
+  const accounts = new FieldLoader<AccountRow, AccountField>((ids, f) => store.accounts(ids, f));
+  const transactions = new FieldLoader<TransactionRow, TransactionField>((ids, f) => store.transactions(ids, f));
+  const merchants = new FieldLoader<MerchantRow, MerchantField>((ids, f) => store.merchants(ids, f));
   return {
     /** Every consent of a user at this bank, read fresh for each request: nothing outlives a revoke. */
     consentsByUser: new DataLoader((userIds: readonly string[]) => store.consentsOfUsers(userIds)),
-    accountsOf: new DataLoader((userIds: readonly string[]) => store.accountsOfUsers(userIds, ACCOUNT_BASIC)),
-    account: accounts(ACCOUNT_BASIC),
-    accountBalance: accounts(['balanceMinor', 'currency'] as const),
-    accountNumber: accounts(['accountNumber'] as const),
-    transactionEnvelope: transactions(TRANSACTION_ENVELOPE),
-    transactionAmount: transactions(['amountMinor', 'currency'] as const),
-    transactionDetail: transactions(['merchantId', 'description'] as const),
-    merchant: merchants(['name', 'category'] as const),
-    locationCoarse: merchants(['city', 'country'] as const),
-    locationPrecise: merchants(['latitude', 'longitude'] as const),
+    accountsOf: new DataLoader(async (userIds: readonly string[]) => {
+      const lists = await store.accountsOfUsers(userIds, ACCOUNT_BASIC);
+      for (const list of lists) accounts.prime(list, ACCOUNT_BASIC);
+      return lists;
+    }),
+    /**
+     * Pages of one tick are read side by side and handed back together, so that their rows'
+     * fields (merchants...) are asked in one tick and read together too.
+     */
+    transactionPages: new DataLoader(
+      async (queries: readonly TransactionPageQuery<TransactionField>[]) => {
+        const pages = await Promise.all(queries.map((q) => store.transactionPage(q)));
+        pages.forEach((page, i) => transactions.prime(page, queries[i]!.fields));
+        return pages;
+      },
+      { cache: false },
+    ),
+    account: fieldsOf(accounts, ACCOUNT_BASIC),
+    accountBalance: fieldsOf(accounts, ['balanceMinor', 'currency'] as const),
+    accountNumber: fieldsOf(accounts, ['accountNumber'] as const),
+    transactionEnvelope: fieldsOf(transactions, TRANSACTION_ENVELOPE),
+    transactionAmount: fieldsOf(transactions, ['amountMinor', 'currency'] as const),
+    transactionDetail: fieldsOf(transactions, ['merchantId', 'description'] as const),
+    merchant: fieldsOf(merchants, ['name', 'category'] as const),
+    locationCoarse: fieldsOf(merchants, ['city', 'country'] as const),
+    locationPrecise: fieldsOf(merchants, ['latitude', 'longitude'] as const),
+    /** The field loaders themselves, for priming (tests, benchmarks). */
+    rows: { accounts, transactions, merchants },
   };
 }
 export type BankLoaders = ReturnType<typeof createLoaders>;
@@ -50,4 +73,6 @@ export interface BankContext extends KitContext {
   bank: BankInfo;
   store: BankStore;
   loaders: BankLoaders;
+  /** This request's consent decisions, each made once (access.ts). */
+  access: AccessDecisions;
 }

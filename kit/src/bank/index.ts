@@ -9,6 +9,7 @@ import { ConfigError } from '../config.ts';
 import type { SubgraphDefinition, SubgraphRuntime } from '../create-subgraph.ts';
 import { isBankId } from '../ids.ts';
 import { bankAudience } from '../internal-token.ts';
+import { AccessDecisions } from './access.ts';
 import { createLoaders, type BankContext, type BankInfo } from './context.ts';
 import { bankContractTypeDefs } from './contract.ts';
 import { bankDataSubject } from './data-subject.ts';
@@ -43,7 +44,10 @@ export function createBankSubgraph({ bank, store }: BankSubgraphOptions): BankSu
       typeDefs: bankContractTypeDefs(),
       resolvers: bankResolvers,
       permissions: bankPermissions,
-      extendContext: (base) => ({ ...base, bank: info, store, loaders: createLoaders(store) }),
+      extendContext: (base) => {
+        const loaders = createLoaders(store);
+        return { ...base, bank: info, store, loaders, access: new AccessDecisions({ identity: base.identity, now: base.now, bank: info, loaders }) };
+      },
     },
     runtime: { audit: store, dataSubject: bankDataSubject(info, store), ready: () => store.ping() },
   };

@@ -1,18 +1,19 @@
 // The MongoDB data adapter of a bank subgraph (`@consent-gateway/kit/bank-mongo`): one database
-// per bank, holding that bank's rows only. Sensitive values live apart from what rules need to
-// decide and every read projects exactly the fields asked for; merchants' locations sit in their
-// own collection so that a coarse location is read without touching the merchant, and coordinates
-// only with their own projection.
+// per bank, holding that bank's rows only. Every read projects exactly the fields asked for, so a
+// merchant's name and its city (asked in the same tick) are one read of `merchants`; coordinates,
+// a separate opt-in, live apart in `merchant_locations`, read only with their own projection.
 import type { Db, Document } from 'mongodb';
 import { createMongoAuditStore } from '../audit-mongo.ts';
-import { ensureIndexes, loadByKeys, loadGroupsByKeys } from '../mongo.ts';
+import { ensureIndexes, loadByKeys, loadGroupsByKeys, oneBatch } from '../mongo.ts';
 import type { AccountRow, BankStore, MerchantField, MerchantRow, StoredConsent, TransactionRow } from './store.ts';
 
 type Doc<Row extends { id: string }> = Omit<Row, 'id'> & { _id: string };
 export type AccountDoc = Doc<AccountRow>;
 export type TransactionDoc = Doc<TransactionRow>;
-export type MerchantDoc = Doc<Pick<MerchantRow, 'id' | 'name' | 'category'>>;
-export type MerchantLocationDoc = Doc<Pick<MerchantRow, 'id' | 'city' | 'country' | 'latitude' | 'longitude'>>;
+/** A merchant with its coarse location (city, country). */
+export type MerchantDoc = Doc<Pick<MerchantRow, 'id' | 'name' | 'category' | 'city' | 'country'>>;
+/** A merchant's precise location (MERCHANT_LOCATION_PRECISE). */
+export type MerchantLocationDoc = Doc<Pick<MerchantRow, 'id' | 'latitude' | 'longitude'>>;
 export type ConsentDoc = StoredConsent;
 
 export const bankCollections = (db: Db) => ({
@@ -23,7 +24,16 @@ export const bankCollections = (db: Db) => ({
   consents: db.collection<ConsentDoc>('consents'),
 });
 
-const MERCHANT_FIELDS: readonly MerchantField[] = ['name', 'category'];
+/** The merchant fields kept in `merchants`; the others (coordinates) are in `merchant_locations`. */
+const MERCHANT_FIELDS: readonly MerchantField[] = ['name', 'category', 'city', 'country'];
+
+/** A bank's merchants as this adapter stores them. */
+export function merchantDocs(rows: readonly MerchantRow[]): { merchants: MerchantDoc[]; locations: MerchantLocationDoc[] } {
+  return {
+    merchants: rows.map((m) => ({ _id: m.id, name: m.name, category: m.category, city: m.city, country: m.country })),
+    locations: rows.map((m) => ({ _id: m.id, latitude: m.latitude, longitude: m.longitude })),
+  };
+}
 
 const projection = (fields: readonly string[]): Document => Object.fromEntries(fields.map((f) => [f, 1]));
 
@@ -34,7 +44,10 @@ function toRow<T>(doc: Document | null): T | null {
 }
 
 export interface MongoBankStore extends BankStore {
-  /** Creates the indexes the reads above rely on (idempotent). */
+  /**
+   * Creates the indexes the reads above rely on, and brings rows an earlier version of this
+   * adapter wrote to the current layout (idempotent; run at every start).
+   */
   ensureIndexes(): Promise<void>;
 }
 
@@ -65,18 +78,18 @@ export function createMongoBankStore(db: Db): MongoBankStore {
         ...(Object.keys(postedAt).length ? { postedAt } : {}),
         ...after,
       };
-      const docs = await c.transactions.find(filter, { projection: projection(query.fields), sort: { postedAt: -1, _id: -1 }, limit: query.limit }).toArray();
+      const docs = await c.transactions.find(filter, { projection: projection(query.fields), sort: { postedAt: -1, _id: -1 }, limit: query.limit, ...oneBatch(query.limit) }).toArray();
       return docs.map((d) => toRow(d)!);
     },
     async merchants(ids, fields) {
-      const named = fields.filter((f) => MERCHANT_FIELDS.includes(f));
-      const located = fields.filter((f) => !MERCHANT_FIELDS.includes(f));
-      const [names, places] = await Promise.all([
-        named.length ? loadByKeys(c.merchants, '_id', ids, projection(named)) : undefined,
-        located.length ? loadByKeys(c.merchantLocations, '_id', ids, projection(located)) : undefined,
+      const kept = fields.filter((f) => MERCHANT_FIELDS.includes(f));
+      const coordinates = fields.filter((f) => !MERCHANT_FIELDS.includes(f));
+      const [merchants, places] = await Promise.all([
+        kept.length ? loadByKeys(c.merchants, '_id', ids, projection(kept)) : undefined,
+        coordinates.length ? loadByKeys(c.merchantLocations, '_id', ids, projection(coordinates)) : undefined,
       ]);
       return ids.map((id, i) => {
-        const parts = [names?.[i], places?.[i]].filter((d): d is NonNullable<typeof d> => !!d);
+        const parts = [merchants?.[i], places?.[i]].filter((d): d is NonNullable<typeof d> => !!d);
         return parts.length ? toRow(Object.assign({}, ...parts, { _id: id })) : null;
       });
     },
@@ -119,6 +132,12 @@ export function createMongoBankStore(db: Db): MongoBankStore {
       await ensureIndexes(c.transactions, [[{ accountId: 1, postedAt: -1, _id: -1 }]]);
       await ensureIndexes(c.consents, [[{ userId: 1 }]]);
       await audit.ensureIndexes();
+      // Before 0.2, city and country were kept with the coordinates: move them to the merchant.
+      for (const old of await c.merchantLocations.find({ city: { $exists: true } } as Document).toArray()) {
+        const { city, country } = old as unknown as { city: string; country: string };
+        await c.merchants.updateOne({ _id: old._id }, { $set: { city, country } });
+        await c.merchantLocations.updateOne({ _id: old._id }, { $unset: { city: '', country: '' } } as Document);
+      }
     },
   };
 }

@@ -2,48 +2,34 @@
 // data the permission of docs/consent-policy.md it needs. A reviewer reads this file, not the
 // resolvers; schema/authorization.md is generated from it.
 import { allow, deny } from '../shield.ts';
-import type { Permission } from '../consent-policy.ts';
+import type { Permission, RowScope } from '../consent-policy.ts';
 import type { PermissionMap } from '../create-subgraph.ts';
-import { allowed, denied, isFirstPartyUser, isFirstPartyViewer, isSelf, protectedRule } from '../rules.ts';
-import { decide, type Scope } from './access.ts';
+import { isFirstPartyUser, isFirstPartyViewer, isSelf, judgedRule } from '../rules.ts';
 import type { AccountParent, BankContext, TransactionParent } from './context.ts';
 import type { MerchantParent } from './resolvers.ts';
 
-const made = new Map<string, ReturnType<typeof protectedRule>>();
+const made = new Map<string, ReturnType<typeof judgedRule>>();
 
 /**
- * A field opened by `permission` under a live consent of the data's owner at this bank.
- * One rule instance per name: shield requires a name to mean one rule.
+ * A field opened by `permission` under a live consent of the data's owner at this bank, judged by
+ * the request's decisions (access.ts: once per owner, permission and row; the resolvers ask the
+ * same). One rule instance per name: shield requires a name to mean one rule.
  */
-function consentRule<Parent>(name: string, permission: Permission, scopeOf: (parent: Parent) => Scope) {
-  const key = `${name}(${permission})`;
-  const existing = made.get(key);
+function consentRule<Parent>(name: string, permission: Permission, ownerOf: (parent: Parent) => string, rowOf?: (parent: Parent) => RowScope) {
+  const existing = made.get(name);
   if (existing) return existing;
-  const created = protectedRule<BankContext, Parent>(key, async (parent, _args, ctx) => {
-    const scope = scopeOf(parent);
-    const who = { permission, subjectUserId: scope.ownerId, bankId: ctx.bank.id };
-    const decision = await decide(ctx, scope, permission);
-    return decision.outcome === 'ALLOW'
-      ? allowed({ ...who, consentId: decision.consentId })
-      : denied(decision.reason, { ...who, consentId: decision.consentId });
-  });
-  made.set(key, created);
+  const created = judgedRule<BankContext, Parent>(name, (parent, _args, ctx) => ctx.access.judge(name, ownerOf(parent), permission, rowOf?.(parent)));
+  made.set(name, created);
   return created;
 }
 
-const accountScope = (a: AccountParent): Scope => ({ ownerId: a.userId });
-const transactionScope = (t: TransactionParent): Scope => ({ ownerId: t.userId, row: { postedAt: t.postedAt, direction: t.direction } });
-
-const account = (p: Permission) => consentRule('accountConsent', p, accountScope);
-const transaction = (p: Permission) => consentRule('transactionConsent', p, transactionScope);
-const merchant = (p: Permission) => consentRule('merchantConsent', p, (m: MerchantParent) => transactionScope(m.transaction));
+// A transaction parent is its own row scope (it carries `postedAt` and `direction`).
+const account = (p: Permission) => consentRule(`accountConsent(${p})`, p, (a: AccountParent) => a.userId);
+const transaction = (p: Permission) => consentRule(`transactionConsent(${p})`, p, (t: TransactionParent) => t.userId, (t) => t);
+const merchant = (p: Permission) => consentRule(`merchantConsent(${p})`, p, (m: MerchantParent) => m.transaction.userId, (m) => m.transaction);
 
 /** `User.accounts`: the owner, or an agent of this bank, under a consent to this bank for this purpose. */
-const canListAccounts = protectedRule<BankContext, { id: string }>('canListAccounts', async (user, _args, ctx) => {
-  const decision = await decide(ctx, { ownerId: user.id }, 'ACCOUNTS_BASIC');
-  const who = { permission: 'ACCOUNTS_BASIC', subjectUserId: user.id, bankId: ctx.bank.id, consentId: decision.consentId };
-  return decision.outcome === 'ALLOW' ? allowed(who) : denied(decision.reason, who);
-});
+const canListAccounts = consentRule('canListAccounts', 'ACCOUNTS_BASIC', (user: { id: string }) => user.id);
 
 export const bankPermissions: PermissionMap = {
   Query: {

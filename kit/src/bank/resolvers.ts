@@ -8,7 +8,7 @@ import { decide, mayReference } from './access.ts';
 import { auditResolvers } from './audit-queries.ts';
 import { consentMutations, consentResolvers } from './consents.ts';
 import type { AccountParent, BankContext, TransactionParent } from './context.ts';
-import { transactionPage } from './transactions.ts';
+import { asksForDetail, transactionPage } from './transactions.ts';
 
 export interface MerchantParent {
   merchantId: string;
@@ -54,12 +54,12 @@ export const bankResolvers: Resolvers<BankContext> = {
       const row = await ctx.loaders.accountBalance.load(a.id);
       return row ? { minorUnits: row.balanceMinor, currency: row.currency } : null;
     },
-    transactions: async (a: AccountParent, args, ctx) => {
+    transactions: async (a: AccountParent, args, ctx, info) => {
       // The same decision as the field's rule: it names the consent whose window and
       // credit/debit permissions narrow the query.
       const decision = await decide(ctx, { ownerId: a.userId }, 'TRANSACTIONS_BASIC');
       if (decision.outcome !== 'ALLOW') throw new Error('transactions resolved without a passing rule');
-      return transactionPage(ctx, a.id, decision.consent, args);
+      return transactionPage(ctx, a.id, decision.consent, args, asksForDetail(info));
     },
   },
   CardTransaction: {

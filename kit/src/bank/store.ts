@@ -5,8 +5,9 @@
 // Rules of the interface, which the subgraph's privacy promises depend on:
 // - Reads take the ids AND the fields wanted, and read those fields only: a balance is read only
 //   by the balance field's own loader, after its consent rule passed. Never return more.
-// - The kit batches above the adapter (one DataLoader per kind of read and request), so each
-//   method gets every id of one tick at once: answer them with one query, not one per id.
+// - The kit batches above the adapter (a field loader per kind of row and request: the asks of
+//   one tick are one call per set of fields), so each call gets every id of one tick at once:
+//   answer them with one query, not one per id.
 // - Results follow the order of the ids given; `null` where an id is unknown.
 // - Everything is the bank's own data: ids of other banks never reach the adapter.
 // - Nothing may be cached across calls: consents especially are read fresh for every request,

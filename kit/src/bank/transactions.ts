@@ -1,7 +1,11 @@
 // A page of an account's card transactions under one consent: the consent's window clamps the
 // range in the query itself (rows outside it are never read) and its credit/debit permissions
-// filter the rows.
-import type { ConsentRecord } from '../consent-policy.ts';
+// filter the rows. The page reads what the page's consent opens on every row it can return:
+// the envelope and the amount (TRANSACTIONS_BASIC, the page's own permission) and, when the query
+// asks for a merchant or a description and the same consent grants TRANSACTIONS_DETAIL, those
+// too; every row's fields still pass their own rules before they resolve (permissions.ts).
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { effectivePermissions, type ConsentRecord } from '../consent-policy.ts';
 import { decodeCursor, pageSize, toConnection } from '../pagination.ts';
 import { badInput } from '../reasons.ts';
 import { TRANSACTION_PAGE, type BankContext } from './context.ts';
@@ -14,18 +18,47 @@ export interface PageArgs {
   to?: string | null;
 }
 
+/** TRANSACTIONS_DETAIL's row fields (a merchant, a description). */
+const TRANSACTION_DETAIL = ['merchantId', 'description'] as const;
+
+/** The fields selected under `path` (through fragments), by name; directives aside (at worst, a skipped field counts). */
+function selectedUnder(info: GraphQLResolveInfo, path: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>) => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet, depth, seen);
+      else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        if (seen.has(selection.name.value)) continue;
+        walk(info.fragments[selection.name.value]?.selectionSet, depth, new Set(seen).add(selection.name.value));
+      } else if (depth === path.length) names.add(selection.name.value);
+      else if (selection.name.value === path[depth]) walk((selection as FieldNode).selectionSet, depth + 1, seen);
+    }
+  };
+  for (const node of info.fieldNodes) walk(node.selectionSet, 0, new Set());
+  return names;
+}
+
+/** Whether the page's query asks for a row field of TRANSACTIONS_DETAIL. */
+export function asksForDetail(info: GraphQLResolveInfo): boolean {
+  const fields = selectedUnder(info, ['edges', 'node']);
+  return fields.has('merchant') || fields.has('description');
+}
+
+/** A consent bound as the stored dates are written (toISOString), so that comparing text compares times. */
+const canonical = (bound: string | null | undefined) => (bound && !Number.isNaN(Date.parse(bound)) ? new Date(bound).toISOString() : (bound ?? null));
+
 const later = (a: string | null, b: string | null) => (!a ? b : !b ? a : a > b ? a : b);
 const earlier = (a: string | null, b: string | null) => (!a ? b : !b ? a : a < b ? a : b);
 
 export function clampWindow(args: Pick<PageArgs, 'from' | 'to'>, consent: Pick<ConsentRecord, 'transactionsFrom' | 'transactionsTo'>) {
   const from = args.from ?? null;
   const to = args.to ?? null;
-  const effectiveFrom = later(from, consent.transactionsFrom ?? null);
-  const effectiveTo = earlier(to, consent.transactionsTo ?? null);
+  const effectiveFrom = later(from, canonical(consent.transactionsFrom));
+  const effectiveTo = earlier(to, canonical(consent.transactionsTo));
   return { effectiveFrom, effectiveTo, clamped: effectiveFrom !== from || effectiveTo !== to };
 }
 
-export async function transactionPage(ctx: BankContext, accountId: string, consent: ConsentRecord, args: PageArgs) {
+export async function transactionPage(ctx: BankContext, accountId: string, consent: ConsentRecord, args: PageArgs, withDetail: boolean) {
   const first = pageSize(args.first);
   if (args.from && args.to && args.to < args.from) throw badInput('to is before from');
   const { effectiveFrom, effectiveTo, clamped } = clampWindow(args, consent);
@@ -34,17 +67,20 @@ export async function transactionPage(ctx: BankContext, accountId: string, conse
     ...(consent.permissions.includes('TRANSACTIONS_CREDITS') ? ['CREDIT' as const] : []),
     ...(consent.permissions.includes('TRANSACTIONS_DEBITS') ? ['DEBIT' as const] : []),
   ];
+  // Every row the query can return is in this consent's window and directions: if it grants
+  // TRANSACTIONS_DETAIL, each row's detail rule passes (by this consent, if not a preferred one).
+  const detail = withDetail && effectivePermissions(consent.permissions).has('TRANSACTIONS_DETAIL');
   const empty = first === 0 || (!!effectiveFrom && !!effectiveTo && effectiveTo < effectiveFrom);
   const rows = empty
     ? []
-    : await ctx.store.transactionPage({
+    : await ctx.loaders.transactionPages.load({
         accountId,
         directions,
         from: effectiveFrom,
         to: effectiveTo,
         after: after && { postedAt: after[0], id: after[1] },
         limit: first + 1,
-        fields: TRANSACTION_PAGE,
+        fields: detail ? [...TRANSACTION_PAGE, ...TRANSACTION_DETAIL] : TRANSACTION_PAGE,
       });
   return { ...toConnection(rows, first, (t) => [t.postedAt, t.id]), clamped, effectiveFrom, effectiveTo };
 }

@@ -1,0 +1,12 @@
+// Preloaded into every service process by the memory benchmark (NODE_OPTIONS=--expose-gc
+// --import=…): on SIGUSR2 the process runs a full garbage collection and prints its memory
+// (`bench-memory {...}` on stderr, which the supervisor passes on with the service's name), so that
+// what is read is what the process keeps, not what its collector has not reclaimed yet. Nothing
+// else; never loaded outside the benchmark.
+if (typeof globalThis.gc === 'function') {
+  process.on('SIGUSR2', () => {
+    globalThis.gc();
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    process.stderr.write(`bench-memory ${JSON.stringify({ rss, heapTotal, heapUsed, external, arrayBuffers })}\n`);
+  });
+}

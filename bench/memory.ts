@@ -1,0 +1,91 @@
+// `npm run bench -- memory`: does memory stay flat? A mix of operations through the process graph,
+// 20,000 requests; the resident memory of the gateway and of every subgraph and bank after the
+// first 1,000 and after all of them. Flat: grown by 10 % at most. Resident memory moves with the
+// garbage collector's heap sizing (a bank's heap swings by tens of MiB between collections after
+// pages of 100 rows), so each figure is the lowest of five readings over the last 200 requests,
+// each taken right after a full collection in the process (bench/gc-probe.mjs, preloaded for this
+// part only), which also reports the live heap: a leak raises both.
+import type { BenchGraph } from './graph.ts';
+import { checked, OPERATIONS, run, type Operation } from './load.ts';
+import { rssMiB } from './proc.ts';
+
+/** The operations of the mix, and how many of each per round: every service gets a fair share from the start. */
+const MIX: Array<[string, Operation, number]> = [
+  ['profile', OPERATIONS.profile!, 5],
+  ['denied', OPERATIONS.denied!, 5],
+  // The other bank gets requests too.
+  ['contoso', { query: '{ bank(id: "contoso") { id name } }', as: 'alice', what: 'a lookup at the other bank' }, 5],
+  ['acceptance', OPERATIONS.acceptance!, 5],
+  ['page100', OPERATIONS.page100!, 5],
+];
+
+const MIB = 2 ** 20;
+
+export async function runMemory(graph: BenchGraph, options: { total: number; first: number; concurrency: number; log: (line: string) => void }) {
+  const tokens = { alice: await graph.token({ sub: 'alice' }), bob: await graph.token({ sub: 'bob' }) };
+  const reported = new Map<string, { rss: number; heapUsed: number }>();
+  graph.onServiceLine((service, line) => {
+    if (line.startsWith('bench-memory ')) reported.set(service, JSON.parse(line.slice('bench-memory '.length)));
+  });
+  let sent = 0;
+  // Rounds of the mix, each operation its share at the given concurrency.
+  const until = async (target: number) => {
+    while (sent < target) {
+      for (const [name, op, share] of MIX) {
+        const n = Math.min(share, target - sent);
+        if (n <= 0) break;
+        await run(graph.gatewayUrl, op.query, tokens[op.as], n, Math.min(options.concurrency, n), (body) => void checked(name, op, body));
+        sent += n;
+      }
+    }
+  };
+  /** Every service's memory right after a full collection in it. */
+  const collected = async () => {
+    const pids = graph.processes();
+    reported.clear();
+    for (const service of graph.services()) process.kill(pids[service]![0]!, 'SIGUSR2');
+    for (let waited = 0; reported.size < graph.services().length && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    return Object.fromEntries(graph.services().map((s) => [s, reported.get(s) ?? { rss: (rssMiB(pids[s]![0]!) ?? 0) * MIB, heapUsed: NaN }]));
+  };
+  /** The lowest resident memory and the median live heap of five readings, 50 requests apart, up to `target`. */
+  const snapshot = async (target: number) => {
+    const readings: Array<Record<string, { rss: number; heapUsed: number }>> = [];
+    for (let i = 4; i >= 0; i--) {
+      await until(target - 50 * i);
+      readings.push(await collected());
+    }
+    return Object.fromEntries(
+      graph.services().map((s) => {
+        const rss = Math.min(...readings.map((r) => r[s]!.rss));
+        const heaps = readings.map((r) => r[s]!.heapUsed).sort((a, b) => a - b);
+        return [s, { rssMiB: +(rss / MIB).toFixed(1), heapUsedMiB: +(heaps[2]! / MIB).toFixed(1) }];
+      }),
+    );
+  };
+  const started = performance.now();
+  const afterFirst = await snapshot(options.first);
+  options.log(`memory after ${sent} requests: ${JSON.stringify(afterFirst)}`);
+  // Readings on the way, to tell a process still warming up from one that keeps growing.
+  const trajectory: Record<number, Record<string, { rssMiB: number; heapUsedMiB: number }>> = { [options.first]: afterFirst };
+  for (let at = 5_000; at < options.total; at += 5_000) trajectory[at] = await snapshot(at);
+  const afterAll = await snapshot(options.total);
+  trajectory[options.total] = afterAll;
+  options.log(`memory after ${sent} requests: ${JSON.stringify(afterAll)}`);
+  const growth = (a: number, b: number) => +((100 * (b - a)) / a).toFixed(1);
+  const processes = Object.fromEntries(
+    graph.services().map((s) => {
+      const rssGrowthPercent = growth(afterFirst[s]!.rssMiB, afterAll[s]!.rssMiB);
+      return [s, { afterFirst: afterFirst[s], afterAll: afterAll[s], rssGrowthPercent, heapGrowthPercent: growth(afterFirst[s]!.heapUsedMiB, afterAll[s]!.heapUsedMiB), flat: rssGrowthPercent <= 10 }];
+    }),
+  );
+  return {
+    what: `${options.total} requests of a mix (${MIX.map(([n, , share]) => `${share} ${n}`).join(', ')} per round) at up to ${options.concurrency} clients; each process's resident memory (the lowest of five readings over the last 200 requests, each right after a full garbage collection) and live heap after the first ${options.first} requests and after all; flat: resident memory grown by 10 % at most`,
+    requests: sent,
+    seconds: Math.round((performance.now() - started) / 1000),
+    processes,
+    flat: Object.values(processes).every((p) => p.flat),
+    /** Each process's resident memory (MiB) after 1,000, 5,000, 10,000… requests. */
+    rssMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.rssMiB)])),
+    heapUsedMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.heapUsedMiB)])),
+  };
+}
