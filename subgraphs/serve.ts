@@ -1,23 +1,14 @@
 // Starts one platform subgraph on a port: its database (own name), its indexes (idempotent), its server.
-import type { CryptoKey, KeyObject } from 'jose';
 import type { Db } from 'mongodb';
 import type { PlatformSubgraph } from './catalog.ts';
 import { createMongoAuditStore } from '@consent-gateway/kit/audit-mongo';
 import { createSubgraph, listenSubgraph, type ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
-import type { Logger } from '@consent-gateway/kit/log';
+import type { ServerOptions } from '@consent-gateway/kit/subgraph-process';
 import { SUBGRAPHS } from './registry.ts';
 
-export interface ServeOptions {
+export interface ServeOptions extends ServerOptions {
   name: PlatformSubgraph;
   db: Db;
-  gatewayKey: CryptoKey | KeyObject;
-  /** This store's audit key (pseudonyms of user ids in decision records). */
-  auditKey: string;
-  port: number;
-  host?: string;
-  exposeErrors?: boolean;
-  operatorToken?: string;
-  log?: Logger;
 }
 
 export interface RunningSubgraph extends ListeningSubgraph {

@@ -1,25 +1,16 @@
 // One bank subgraph on a port: the kit's bank subgraph over the kit's MongoDB adapter, on the
 // bank's own database. What a partner bank on MongoDB writes is this file.
-import type { CryptoKey, KeyObject } from 'jose';
 import type { Db } from 'mongodb';
 import { createBankSubgraph, type BankInfo } from '@consent-gateway/kit/bank';
 import { createMongoBankStore } from '@consent-gateway/kit/bank-mongo';
 import { createSubgraph, listenSubgraph, type ListeningSubgraph, type RequestLogEntry } from '@consent-gateway/kit/create-subgraph';
-import type { Logger } from '@consent-gateway/kit/log';
+import type { ServerOptions } from '@consent-gateway/kit/subgraph-process';
 
-export interface ServeBankOptions {
+/** The gateway's key is the only one whose tokens (audience `bank:<id>`) this bank accepts. */
+export interface ServeBankOptions extends ServerOptions {
   bank: BankInfo;
   db: Db;
-  /** The gateway's public key: the only key whose tokens (audience `bank:<id>`) this bank accepts. */
-  gatewayKey: CryptoKey | KeyObject;
-  /** The bank's audit key (pseudonyms of user ids in its decision records). */
-  auditKey: string;
-  port: number;
-  host?: string;
-  exposeErrors?: boolean;
-  operatorToken?: string;
   onRequest?: (entry: RequestLogEntry) => void;
-  log?: Logger;
 }
 
 export async function serveBank(options: ServeBankOptions): Promise<ListeningSubgraph> {
