@@ -47,6 +47,10 @@ describe('docker-compose.yml', () => {
     for (const name of ['mongo', 'gateway', ...SUBGRAPHS]) expect(services[name].healthcheck?.test, name).toBeDefined();
   });
 
+  it("gives every service the operator's shared settings (one pseudonym key, traces), from one optional file", () => {
+    for (const name of ['gateway', ...SUBGRAPHS]) expect(services[name].env_file, name).toEqual([{ path: 'observability.env', required: false }]);
+  });
+
   it('starts in dependency order: mongo, then subgraphs and banks, then the gateway', () => {
     for (const name of SUBGRAPHS) expect(services[name].depends_on.mongo.condition).toBe('service_healthy');
     for (const name of SUBGRAPHS) expect(services.gateway.depends_on[name].condition).toBe('service_healthy');
