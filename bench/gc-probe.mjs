@@ -3,10 +3,13 @@
 // (`bench-memory {...}` on stderr, which the supervisor passes on with the service's name), so that
 // what is read is what the process keeps, not what its collector has not reclaimed yet. Nothing
 // else; never loaded outside the benchmark.
+import { getHeapSpaceStatistics } from 'node:v8';
+
 if (typeof globalThis.gc === 'function') {
   process.on('SIGUSR2', () => {
     globalThis.gc();
     const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
-    process.stderr.write(`bench-memory ${JSON.stringify({ rss, heapTotal, heapUsed, external, arrayBuffers })}\n`);
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+    process.stderr.write(`bench-memory ${JSON.stringify({ rss, heapTotal, heapUsed, external, arrayBuffers, spaces })}\n`);
   });
 }

@@ -4,7 +4,9 @@
 // garbage collector's heap sizing (a bank's heap swings by tens of MiB between collections after
 // pages of 100 rows), so each figure is the lowest of five readings over the last 200 requests,
 // each taken right after a full collection in the process (bench/gc-probe.mjs, preloaded for this
-// part only), which also reports the live heap: a leak raises both.
+// part only), which also reports the live heap (a leak raises both) and the young generation's
+// reserved size (V8 grows it once, when a process's load first peaks: resident memory rises with it,
+// the live heap does not).
 import type { BenchGraph } from './graph.ts';
 import { checked, OPERATIONS, run, type Operation } from './load.ts';
 import { rssMiB } from './proc.ts';
@@ -23,7 +25,7 @@ const MIB = 2 ** 20;
 
 export async function runMemory(graph: BenchGraph, options: { total: number; first: number; concurrency: number; log: (line: string) => void }) {
   const tokens = { alice: await graph.token({ sub: 'alice' }), bob: await graph.token({ sub: 'bob' }) };
-  const reported = new Map<string, { rss: number; heapUsed: number }>();
+  const reported = new Map<string, { rss: number; heapUsed: number; spaces?: Record<string, number> }>();
   graph.onServiceLine((service, line) => {
     if (line.startsWith('bench-memory ')) reported.set(service, JSON.parse(line.slice('bench-memory '.length)));
   });
@@ -45,11 +47,11 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
     reported.clear();
     for (const service of graph.services()) process.kill(pids[service]![0]!, 'SIGUSR2');
     for (let waited = 0; reported.size < graph.services().length && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-    return Object.fromEntries(graph.services().map((s) => [s, reported.get(s) ?? { rss: (rssMiB(pids[s]![0]!) ?? 0) * MIB, heapUsed: NaN }]));
+    return Object.fromEntries(graph.services().map((s) => [s, reported.get(s) ?? { rss: (rssMiB(pids[s]![0]!) ?? 0) * MIB, heapUsed: NaN, spaces: undefined }]));
   };
   /** The lowest resident memory and the median live heap of five readings, 50 requests apart, up to `target`. */
   const snapshot = async (target: number) => {
-    const readings: Array<Record<string, { rss: number; heapUsed: number }>> = [];
+    const readings: Array<Record<string, { rss: number; heapUsed: number; spaces?: Record<string, number> }>> = [];
     for (let i = 4; i >= 0; i--) {
       await until(target - 50 * i);
       readings.push(await collected());
@@ -58,7 +60,10 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
       graph.services().map((s) => {
         const rss = Math.min(...readings.map((r) => r[s]!.rss));
         const heaps = readings.map((r) => r[s]!.heapUsed).sort((a, b) => a - b);
-        return [s, { rssMiB: +(rss / MIB).toFixed(1), heapUsedMiB: +(heaps[2]! / MIB).toFixed(1) }];
+        // The young generation's reserved size: V8 grows it (up to 2 × 16 MiB) when a process's
+        // load first peaks, which raises resident memory once without any object being kept.
+        const young = Math.max(...readings.map((r) => r[s]!.spaces?.new_space ?? NaN));
+        return [s, { rssMiB: +(rss / MIB).toFixed(1), heapUsedMiB: +(heaps[2]! / MIB).toFixed(1), youngGenerationMiB: +(young / MIB).toFixed(1) }];
       }),
     );
   };
@@ -66,7 +71,7 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
   const afterFirst = await snapshot(options.first);
   options.log(`memory after ${sent} requests: ${JSON.stringify(afterFirst)}`);
   // Readings on the way, to tell a process still warming up from one that keeps growing.
-  const trajectory: Record<number, Record<string, { rssMiB: number; heapUsedMiB: number }>> = { [options.first]: afterFirst };
+  const trajectory: Record<number, Record<string, { rssMiB: number; heapUsedMiB: number; youngGenerationMiB: number }>> = { [options.first]: afterFirst };
   for (let at = 5_000; at < options.total; at += 5_000) trajectory[at] = await snapshot(at);
   const afterAll = await snapshot(options.total);
   trajectory[options.total] = afterAll;
@@ -75,7 +80,10 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
   const processes = Object.fromEntries(
     graph.services().map((s) => {
       const rssGrowthPercent = growth(afterFirst[s]!.rssMiB, afterAll[s]!.rssMiB);
-      return [s, { afterFirst: afterFirst[s], afterAll: afterAll[s], rssGrowthPercent, heapGrowthPercent: growth(afterFirst[s]!.heapUsedMiB, afterAll[s]!.heapUsedMiB), flat: rssGrowthPercent <= 10 }];
+      const [first, all] = [afterFirst[s]!, afterAll[s]!];
+      // What grew besides the young generation's one-time sizing (what a leak would raise).
+      const besidesYoung = growth(first.rssMiB - first.youngGenerationMiB, all.rssMiB - all.youngGenerationMiB);
+      return [s, { afterFirst: first, afterAll: all, rssGrowthPercent, rssGrowthBesidesYoungGenerationPercent: besidesYoung, heapGrowthPercent: growth(first.heapUsedMiB, all.heapUsedMiB), flat: rssGrowthPercent <= 10 }];
     }),
   );
   return {
@@ -87,5 +95,6 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
     /** Each process's resident memory (MiB) after 1,000, 5,000, 10,000… requests. */
     rssMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.rssMiB)])),
     heapUsedMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.heapUsedMiB)])),
+    youngGenerationMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.youngGenerationMiB)])),
   };
 }
