@@ -18,6 +18,8 @@ import { parsePrometheusText, sampleValue, samples, type Family } from './suppor
 import { postGraphQL, startTestStack, type TestStack } from './support/stack.ts';
 
 const OPERATOR_TOKEN = 'operator-token-for-metrics-0123456789abcdef';
+// An address of this machine that is not loopback (a request to it arrives from that address);
+// a machine with loopback only cannot play a remote caller, so that one test needs one.
 const external = Object.values(networkInterfaces())
   .flat()
   .find((i) => i && !i.internal && i.family === 'IPv4')?.address;

@@ -6,7 +6,8 @@ import { loadGatewayConfig } from '../gateway/config.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789abcdef';
-// An address of this machine that is not loopback: a request to it arrives from that address.
+// An address of this machine that is not loopback: a request to it arrives from that address (a
+// machine with loopback only cannot play a remote caller, so the tests that need one skip there).
 const external = Object.values(networkInterfaces())
   .flat()
   .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
