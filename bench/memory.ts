@@ -23,9 +23,12 @@ const MIX: Array<[string, Operation, number]> = [
 
 const MIB = 2 ** 20;
 
+/** What gc-probe.mjs prints after a full collection: bytes, and each heap space's reserved size. */
+type Reading = { rss: number; heapUsed: number; spaces?: Record<string, number> };
+
 export async function runMemory(graph: BenchGraph, options: { total: number; first: number; concurrency: number; log: (line: string) => void }) {
   const tokens = { alice: await graph.token({ sub: 'alice' }), bob: await graph.token({ sub: 'bob' }) };
-  const reported = new Map<string, { rss: number; heapUsed: number; spaces?: Record<string, number> }>();
+  const reported = new Map<string, Reading>();
   graph.onServiceLine((service, line) => {
     if (line.startsWith('bench-memory ')) reported.set(service, JSON.parse(line.slice('bench-memory '.length)));
   });
@@ -47,11 +50,11 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
     reported.clear();
     for (const service of graph.services()) process.kill(pids[service]![0]!, 'SIGUSR2');
     for (let waited = 0; reported.size < graph.services().length && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-    return Object.fromEntries(graph.services().map((s) => [s, reported.get(s) ?? { rss: (rssMiB(pids[s]![0]!) ?? 0) * MIB, heapUsed: NaN, spaces: undefined }]));
+    return Object.fromEntries(graph.services().map((s): [string, Reading] => [s, reported.get(s) ?? { rss: (rssMiB(pids[s]![0]!) ?? 0) * MIB, heapUsed: NaN }]));
   };
   /** The lowest resident memory and the median live heap of five readings, 50 requests apart, up to `target`. */
   const snapshot = async (target: number) => {
-    const readings: Array<Record<string, { rss: number; heapUsed: number; spaces?: Record<string, number> }>> = [];
+    const readings: Array<Record<string, Reading>> = [];
     for (let i = 4; i >= 0; i--) {
       await until(target - 50 * i);
       readings.push(await collected());
