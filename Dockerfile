@@ -11,4 +11,5 @@ COPY schema ./schema
 COPY scripts ./scripts
 ENV NODE_ENV=production
 USER node
-CMD ["npx", "tsx", "gateway/main.ts"]
+# Node flags as scripts/supervisor.ts (SERVICE_NODE_FLAGS) says why.
+CMD ["node", "--min-semi-space-size=16", "--max-semi-space-size=16", "--import", "tsx", "gateway/main.ts"]
