@@ -54,6 +54,17 @@ export class AccessDecisions {
   }
 
   /**
+   * Whether the owner's consents open `permission` on every row of theirs, whatever its direction
+   * and date (no window, credits and debits both): then a row of theirs may be read with the
+   * fields of that permission before its own rule runs, since that rule can only pass.
+   */
+  async opensEveryRow(ownerId: string, permission: Permission): Promise<boolean> {
+    const entry = this.entry(ownerId, permission);
+    const basis = entry.basis ?? (await entry.pending!);
+    return basis.outcome === 'ALLOW' && !basis.dated && basis.given.some((c) => c.credit) && basis.given.some((c) => c.debit);
+  }
+
+  /**
    * The decision as the rule `rule` records it (permission, owner, this bank, the consent), the
    * same object for the same decision, so that recording an instance is a lookup.
    */

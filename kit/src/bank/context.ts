@@ -30,11 +30,29 @@ const fieldsOf = <Row extends { id: string }, F extends Exclude<keyof Row, 'id'>
   load: (id: string) => rows.load(id, fields),
 });
 
-export function createLoaders(store: BankStore) {
+/**
+ * A request's loaders. `userId`: the signed-in user the request acts for, if it does (not an agent
+ * or a reviewer); with a store that reads rows of one owner (`ownTransactions`), it gets a loader
+ * of their own transactions (see `ownTransactions` below).
+ */
+export function createLoaders(store: BankStore, userId?: string) {
   const accounts = new FieldLoader<AccountRow, AccountField>((ids, f) => store.accounts(ids, f));
   const transactions = new FieldLoader<TransactionRow, TransactionField>((ids, f) => store.transactions(ids, f));
   const merchants = new FieldLoader<MerchantRow, MerchantField>((ids, f) => store.merchants(ids, f));
+  const readOwn = userId && store.ownTransactions?.bind(store);
   return {
+    /**
+     * The user's own transactions by id (another user's id reads nothing and answers null): a
+     * referenced transaction read together with the fields the user's consent opens on every row
+     * of theirs, primed into the transaction rows like a page (resolvers.ts, ownTransaction).
+     */
+    ownTransactions: readOwn
+      ? new FieldLoader<TransactionRow, TransactionField>(async (ids, f) => {
+          const rows = await readOwn(userId, ids, f);
+          transactions.prime(rows.filter((r) => r !== null), f);
+          return rows;
+        })
+      : undefined,
     /** Every consent of a user at this bank, read fresh for each request: nothing outlives a revoke. */
     consentsByUser: new DataLoader((userIds: readonly string[]) => store.consentsOfUsers(userIds)),
     accountsOf: new DataLoader(async (userIds: readonly string[]) => {

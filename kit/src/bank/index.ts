@@ -7,6 +7,7 @@
 //   await listen(subgraph.handler, 4002);
 import { ConfigError } from '../config.ts';
 import type { SubgraphDefinition, SubgraphRuntime } from '../create-subgraph.ts';
+import { isUser } from '../identity.ts';
 import { isBankId } from '../ids.ts';
 import { bankAudience } from '../internal-token.ts';
 import { AccessDecisions } from './access.ts';
@@ -45,7 +46,7 @@ export function createBankSubgraph({ bank, store }: BankSubgraphOptions): BankSu
       resolvers: bankResolvers,
       permissions: bankPermissions,
       extendContext: (base) => {
-        const loaders = createLoaders(store);
+        const loaders = createLoaders(store, isUser(base.identity) ? base.identity.sub : undefined);
         return { ...base, bank: info, store, loaders, access: new AccessDecisions({ identity: base.identity, now: base.now, bank: info, loaders }) };
       },
     },

@@ -65,6 +65,9 @@ export function createMongoBankStore(db: Db): MongoBankStore {
     async transactions(ids, fields) {
       return (await loadByKeys(c.transactions, '_id', ids, projection(fields))).map((d) => toRow(d));
     },
+    async ownTransactions(userId, ids, fields) {
+      return (await loadByKeys(c.transactions, '_id', ids, projection(fields), { userId })).map((d) => toRow(d));
+    },
     async transactionPage(query) {
       const postedAt: Document = {};
       if (query.from) postedAt.$gte = query.from;

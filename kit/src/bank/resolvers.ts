@@ -1,6 +1,7 @@
 // Thin resolvers: each sensitive field reads its own data through a batched loader, after its
 // rule (permissions.ts) passed. Parents carry only what the rules need to decide. A bank answers
 // for itself only: ids of other banks resolve to null without reading anything.
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Resolvers } from '../create-subgraph.ts';
 import { bankOfId } from '../ids.ts';
 import { DateTime } from '../scalars.ts';
@@ -8,7 +9,7 @@ import { decide, mayReference } from './access.ts';
 import { auditResolvers } from './audit-queries.ts';
 import { consentMutations, consentResolvers } from './consents.ts';
 import type { AccountParent, BankContext, TransactionParent } from './context.ts';
-import { asksForDetail, transactionPage } from './transactions.ts';
+import { asksForDetail, ownTransaction, transactionPage } from './transactions.ts';
 
 export interface MerchantParent {
   merchantId: string;
@@ -22,7 +23,9 @@ async function reference<T extends { userId: string }>(ctx: BankContext, id: str
   return doc && mayReference(ctx, doc.userId) ? doc : null;
 }
 const account = (ctx: BankContext, id: string) => reference(ctx, id, (k) => ctx.loaders.account.load(k));
-const transaction = (ctx: BankContext, id: string) => reference(ctx, id, (k) => ctx.loaders.transactionEnvelope.load(k));
+/** A user's own lookups read the row with what their consent opens (transactions.ts); others, its envelope first. */
+const transaction = (ctx: BankContext, id: string, info: GraphQLResolveInfo) =>
+  reference(ctx, id, (k) => (ctx.loaders.ownTransactions ? ownTransaction(ctx, k, info) : ctx.loaders.transactionEnvelope.load(k)));
 const thisBank = (ctx: BankContext, id: string) => (id === ctx.bank.id ? ctx.bank : null);
 
 export const bankResolvers: Resolvers<BankContext> = {
@@ -32,7 +35,7 @@ export const bankResolvers: Resolvers<BankContext> = {
     banks: (_root, _args, ctx) => [ctx.bank],
     bank: (_root, args: { id: string }, ctx) => thisBank(ctx, args.id),
     bankAccount: (_root, args: { id: string }, ctx) => account(ctx, args.id),
-    cardTransaction: (_root, args: { id: string }, ctx) => transaction(ctx, args.id),
+    cardTransaction: (_root, args: { id: string }, ctx, info) => transaction(ctx, args.id, info),
   },
   Mutation: consentMutations,
   Bank: {
@@ -63,7 +66,8 @@ export const bankResolvers: Resolvers<BankContext> = {
     },
   },
   CardTransaction: {
-    __resolveReference: (ref: { id: string }, ctx: BankContext) => transaction(ctx, ref.id),
+    // @apollo/subgraph calls it as (reference, context, info); the map's type knows field resolvers only.
+    __resolveReference: (ref: { id: string }, ctx: BankContext, info: unknown) => transaction(ctx, ref.id, info as GraphQLResolveInfo),
     amount: async (t: TransactionParent, _args, ctx) => {
       if (t.amountMinor !== undefined) return { minorUnits: t.amountMinor, currency: t.currency };
       const row = await ctx.loaders.transactionAmount.load(t.id);

@@ -8,7 +8,7 @@ import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } 
 import { effectivePermissions, type ConsentRecord } from '../consent-policy.ts';
 import { decodeCursor, pageSize, toConnection } from '../pagination.ts';
 import { badInput } from '../reasons.ts';
-import { TRANSACTION_PAGE, type BankContext } from './context.ts';
+import { TRANSACTION_ENVELOPE, TRANSACTION_PAGE, type BankContext } from './context.ts';
 import type { TransactionDirection } from './store.ts';
 
 export interface PageArgs {
@@ -21,15 +21,22 @@ export interface PageArgs {
 /** TRANSACTIONS_DETAIL's row fields (a merchant, a description). */
 const TRANSACTION_DETAIL = ['merchantId', 'description'] as const;
 
-/** The fields selected under `path` (through fragments), by name; directives aside (at worst, a skipped field counts). */
-function selectedUnder(info: GraphQLResolveInfo, path: readonly string[]): Set<string> {
+/**
+ * The fields selected under `path` (through fragments), by name; directives aside (at worst, a
+ * skipped field counts). With `type`, fragments on another type are left out at the top (the
+ * `_entities` of several types).
+ */
+function selectedUnder(info: GraphQLResolveInfo, path: readonly string[], type?: string): Set<string> {
   const names = new Set<string>();
+  const otherType = (condition: { name: { value: string } } | undefined, depth: number) => depth === 0 && !!type && !!condition && condition.name.value !== type;
   const walk = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>) => {
     for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet, depth, seen);
-      else if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        if (seen.has(selection.name.value)) continue;
-        walk(info.fragments[selection.name.value]?.selectionSet, depth, new Set(seen).add(selection.name.value));
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (!otherType(selection.typeCondition, depth)) walk(selection.selectionSet, depth, seen);
+      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = info.fragments[selection.name.value];
+        if (seen.has(selection.name.value) || otherType(fragment?.typeCondition, depth)) continue;
+        walk(fragment?.selectionSet, depth, new Set(seen).add(selection.name.value));
       } else if (depth === path.length) names.add(selection.name.value);
       else if (selection.name.value === path[depth]) walk((selection as FieldNode).selectionSet, depth + 1, seen);
     }
@@ -42,6 +49,26 @@ function selectedUnder(info: GraphQLResolveInfo, path: readonly string[]): Set<s
 export function asksForDetail(info: GraphQLResolveInfo): boolean {
   const fields = selectedUnder(info, ['edges', 'node']);
   return fields.has('merchant') || fields.has('description');
+}
+
+/**
+ * A transaction its owner looks up (a message's, or by id), read in one go: its envelope, and
+ * the fields the query asks of it that the owner's consent opens on every row of theirs (the
+ * amount under TRANSACTIONS_BASIC; merchant and description under TRANSACTIONS_DETAIL), since
+ * their rules can only pass; the read is of the owner's rows only, so another user's id reads
+ * nothing. The owner's consents are read first (the rules need them anyway), then the row: two
+ * reads in a row, where the envelope, the consents and then the amount were three.
+ */
+export async function ownTransaction(ctx: BankContext, id: string, info: GraphQLResolveInfo) {
+  const own = ctx.loaders.ownTransactions!;
+  const owner = ctx.identity.sub!;
+  const asked = selectedUnder(info, [], 'CardTransaction');
+  const [basic, detail] = await Promise.all([
+    asked.has('amount') && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_BASIC'),
+    (asked.has('merchant') || asked.has('description')) && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_DETAIL'),
+  ]);
+  const fields = [...(basic ? TRANSACTION_PAGE : TRANSACTION_ENVELOPE), ...(detail ? TRANSACTION_DETAIL : [])];
+  return own.load(id, fields);
 }
 
 /** A consent bound as the stored dates are written (toISOString), so that comparing text compares times. */
