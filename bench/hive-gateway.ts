@@ -22,7 +22,7 @@ import { mintInternalToken } from '@consent-gateway/kit/internal-token';
 import { runService } from '@consent-gateway/kit/run-service';
 import { createBankClient } from '../gateway/bank-router/bank-client.ts';
 import { createBankRouter, type RouterContext } from '../gateway/bank-router/router.ts';
-import { createDirectoryLink } from '../gateway/bank-directory.ts';
+import { createDirectoryLink, createRecordWithoutBank } from '../gateway/bank-directory.ts';
 import { watchBankRegistry } from '../gateway/bank-registry.ts';
 import { createClientAuthenticator } from '../gateway/client-auth.ts';
 import { loadClientRegistry } from '../gateway/clients.ts';
@@ -46,6 +46,7 @@ await runService(async () => {
     registry: registry.current,
     callBank: bankClient,
     linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', pool: pools.get('user-profile')!, mint }),
+    recordWithoutBank: createRecordWithoutBank({ url: urls['user-profile'] ?? '', pool: pools.get('user-profile')!, mint }),
     concurrency: config.banks.concurrency,
   });
   const printed = new WeakMap<DocumentNode, string>();

@@ -1,11 +1,14 @@
-// The gateway's side of the bank directory: before it forwards a user's grant to a bank, it asks
-// user-profile to link the user to that bank (an @inaccessible mutation, with the user's own
-// identity). The directory may list a bank too many (a grant that the bank then refuses), never
-// one too few: if the link cannot be made, the grant is refused and nothing is stored anywhere.
+// The gateway's side of the bank directory, kept by user-profile, reached through @inaccessible
+// mutations with the request's own identity:
+// - before it forwards a user's grant to a bank, the gateway asks user-profile to link the user to
+//   that bank. The directory may list a bank too many (a grant that the bank then refuses), never
+//   one too few: if the link cannot be made, the grant is refused and nothing is stored anywhere;
+// - when the directory lists no bank to ask for a user, the gateway answers their bank fields
+//   itself, and user-profile records those decisions (made again there by the same function).
 import type { GraphQLFormattedError } from 'graphql';
 import { requestLog } from '@consent-gateway/kit/observability';
 import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
-import type { DirectoryLink, RouterContext } from './bank-router/router.ts';
+import type { DirectoryLink, RecordWithoutBank, RouterContext } from './bank-router/router.ts';
 import type { SubgraphPool } from './subgraph-fetch.ts';
 
 const LINK = 'mutation LinkUserToBank($bankId: ID!) { linkUserToBank(bankId: $bankId) }';
@@ -38,5 +41,30 @@ export function createDirectoryLink(options: {
     const codes = isResult(body) ? (body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ') : 'not a GraphQL answer';
     log(`linking a user to bank ${bankId} failed: ${codes || 'no error'}`);
     return { error: unavailable };
+  };
+}
+
+const RECORD = 'mutation RecordDecisionsWithoutBank($userIds: [ID!]!, $fields: [String!]!) { recordDecisionsWithoutBank(userIds: $userIds, fields: $fields) }';
+
+export function createRecordWithoutBank(options: {
+  url: string;
+  pool: SubgraphPool;
+  mint: (context: RouterContext, audience: string) => Promise<string>;
+  /** Called when the records could not be written (the answer still goes out, as a subgraph's does). */
+  onFailure?: () => void;
+  log?: (line: string) => void;
+}): RecordWithoutBank {
+  const log = options.log ?? ((line: string) => requestLog().error(line));
+  return async (context, userIds, fields) => {
+    let problem: string;
+    try {
+      const { body } = await postGraphQL(options.pool, options.url, await options.mint(context, 'user-profile'), { query: RECORD, variables: { userIds, fields } });
+      if (isResult(body) && body.data?.recordDecisionsWithoutBank === true) return;
+      problem = isResult(body) ? (body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ') || 'no error' : 'not a GraphQL answer';
+    } catch (error) {
+      problem = callProblem(error);
+    }
+    options.onFailure?.();
+    log(`audit flush failed: the decision records of the gateway's own answers (no bank to ask) were not written: ${problem}`);
   };
 }

@@ -33,6 +33,8 @@ export function gatewayMetrics(registry: Registry) {
     registers: [registry],
   });
   const refusals = new Counter({ name: 'gateway_rate_limit_refusals_total', help: 'Requests refused by a rate limit, by bucket kind', labelNames: ['kind'], registers: [registry] });
+  // The same name as every subgraph's: the gateway writes decision records too (through user-profile).
+  const flushFailures = new Counter({ name: 'audit_flush_failures_total', help: 'Requests whose decision records could not be written to the audit sink', registers: [registry] });
 
   const observeCall: ObserveCall = (target, call) => {
     const labels = { subgraph: target.subgraph, bank: target.bank ?? '' };
@@ -60,5 +62,6 @@ export function gatewayMetrics(registry: Registry) {
   return {
     observeCall,
     rateLimited: (kind: RateLimitKind) => refusals.inc({ kind }),
+    auditFlushFailed: () => flushFailures.inc(),
   };
 }

@@ -18,7 +18,7 @@ import { createObservability, identifyRequest, observabilityPlugin, requestLog }
 import { vendorReportingOff } from '@consent-gateway/kit/vendor-reporting';
 import { createBankClient } from './bank-router/bank-client.ts';
 import { createBankRouter, mapLimit } from './bank-router/router.ts';
-import { createDirectoryLink } from './bank-directory.ts';
+import { createDirectoryLink, createRecordWithoutBank } from './bank-directory.ts';
 import { createRecordsExecutor, RECORDS_SUBGRAPH } from './records/index.ts';
 import { recordStores } from './records/stores.ts';
 import { watchBankRegistry, type WatchedBankRegistry } from './bank-registry.ts';
@@ -97,6 +97,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     callBank: (bank, request, context) => metrics.observeCall({ subgraph: BANK_SUBGRAPH, bank: bank.id }, () => bankClient(bank, request, context)),
     // The grant's directory link goes to user-profile through its pool, under its deadline.
     linkBank: createDirectoryLink({ url: urls['user-profile'] ?? '', pool: pools.get('user-profile')!, mint, log: warn }),
+    recordWithoutBank: createRecordWithoutBank({ url: urls['user-profile'] ?? '', pool: pools.get('user-profile')!, mint, onFailure: metrics.auditFlushFailed }),
     concurrency: config.banks.concurrency,
   });
   const records = createRecordsExecutor(

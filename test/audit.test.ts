@@ -94,6 +94,30 @@ describe('decision records', () => {
     const record = await audit().findOne({ field: 'User.accounts', reason: 'THIRD_PARTY_CLIENT' });
     expect(record).toMatchObject({ outcome: 'DENY', viewerId: 'alice', viewerKind: 'USER', client: 'partner-app', purpose: 'spending_insights', subjectUserId: 'alice', subgraph: 'bank-account' });
   });
+
+  it("record the gateway's own answers too: a user with no bank to ask, judged again and kept by user-profile", async () => {
+    const bobs = () => Promise.all([audit(), stack.dbs.banks.contoso!.collection(AUDIT_COLLECTION)].map((c) => c.countDocuments({ viewerId: 'bob' })));
+    const before = await bobs();
+    const q = 'query BobsBanks { me { accounts { id } consents { id } } }';
+    const res = await stack.query(q, {}, { token: t.bob });
+    expect(res.body.data.me).toEqual({ accounts: null, consents: [] });
+    // No bank was asked, so no bank recorded anything.
+    expect(await bobs()).toEqual(before);
+    const found = nodes(await events('userId: "bob", field: "User.accounts"'));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      subgraph: 'user-profile',
+      rule: 'withoutBankRelationship',
+      outcome: 'DENY',
+      reason: 'CONSENT_REQUIRED',
+      viewerId: 'bob',
+      subjectUserId: 'bob',
+      bankId: null,
+      operationName: 'BobsBanks',
+      operationHash: sha256(q),
+    });
+    expect(nodes(await events('userId: "bob", field: "User.consents"'))).toMatchObject([{ subgraph: 'user-profile', outcome: 'ALLOW', rule: 'withoutBankRelationship' }]);
+  });
 });
 
 describe('access log', () => {

@@ -11,7 +11,7 @@ import type { Identity } from '@consent-gateway/kit/identity';
 import { bankRegistry, type RegisteredBank } from '../gateway/bank-registry.ts';
 import { createBankClient } from '../gateway/bank-router/bank-client.ts';
 import { BankCallError } from '../gateway/bank-router/merge.ts';
-import { createBankRouter, type BankCaller, type DirectoryLink, type SubgraphRequest, type SubgraphResult } from '../gateway/bank-router/router.ts';
+import { createBankRouter, type BankCaller, type DirectoryLink, type RecordWithoutBank, type SubgraphRequest, type SubgraphResult } from '../gateway/bank-router/router.ts';
 
 const bank = (id: string): RegisteredBank => ({ id, name: `${id[0]!.toUpperCase()}${id.slice(1)} Bank`, url: `http://${id}.invalid/graphql` });
 const REGISTRY = bankRegistry([bank('northwind'), bank('contoso')]);
@@ -40,7 +40,8 @@ function routerWith(answer: (bankId: string, request: SubgraphRequest) => Subgra
     events.push(`link ${bankId}`);
     return options.link ? options.link(context, bankId) : {};
   };
-  const route = createBankRouter({ registry: () => options.registry ?? REGISTRY, callBank, linkBank, concurrency: options.concurrency ?? 8 });
+  const recordWithoutBank: RecordWithoutBank = async (_context, userIds, fields) => void events.push(`record ${userIds.join()} ${fields.join()}`);
+  const route = createBankRouter({ registry: () => options.registry ?? REGISTRY, callBank, linkBank, recordWithoutBank, concurrency: options.concurrency ?? 8 });
   return { route, calls, events };
 }
 
@@ -212,8 +213,8 @@ describe('_entities', () => {
     expect(res.errors).toEqual([unavailable(['_entities', 0, 'accounts']), unavailable(['_entities', 0, 'consents']), unavailable(['_entities', 1])]);
   });
 
-  it('answer a user with no bank to ask without calling any, as a bank without a consent would', async () => {
-    const { route, calls } = answering(() => ({ accounts: [] }));
+  it('answer a user with no bank to ask without calling any, as a bank without a consent would, and have those decisions recorded', async () => {
+    const { route, calls, events } = answering(() => ({ accounts: [] }));
     const own = await route(entities([{ __typename: 'User', id: 'bob', bankIds: [] }]), { identity: bob, requestId: 'r' });
     expect(own).toEqual({ data: { _entities: [{ accounts: null, consents: [] }] }, errors: [{ ...forbidden('CONSENT_REQUIRED', ['_entities', 0, 'accounts']), message: 'Forbidden: No live consent covers this field.' }] });
     const other = await route(entities([{ __typename: 'User', id: 'bob', bankIds: null }]), { identity: alice, requestId: 'r' });
@@ -223,6 +224,11 @@ describe('_entities', () => {
       [['_entities', 0, 'consents'], 'NOT_OWNER'],
     ]);
     expect(calls).toEqual([]);
+    // Once per fetch, with every user answered here and the bank fields asked (not `id`, not CardTransaction's).
+    expect(events).toEqual(['record bob accounts,consents', 'record bob accounts,consents']);
+    const withBank = await route(entities([{ __typename: 'User', id: 'alice', bankIds: ['northwind'] }]), { identity: alice, requestId: 'r' });
+    expect(withBank.data!._entities).toHaveLength(1);
+    expect(events.filter((e) => e.startsWith('record'))).toHaveLength(2);
   });
 
   it("ask an agent's own bank only, whatever banks the user has", async () => {

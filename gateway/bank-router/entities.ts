@@ -9,6 +9,7 @@ import { bankOfId } from '@consent-gateway/kit/ids';
 import { forbidden, type Reason } from '@consent-gateway/kit/reasons';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
 import type { BankCalls, RouterContext, SubgraphRequest, SubgraphResult } from './calls.ts';
+import type { RecordWithoutBank } from './router.ts';
 import { at, BankCallError, dedupe, errorsUnder, failureError, mergeParts, pathless, type FieldPart, type Path } from './merge.ts';
 import { argumentValue, collectFields, responseKey, type Fragments } from './operation.ts';
 
@@ -39,7 +40,15 @@ function banksOfRepresentation(representation: Record<string, unknown>, context:
   }
 }
 
-export async function routeEntities(banks: BankCalls, field: FieldNode, request: SubgraphRequest, context: RouterContext, fragments: Fragments, registry: BankRegistry): Promise<SubgraphResult> {
+export async function routeEntities(
+  banks: BankCalls,
+  field: FieldNode,
+  request: SubgraphRequest,
+  context: RouterContext,
+  fragments: Fragments,
+  registry: BankRegistry,
+  recordWithoutBank: RecordWithoutBank,
+): Promise<SubgraphResult> {
   const variables = request.variables ?? {};
   const representations = (argumentValue(field, 'representations', variables) ?? []) as Array<Record<string, unknown>>;
   const key = responseKey(field);
@@ -83,6 +92,10 @@ export async function routeEntities(banks: BankCalls, field: FieldNode, request:
     }
     return userEntity(parts, userFields, representation, context, [key, i], errors);
   });
+  // Users with no bank to ask were answered here: their decisions are recorded all the same.
+  const withoutBank = representations.flatMap((r, i) => (r.__typename === 'User' && targets[i]!.length === 0 ? [String(r.id)] : []));
+  const bankFields = [...new Set(userFields.map((f) => f.name.value).filter((name): name is BankUserField => (BANK_USER_FIELDS as readonly string[]).includes(name)))];
+  if (withoutBank.length && bankFields.length) await recordWithoutBank(context, withoutBank, bankFields);
   return { data: { [key]: entities }, errors: dedupe(errors) };
 }
 

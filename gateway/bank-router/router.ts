@@ -10,7 +10,7 @@
 // part of every call (a token per call, minted by `callBank`); nothing is shared across requests.
 // It is a plain async function from a subgraph request to a result, so any engine can use it.
 import type { FieldNode, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
-import { noConsentOfYours, unknownBank } from '@consent-gateway/kit/bank-policy';
+import { noConsentOfYours, unknownBank, type BankUserField } from '@consent-gateway/kit/bank-policy';
 import { bankOfId } from '@consent-gateway/kit/ids';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
 import { bankCalls, mapLimit, type BankCaller, type RouterContext, type SubgraphRequest, type SubgraphResult } from './calls.ts';
@@ -24,10 +24,17 @@ export { mapLimit } from './calls.ts';
 /** Records in the platform's directory that the user has a relationship with a bank; an error refuses the grant. */
 export type DirectoryLink = (context: RouterContext, bankId: string) => Promise<{ error?: GraphQLFormattedError }>;
 
+/**
+ * Records the decisions the router made itself, answering bank fields of users for whom no bank
+ * was asked (`userIds`, the `fields` asked); waited for before the answer goes out, like a bank's.
+ */
+export type RecordWithoutBank = (context: RouterContext, userIds: string[], fields: BankUserField[]) => Promise<void>;
+
 export interface BankRouterOptions {
   registry: () => BankRegistry;
   callBank: BankCaller;
   linkBank: DirectoryLink;
+  recordWithoutBank: RecordWithoutBank;
   /** How many banks one fetch calls at once. */
   concurrency: number;
 }
@@ -125,7 +132,7 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
     const fields = collectFields(operation.selectionSet, undefined, fragments, request.variables ?? {});
     const result =
       fields.length === 1 && fields[0]!.name.value === '_entities'
-        ? await routeEntities(banks, fields[0]!, request, context, fragments, registry)
+        ? await routeEntities(banks, fields[0]!, request, context, fragments, registry, options.recordWithoutBank)
         : await routeRootFields(operation, request, context, fragments, registry);
     return result.errors?.length ? result : { data: result.data };
   };

@@ -66,6 +66,11 @@ export const KIT_RULE_MEANINGS: RuleMeanings = {
     definition: 'A signed-in user acting for themself in a first-party app (who grants and revokes consents, sets opt-ins, exports and erases their data).',
     policy: POLICY_SECTIONS.viewers,
   },
+  gatewayOnly: {
+    definition:
+      "Not in the API (@inaccessible): reached by the gateway's own calls only, never by a client's operation. It records, for the request's viewer, the decisions the gateway made itself when the directory listed no bank to ask, each made again by the policy's own function.",
+    policy: POLICY_SECTIONS.records,
+  },
   isSecurityReviewer: { definition: 'Security reviewers only (role security_reviewer): they see decision records, never data.', policy: POLICY_SECTIONS.records },
   canListAccounts: {
     definition: `Listing the user's accounts at this bank: ${CONSENTED}.`,

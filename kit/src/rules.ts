@@ -131,6 +131,13 @@ export const isFirstPartyUser = protectedRule<KitContext>('isFirstPartyUser', (_
   return reason ? denied(reason) : allowed({ subjectUserId: ctx.identity.sub });
 });
 
+/**
+ * An @inaccessible field that only the gateway's own calls reach (never a client's operation; a
+ * subgraph answers nothing without the gateway's token): open, and not recorded, since what it
+ * does for the token's viewer is the field's own (recordDecisionsWithoutBank records decisions).
+ */
+export const gatewayOnly = rule('gatewayOnly', { cache: 'no_cache' })(() => true);
+
 export const isSecurityReviewer = protectedRule<KitContext>('isSecurityReviewer', (_p, _a, ctx) => {
   if (!ctx.identity.sub) return denied('NOT_AUTHENTICATED');
   return ctx.identity.roles.includes('security_reviewer') ? allowed() : denied('NOT_OWNER');

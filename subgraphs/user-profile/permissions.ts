@@ -1,6 +1,6 @@
 // Who may read what in user-profile. Profiles are for signed-in viewers; contact fields for
 // their owner alone; the bank directory is for the gateway's routing and the user's own grants.
-import { isAuthenticated, isFirstPartyUser, isSelf } from '@consent-gateway/kit/rules';
+import { gatewayOnly, isAuthenticated, isFirstPartyUser, isSelf } from '@consent-gateway/kit/rules';
 import type { PermissionMap } from '@consent-gateway/kit/create-subgraph';
 
 export const permissions: PermissionMap = {
@@ -11,6 +11,8 @@ export const permissions: PermissionMap = {
   Mutation: {
     // The gateway links a bank before it forwards the user's own grant (the user alone may grant).
     linkUserToBank: isFirstPartyUser,
+    // The resolver makes the decisions itself, for the token's viewer; it returns nothing of anyone.
+    recordDecisionsWithoutBank: gatewayOnly,
   },
   User: {
     id: isAuthenticated,

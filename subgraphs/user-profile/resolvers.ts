@@ -1,5 +1,6 @@
 import { Kind, type GraphQLFieldResolver, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import type { Resolvers } from '@consent-gateway/kit/create-subgraph';
+import { BANK_USER_FIELDS, WITHOUT_BANK_RULE, withoutBankRelationship, type BankUserField } from '@consent-gateway/kit/bank-policy';
 import { isBankId } from '@consent-gateway/kit/ids';
 import { badInput } from '@consent-gateway/kit/reasons';
 import type { ProfileContext } from './index.ts';
@@ -16,6 +17,20 @@ export const resolvers: Resolvers<ProfileContext> = {
     linkUserToBank: async (_root, args: { bankId: string }, ctx) => {
       if (!isBankId(args.bankId)) throw badInput(`"${args.bankId}" is not a bank id`);
       await linkBanks(ctx.db, ctx.identity.sub!, [args.bankId]);
+      return true;
+    },
+    recordDecisionsWithoutBank: (_root, args: { userIds: string[]; fields: string[] }, ctx) => {
+      const fields = [...new Set(args.fields)];
+      const unknown = fields.filter((f) => !(BANK_USER_FIELDS as readonly string[]).includes(f));
+      if (unknown.length) throw badInput(`not a field banks contribute to User: ${unknown.join(', ')}`);
+      // Decided again here, for the viewer of the gateway's token: the gateway says what it
+      // answered, never what the decision was.
+      for (const userId of new Set(args.userIds)) {
+        for (const field of fields as BankUserField[]) {
+          const { reason } = withoutBankRelationship(ctx.identity, userId, field);
+          ctx.decisions.record({ rule: WITHOUT_BANK_RULE, outcome: reason ? 'DENY' : 'ALLOW', reason, field: `User.${field}`, subjectUserId: userId });
+        }
+      }
       return true;
     },
   },

@@ -24,6 +24,9 @@ export function agentBank(viewer: Identity): string | undefined {
   return viewer.roles.includes('bank_agent') ? viewer.bank : undefined;
 }
 
+/** The rule name of the decisions `withoutBankRelationship` makes, in decision records. */
+export const WITHOUT_BANK_RULE = 'withoutBankRelationship';
+
 /**
  * A `User` field when no bank holds anything of that user for this viewer (no relationship with
  * any bank, or an agent whose bank is not registered): exactly what a bank without any consent
