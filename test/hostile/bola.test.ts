@@ -151,6 +151,13 @@ describe('others with her ids', () => {
     expectRefusal(res, 400, 'GRAPHQL_VALIDATION_FAILED', leaked());
   });
 
+  it.each([
+    ['link her to a bank in the directory', 'mutation { linkUserToBank(bankId: "contoso") }'],
+    ["plant decision records about her, as the gateway's own", 'mutation { recordDecisionsWithoutBank(userIds: ["alice"], fields: ["accounts"]) }'],
+  ])("the gateway's own calls to user-profile are not part of the public API either: %s", async (_what, mutation) => {
+    expectRefusal(await hostile.stack.query(mutation, {}, { token: tokens.bob }), 400, 'GRAPHQL_VALIDATION_FAILED', leaked());
+  });
+
   it('the owner still sees everything (control)', async () => {
     const res = await hostile.stack.query('query($id: ID!) { bankAccount(id: $id) { balance { minorUnits } } }', { id: alice.accountId }, { token: tokens.alice });
     expect(res.body.data.bankAccount.balance.minorUnits).toBe(alice.balance);
