@@ -23,8 +23,8 @@ const MIX: Array<[string, Operation, number]> = [
 
 const MIB = 2 ** 20;
 
-/** What gc-probe.mjs prints after a full collection: bytes, and each heap space's reserved size. */
-type Reading = { rss: number; heapUsed: number; spaces?: Record<string, number> };
+/** What gc-probe.mjs prints after a full collection: bytes, and each heap space's reserved and resident size. */
+type Reading = { rss: number; heapUsed: number; spaces?: Record<string, number>; resident?: Record<string, number> };
 
 export async function runMemory(graph: BenchGraph, options: { total: number; first: number; concurrency: number; log: (line: string) => void }) {
   const tokens = { alice: await graph.token({ sub: 'alice' }), bob: await graph.token({ sub: 'bob' }) };
@@ -63,9 +63,10 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
       graph.services().map((s) => {
         const rss = Math.min(...readings.map((r) => r[s]!.rss));
         const heaps = readings.map((r) => r[s]!.heapUsed).sort((a, b) => a - b);
-        // The young generation's reserved size: V8 grows it (up to 2 × 16 MiB) when a process's
-        // load first peaks, which raises resident memory once without any object being kept.
-        const young = Math.max(...readings.map((r) => r[s]!.spaces?.new_space ?? NaN));
+        // The young generation's resident size: it follows load, not what is kept (V8 sizes it
+        // when a process's load first peaks, gives pages back after idle minutes and touches them
+        // again under load); the services fix its reserved size (2 × 16 MiB, SERVICE_NODE_FLAGS).
+        const young = Math.max(...readings.map((r) => r[s]!.resident?.new_space ?? r[s]!.spaces?.new_space ?? NaN));
         return [s, { rssMiB: +(rss / MIB).toFixed(1), heapUsedMiB: +(heaps[2]! / MIB).toFixed(1), youngGenerationMiB: +(young / MIB).toFixed(1) }];
       }),
     );
