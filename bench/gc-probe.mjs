@@ -1,9 +1,8 @@
 // Preloaded into every service process by the memory benchmark (NODE_OPTIONS=--expose-gc
 // --import=…): on SIGUSR2 the process runs a full garbage collection and prints its memory
 // (`bench-memory {...}` on stderr, with each heap space's reserved and resident size, which the
-// supervisor passes on with the service's name), so that
-// what is read is what the process keeps, not what its collector has not reclaimed yet. Nothing
-// else; never loaded outside the benchmark.
+// supervisor passes on with the service's name), so that what is read is what the process keeps,
+// not what its collector has not reclaimed yet. Nothing else; never loaded outside the benchmark.
 import { getHeapSpaceStatistics } from 'node:v8';
 
 if (typeof globalThis.gc === 'function') {
