@@ -4,8 +4,11 @@
 // service (named) says so as a log line; a command (npm start) on its stderr.
 import { ConfigError } from './config.ts';
 import { createLogger } from './log.ts';
+import { settleYoungGeneration } from './settle-memory.ts';
 
 export async function runService(start: () => Promise<() => Promise<void>>, options: { service?: string } = {}): Promise<void> {
+  // A long-running service settles its memory first (settle-memory.ts); a command has no need.
+  if (options.service !== undefined) settleYoungGeneration();
   try {
     const stop = await start();
     let stopping = false;
