@@ -3,6 +3,7 @@
 // subgraph and bank, and a debug line with the request id. Labels are bounded: subgraphs come from
 // the supergraph, banks from the operator's registry, outcomes and refusal kinds are fixed words.
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { auditFlushFailures } from '@consent-gateway/kit/metrics';
 import { requestLog } from '@consent-gateway/kit/observability';
 import { inClientSpan } from '@consent-gateway/kit/tracing';
 import type { RateLimitKind } from './rate-limit.ts';
@@ -33,8 +34,8 @@ export function gatewayMetrics(registry: Registry) {
     registers: [registry],
   });
   const refusals = new Counter({ name: 'gateway_rate_limit_refusals_total', help: 'Requests refused by a rate limit, by bucket kind', labelNames: ['kind'], registers: [registry] });
-  // The same name as every subgraph's: the gateway writes decision records too (through user-profile).
-  const flushFailures = new Counter({ name: 'audit_flush_failures_total', help: 'Requests whose decision records could not be written to the audit sink', registers: [registry] });
+  // As every subgraph counts it: the gateway has decision records written too (by user-profile).
+  const auditFlushFailed = auditFlushFailures(registry);
 
   const observeCall: ObserveCall = (target, call) => {
     const labels = { subgraph: target.subgraph, bank: target.bank ?? '' };
@@ -62,6 +63,6 @@ export function gatewayMetrics(registry: Registry) {
   return {
     observeCall,
     rateLimited: (kind: RateLimitKind) => refusals.inc({ kind }),
-    auditFlushFailed: () => flushFailures.inc(),
+    auditFlushFailed,
   };
 }

@@ -66,6 +66,12 @@ export function createServiceMetrics(service: string, operationLabel: (name: unk
   };
 }
 
+/** Requests whose decision records could not be written: every writer of records counts them under one name. */
+export function auditFlushFailures(registry: Registry): () => void {
+  const failures = new Counter({ name: 'audit_flush_failures_total', help: 'Requests whose decision records could not be written to the audit sink', registers: [registry] });
+  return () => failures.inc();
+}
+
 /** What a subgraph counts about its consent decisions and their audit trail. */
 export function decisionMetrics(registry: Registry) {
   const decisions = new Counter({
@@ -74,13 +80,13 @@ export function decisionMetrics(registry: Registry) {
     labelNames: ['field', 'outcome', 'reason'],
     registers: [registry],
   });
-  const flushFailures = new Counter({ name: 'audit_flush_failures_total', help: "Requests whose decision records could not be written to the audit sink", registers: [registry] });
+  const flushFailed = auditFlushFailures(registry);
   return {
     /** Counts a request's flushed records (each stands for `count` identical decisions). */
     count(records: readonly AuditRecord[]) {
       for (const r of records) decisions.inc({ field: r.field, outcome: r.outcome, reason: r.reason ?? 'none' }, r.count);
     },
-    flushFailed: () => flushFailures.inc(),
+    flushFailed,
   };
 }
 
