@@ -51,6 +51,8 @@ export function asksForDetail(info: GraphQLResolveInfo): boolean {
   return fields.has('merchant') || fields.has('description');
 }
 
+const askedOfTransaction = new WeakMap<GraphQLResolveInfo['fieldNodes'], Set<string>>();
+
 /**
  * A transaction its owner looks up (a message's, or by id), read in one go: its envelope, and
  * the fields the query asks of it that the owner's consent opens on every row of theirs (the
@@ -62,7 +64,9 @@ export function asksForDetail(info: GraphQLResolveInfo): boolean {
 export async function ownTransaction(ctx: BankContext, id: string, info: GraphQLResolveInfo) {
   const own = ctx.loaders.ownTransactions!;
   const owner = ctx.identity.sub!;
-  const asked = selectedUnder(info, [], 'CardTransaction');
+  // Every representation of one `_entities` call shares its field nodes: the selection is walked once.
+  let asked = askedOfTransaction.get(info.fieldNodes);
+  if (!asked) askedOfTransaction.set(info.fieldNodes, (asked = selectedUnder(info, [], 'CardTransaction')));
   const [basic, detail] = await Promise.all([
     asked.has('amount') && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_BASIC'),
     (asked.has('merchant') || asked.has('description')) && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_DETAIL'),
