@@ -5,8 +5,8 @@
 // pages of 100 rows), so each figure is the lowest of five readings over the last 200 requests,
 // each taken right after a full collection in the process (bench/gc-probe.mjs, preloaded for this
 // part only), which also reports the live heap (a leak raises both) and the young generation's
-// reserved size (V8 grows it once, when a process's load first peaks: resident memory rises with it,
-// the live heap does not).
+// resident size (it follows load, not what is kept: resident memory moves with it, the live heap
+// does not).
 import type { BenchGraph } from './graph.ts';
 import { checked, OPERATIONS, run, type Operation } from './load.ts';
 import { rssMiB } from './proc.ts';

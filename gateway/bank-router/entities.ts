@@ -4,7 +4,7 @@
 // own bank. One call per bank per fetch; the answers are put back in the original order, a User's
 // fields merged across its banks, every error re-indexed to the representation it belongs to.
 import type { FieldNode, GraphQLFormattedError } from 'graphql';
-import { agentBank, BANK_USER_FIELDS, withoutBankRelationship, type BankUserField } from '@consent-gateway/kit/bank-policy';
+import { agentBank, isBankUserField, withoutBankRelationship } from '@consent-gateway/kit/bank-policy';
 import { bankOfId } from '@consent-gateway/kit/ids';
 import { forbidden, type Reason } from '@consent-gateway/kit/reasons';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
@@ -94,7 +94,7 @@ export async function routeEntities(
   });
   // Users with no bank to ask were answered here: their decisions are recorded all the same.
   const withoutBank = representations.flatMap((r, i) => (r.__typename === 'User' && targets[i]!.length === 0 ? [String(r.id)] : []));
-  const bankFields = [...new Set(userFields.map((f) => f.name.value).filter((name): name is BankUserField => (BANK_USER_FIELDS as readonly string[]).includes(name)))];
+  const bankFields = [...new Set(userFields.map((f) => f.name.value).filter(isBankUserField))];
   if (withoutBank.length && bankFields.length) await recordWithoutBank(context, withoutBank, bankFields);
   return { data: { [key]: entities }, errors: dedupe(errors) };
 }
@@ -110,8 +110,8 @@ function userEntity(parts: Part[], userFields: FieldNode[], representation: Reco
     const fieldKey = responseKey(f);
     if (name === '__typename') entity[fieldKey] = 'User';
     else if (parts.length === 0) {
-      const answer: { value: unknown; reason?: Reason } = (BANK_USER_FIELDS as readonly string[]).includes(name)
-        ? withoutBankRelationship(context.identity, String(representation.id), name as BankUserField)
+      const answer: { value: unknown; reason?: Reason } = isBankUserField(name)
+        ? withoutBankRelationship(context.identity, String(representation.id), name)
         : { value: name === 'id' ? representation.id : null };
       entity[fieldKey] = answer.value;
       if (answer.reason) {

@@ -1,8 +1,9 @@
-import { Kind, type GraphQLFieldResolver, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import type { Resolvers } from '@consent-gateway/kit/create-subgraph';
-import { BANK_USER_FIELDS, WITHOUT_BANK_RULE, withoutBankRelationship, type BankUserField } from '@consent-gateway/kit/bank-policy';
+import { isBankUserField, WITHOUT_BANK_RULE, withoutBankRelationship } from '@consent-gateway/kit/bank-policy';
 import { isBankId } from '@consent-gateway/kit/ids';
 import { badInput } from '@consent-gateway/kit/reasons';
+import { selectedUnder } from '@consent-gateway/kit/selection';
 import type { ProfileContext } from './index.ts';
 import { linkBanks } from './store.ts';
 
@@ -21,12 +22,12 @@ export const resolvers: Resolvers<ProfileContext> = {
     },
     recordDecisionsWithoutBank: (_root, args: { userIds: string[]; fields: string[] }, ctx) => {
       const fields = [...new Set(args.fields)];
-      const unknown = fields.filter((f) => !(BANK_USER_FIELDS as readonly string[]).includes(f));
+      const unknown = fields.filter((f) => !isBankUserField(f));
       if (unknown.length) throw badInput(`not a field banks contribute to User: ${unknown.join(', ')}`);
       // Decided again here, for the viewer of the gateway's token: the gateway says what it
       // answered, never what the decision was.
       for (const userId of new Set(args.userIds)) {
-        for (const field of fields as BankUserField[]) {
+        for (const field of fields.filter(isBankUserField)) {
           const { reason } = withoutBankRelationship(ctx.identity, userId, field);
           ctx.decisions.record({ rule: WITHOUT_BANK_RULE, outcome: reason ? 'DENY' : 'ALLOW', reason, field: `User.${field}`, subjectUserId: userId });
         }
@@ -51,20 +52,6 @@ export const resolvers: Resolvers<ProfileContext> = {
  * the profile's root field already passed.
  */
 async function profile(ctx: ProfileContext, id: string, info: GraphQLResolveInfo) {
-  const doc = await ctx.loaders.profile.load(id, selects(info, 'bankIds'));
+  const doc = await ctx.loaders.profile.load(id, selectedUnder(info, []).has('bankIds'));
   return doc?.displayName !== undefined ? { id: doc.id, displayName: doc.displayName, avatarUrl: doc.avatarUrl ?? null } : null;
-}
-
-/** Whether the field being resolved selects `name` on its object (through fragments). */
-function selects(info: GraphQLResolveInfo, name: string): boolean {
-  const seen = new Set<string>();
-  const walk = (set: SelectionSetNode | undefined): boolean =>
-    (set?.selections ?? []).some((s) => {
-      if (s.kind === Kind.FIELD) return s.name.value === name;
-      if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet);
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      return walk(info.fragments[s.name.value]?.selectionSet);
-    });
-  return info.fieldNodes.some((node) => walk(node.selectionSet));
 }

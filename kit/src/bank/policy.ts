@@ -11,6 +11,7 @@ export const BANK_SUBGRAPH = 'bank-account';
 /** The `User` fields banks contribute (each bank for its own data). */
 export const BANK_USER_FIELDS = ['accounts', 'consents', 'accessLog'] as const;
 export type BankUserField = (typeof BANK_USER_FIELDS)[number];
+export const isBankUserField = (name: string): name is BankUserField => (BANK_USER_FIELDS as readonly string[]).includes(name);
 
 /** When several banks deny a field, the reason to show: the one closest to being allowed. */
 export const REASON_ORDER: readonly Reason[] = ['PURPOSE_NOT_ALLOWED', 'CONSENT_EXPIRED', 'CONSENT_REQUIRED'];

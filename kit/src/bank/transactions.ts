@@ -4,10 +4,11 @@
 // the envelope and the amount (TRANSACTIONS_BASIC, the page's own permission) and, when the query
 // asks for a merchant or a description and the same consent grants TRANSACTIONS_DETAIL, those
 // too; every row's fields still pass their own rules before they resolve (permissions.ts).
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { effectivePermissions, type ConsentRecord } from '../consent-policy.ts';
 import { decodeCursor, pageSize, toConnection } from '../pagination.ts';
 import { badInput } from '../reasons.ts';
+import { selectedUnder } from '../selection.ts';
 import { TRANSACTION_ENVELOPE, TRANSACTION_PAGE, type BankContext } from './context.ts';
 import type { TransactionDirection } from './store.ts';
 
@@ -20,30 +21,6 @@ export interface PageArgs {
 
 /** TRANSACTIONS_DETAIL's row fields (a merchant, a description). */
 const TRANSACTION_DETAIL = ['merchantId', 'description'] as const;
-
-/**
- * The fields selected under `path` (through fragments), by name; directives aside (at worst, a
- * skipped field counts). With `type`, fragments on another type are left out at the top (the
- * `_entities` of several types).
- */
-function selectedUnder(info: GraphQLResolveInfo, path: readonly string[], type?: string): Set<string> {
-  const names = new Set<string>();
-  const otherType = (condition: { name: { value: string } } | undefined, depth: number) => depth === 0 && !!type && !!condition && condition.name.value !== type;
-  const walk = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>) => {
-    for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (!otherType(selection.typeCondition, depth)) walk(selection.selectionSet, depth, seen);
-      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        const fragment = info.fragments[selection.name.value];
-        if (seen.has(selection.name.value) || otherType(fragment?.typeCondition, depth)) continue;
-        walk(fragment?.selectionSet, depth, new Set(seen).add(selection.name.value));
-      } else if (depth === path.length) names.add(selection.name.value);
-      else if (selection.name.value === path[depth]) walk((selection as FieldNode).selectionSet, depth + 1, seen);
-    }
-  };
-  for (const node of info.fieldNodes) walk(node.selectionSet, 0, new Set());
-  return names;
-}
 
 /** Whether the page's query asks for a row field of TRANSACTIONS_DETAIL. */
 export function asksForDetail(info: GraphQLResolveInfo): boolean {
