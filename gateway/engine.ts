@@ -12,6 +12,7 @@ import type { Identity } from '@consent-gateway/kit/identity';
 import { requestLog } from '@consent-gateway/kit/observability';
 import { parseDateTime } from '@consent-gateway/kit/scalars';
 import { traceHeaders } from '@consent-gateway/kit/tracing';
+import { joinEntityFetches, type PlanNode } from './bank-fetch-plan.ts';
 import type { BankRouter } from './bank-router/router.ts';
 import type { ObserveCall } from './observed-calls.ts';
 import { RECORDS_SUBGRAPH, type RecordsExecutor } from './records/index.ts';
@@ -114,6 +115,7 @@ export interface EngineOptions {
 const unobserved: ObserveCall = (_target, call) => call();
 
 export function createEngine(options: EngineOptions): Engine {
+  const joinedPlans = new WeakSet<object>();
   // @apollo/gateway sends usage metrics to Apollo and probes cloud metadata addresses from its
   // constructor unless this is set (dist/index.js, createDataCollectionExporter). No outbound
   // call the operator did not configure: set here, in code, before any gateway is built.
@@ -123,6 +125,12 @@ export function createEngine(options: EngineOptions): Engine {
     // On by default outside NODE_ENV=production: any caller sending `Apollo-Query-Plan-Experimental`
     // would get the query plan (subgraph names, their operations) in `extensions`.
     __exposeQueryPlanExperimental: false,
+    // Called with every plan before it runs (plans are cached: each is changed once, in place).
+    experimental_didResolveQueryPlan: ({ queryPlan }) => {
+      if (joinedPlans.has(queryPlan)) return;
+      joinEntityFetches(queryPlan as { node?: PlanNode }, BANK_SUBGRAPH);
+      joinedPlans.add(queryPlan);
+    },
     buildService: ({ name, url }) => {
       if (name === BANK_SUBGRAPH) return new InProcessDataSource(options.bankRouter);
       if (name === RECORDS_SUBGRAPH) return new InProcessDataSource(options.records);

@@ -1,9 +1,10 @@
 // What the parts of the bank router share: the shape of a subgraph request and result, the
 // request's identity, and calling banks (each call's failure caught as an outcome, at most
-// `concurrency` banks at once).
+// `concurrency` banks at once; entity fetches of one request to one bank joined, joint-calls.ts).
 import type { GraphQLFormattedError } from 'graphql';
 import type { Identity } from '@consent-gateway/kit/identity';
 import type { RegisteredBank } from '../bank-registry.ts';
+import { jointCalls } from './joint-calls.ts';
 import { BankCallError } from './merge.ts';
 import type { Variables } from './operation.ts';
 
@@ -44,21 +45,24 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 
 /** Bank calls whose failures are outcomes, not exceptions: one bank's failure is its own part's. */
 export function bankCalls(callBank: BankCaller, concurrency: number) {
-  const call = async (bank: RegisteredBank, request: SubgraphRequest, context: RouterContext): Promise<Outcome> => {
-    try {
-      return { result: await callBank(bank, request, context) };
-    } catch (error) {
-      if (error instanceof BankCallError) return { failure: error };
-      throw error;
-    }
-  };
+  const outcomes =
+    (caller: BankCaller) =>
+    async (bank: RegisteredBank, request: SubgraphRequest, context: RouterContext): Promise<Outcome> => {
+      try {
+        return { result: await caller(bank, request, context) };
+      } catch (error) {
+        if (error instanceof BankCallError) return { failure: error };
+        throw error;
+      }
+    };
+  const jointly = outcomes(jointCalls(callBank));
   return {
-    call,
-    /** One call per item, in parallel up to the bound, outcomes in order. */
-    each: <T>(items: readonly T[], request: (item: T) => { bank: RegisteredBank; request: SubgraphRequest }, context: RouterContext) =>
+    call: outcomes(callBank),
+    /** One entity fetch per item, in parallel up to the bound, outcomes in order; joined with this request's other entity fetches to the same bank. */
+    entities: <T>(items: readonly T[], request: (item: T) => { bank: RegisteredBank; request: SubgraphRequest }, context: RouterContext) =>
       mapLimit(items, concurrency, (item) => {
         const r = request(item);
-        return call(r.bank, r.request, context);
+        return jointly(r.bank, r.request, context);
       }),
   };
 }

@@ -67,7 +67,7 @@ export async function routeEntities(
   });
   const calls = [...perBank.values()];
   // The planner's operation as it is; each bank gets its own representations only.
-  const outcomes = await banks.each(calls, (c) => ({ bank: c.bank, request: { ...request, variables: { ...variables, representations: c.items } } }), context);
+  const outcomes = await banks.entities(calls, (c) => ({ bank: c.bank, request: { ...request, variables: { ...variables, representations: c.items } } }), context);
   const byBank = new Map(calls.map((c, n) => [c.bank.id, { ...c, outcome: outcomes[n]! }]));
 
   const userFields = collectFields(field.selectionSet, 'User', fragments, variables);
