@@ -6,7 +6,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { parseArgs } from 'node:util';
 import { bankCollections, createMongoBankStore, merchantDocs } from '@consent-gateway/kit/bank-mongo';
 import { connectMongo } from '@consent-gateway/kit/mongo';
-import { collections as messagingCollections } from '../subgraphs/messaging/store.ts';
+import { collections as messagingCollections, storedLayout } from '../subgraphs/messaging/store.ts';
 import { users } from '../subgraphs/user-profile/store.ts';
 import { PLATFORM_SUBGRAPHS, type PlatformSubgraph } from '../subgraphs/catalog.ts';
 import { SUBGRAPHS, bankDatabaseName, databaseName } from '../subgraphs/registry.ts';
@@ -51,8 +51,10 @@ export async function seed(dbs: GraphDbs, data: DemoData = demoData(), options: 
     await seedBank(db, bank);
   }
   const msg = messagingCollections(dbs.messaging);
-  await msg.conversations.insertMany(data.messaging.conversations);
-  await msg.messages.insertMany(data.messaging.messages);
+  // As messaging stores them: each conversation's first messages in the conversation itself.
+  const stored = storedLayout(data.messaging.conversations, data.messaging.messages);
+  await msg.conversations.insertMany(stored.conversations);
+  if (stored.messages.length) await msg.messages.insertMany(stored.messages);
   await msg.optIns.insertMany(data.messaging.optIns);
   return data;
 }

@@ -162,7 +162,7 @@ export interface DisposableStack extends Stack {
   dbPrefix: string;
   keys: DevKeys;
   data: DemoData;
-  /** Every database of this stack (its prefix) → collection → document count. */
+  /** Every database of this stack (its prefix) → collection → document count; `conversations.head`: the messages conversations keep themselves. */
   snapshotDatabases(): Promise<Record<string, Record<string, number>>>;
   /** Stops the stack, drops its databases and closes the client. */
   close(): Promise<void>;
@@ -213,6 +213,10 @@ export async function startDisposableStack(options: {
         const db = client.db(name);
         const collections = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
         snapshot[name] = Object.fromEntries(await Promise.all(collections.map(async (c) => [c, await db.collection(c).countDocuments()] as const)));
+        if (collections.includes('conversations')) {
+          const heads = await db.collection<{ head?: unknown[] }>('conversations').find({}, { projection: { head: 1 } }).toArray();
+          snapshot[name]['conversations.head'] = heads.reduce((n, c) => n + (c.head?.length ?? 0), 0);
+        }
       }
       return snapshot;
     },

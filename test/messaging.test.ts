@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forbiddenAt, startTestStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
-let t: Record<'alice' | 'bob' | 'nora' | 'carl' | 'bobThirdParty', string>;
+let t: Record<'alice' | 'bob' | 'mia' | 'leo' | 'nora' | 'carl' | 'bobThirdParty', string>;
 beforeAll(async () => {
   stack = await startTestStack();
   t = {
     alice: await stack.token({ sub: 'alice' }),
     bob: await stack.token({ sub: 'bob' }),
+    mia: await stack.token({ sub: 'mia' }),
+    leo: await stack.token({ sub: 'leo' }),
     bobThirdParty: await stack.token({ sub: 'bob', client: 'partner-app' }),
     nora: await stack.token({ sub: 'agent-nora', roles: ['bank_agent'], bank: 'northwind', client: 'bank-console' }),
     carl: await stack.token({ sub: 'agent-carl', roles: ['bank_agent'], bank: 'contoso', client: 'bank-console' }),
@@ -52,10 +54,83 @@ describe('messaging opt-in', () => {
   });
 
   it('rejects an empty message with a clear error and stores nothing', async () => {
-    const before = await stack.dbs.messaging.collection('messages').countDocuments();
+    const before = await storedMessages();
     const res = await stack.query(SEND, { c: conversationId(), body: '   ' }, { token: t.alice });
     expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(await stack.dbs.messaging.collection('messages').countDocuments()).toBe(before);
+    expect(await storedMessages()).toBe(before);
+  });
+});
+
+/** Every message messaging stores: in conversations' heads and apart. */
+async function storedMessages(conversation?: string) {
+  const heads = await stack.dbs.messaging.collection<{ _id: string; head?: unknown[] }>('conversations').find(conversation ? { _id: conversation } : {}).toArray();
+  const apart = await stack.dbs.messaging.collection('messages').countDocuments(conversation ? { conversationId: conversation } : {});
+  return heads.reduce((n, c) => n + (c.head?.length ?? 0), 0) + apart;
+}
+
+describe('where messages are stored: the first 20 in the conversation, the others apart', () => {
+  const PAGE = 'query($c: ID!, $first: Int, $after: String) { conversation(id: $c) { messages(first: $first, after: $after) { edges { cursor node { body } } pageInfo { hasNextPage endCursor } } } }';
+  /** Every message body of a conversation, read page by page. */
+  async function readAll(c: string, first: number, token = t.mia): Promise<string[]> {
+    const bodies: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 50; page++) {
+      const res: any = await stack.query(PAGE, { c, first, after }, { token });
+      expect(res.body.errors).toBeUndefined();
+      const { edges, pageInfo } = res.body.data.conversation.messages;
+      bodies.push(...edges.map((e: any) => e.node.body));
+      if (!pageInfo.hasNextPage) return bodies;
+      after = pageInfo.endCursor;
+    }
+    throw new Error('no last page');
+  }
+  const start = async (bank: string) => (await stack.query(START, { bank }, { token: t.mia })).body.data.startConversation.id as string;
+
+  it('25 messages: 20 kept by the conversation, 5 apart and after them; pages of any size read all of them once, in order', async () => {
+    const c = await start('northwind');
+    const sent = Array.from({ length: 25 }, (_, i) => `message ${i + 1}`);
+    for (const body of sent) expect((await stack.query(SEND, { c, body }, { token: t.mia })).body.errors).toBeUndefined();
+    const conversation = await stack.dbs.messaging.collection<{ head: Array<{ sentAt: string; body: string }> }>('conversations').findOne({ _id: c as never });
+    const apart = await stack.dbs.messaging.collection<{ sentAt: string; body: string }>('messages').find({ conversationId: c }).toArray();
+    expect(conversation!.head.map((m) => m.body)).toEqual(sent.slice(0, 20));
+    expect(apart.map((m) => m.body).sort()).toEqual(sent.slice(20).sort());
+    const lastOfHead = conversation!.head.map((m) => m.sentAt).sort().at(-1)!;
+    for (const m of apart) expect(m.sentAt > lastOfHead).toBe(true);
+    for (const first of [1, 3, 7, 20, 21, 100]) expect(await readAll(c, first)).toEqual(sent);
+  });
+
+  it('messages sent at once into the last places: each stored once, none lost', async () => {
+    const c = await start('contoso');
+    const sent = Array.from({ length: 24 }, (_, i) => `at once ${i + 1}`);
+    const answers = await Promise.all(sent.map((body) => stack.query(SEND, { c, body }, { token: t.mia })));
+    for (const a of answers) expect(a.body.errors).toBeUndefined();
+    expect(await storedMessages(c)).toBe(24);
+    expect((await readAll(c, 5)).sort()).toEqual([...sent].sort());
+  });
+
+  it('a conversation stored before 0.3 (no head: every message apart) reads and grows as before', async () => {
+    const c = 'conv_legacyAAAAAAAAAAAAAAAAA';
+    await stack.dbs.messaging.collection('conversations').insertOne({ _id: c as never, userId: 'leo', bankId: 'northwind', createdAt: '2026-01-01T00:00:00.000Z' });
+    await stack.dbs.messaging.collection('messages').insertMany(
+      [1, 2, 3].map((n) => ({ _id: `msg_legacy${n}AAAAAAAAAAAAAAAAA` as never, conversationId: c, userId: 'leo', bankId: 'northwind', sentAt: `2026-01-0${n}T00:00:00.000Z`, body: `old ${n}`, sender: 'USER', senderId: 'leo', transactionId: null })),
+    );
+    expect((await stack.query(SEND, { c, body: 'new' }, { token: t.leo })).body.errors).toBeUndefined();
+    expect(await readAll(c, 2, t.leo)).toEqual(['old 1', 'old 2', 'old 3', 'new']);
+    expect(await stack.dbs.messaging.collection('messages').countDocuments({ conversationId: c })).toBe(4);
+  });
+
+  it("a conversation list with each one's first page: one read of messaging's database, whatever the number of conversations", async () => {
+    const q = '{ me { conversations { messages(first: 3) { edges { node { body } } } } } }';
+    // alice: her demo conversation with northwind, and one with contoso.
+    const c = (await stack.query(START, { bank: 'contoso' }, { token: t.alice })).body.data.startConversation.id;
+    for (const body of ['one', 'two', 'three']) await stack.query(SEND, { c, body }, { token: t.alice });
+    const { result, commands } = await stack.commands.watch(() => stack.query(q, {}, { token: t.alice }));
+    expect(result.body.errors).toBeUndefined();
+    const conversations = result.body.data.me.conversations;
+    expect(conversations.length).toBe(2);
+    expect(conversations.every((c: any) => c.messages.edges.length === 3)).toBe(true);
+    const reads = commands.filter((c) => c.db.endsWith('messaging') && ['find', 'aggregate'].includes(c.name));
+    expect(reads.map((c) => c.collection)).toEqual(['conversations']);
   });
 });
 

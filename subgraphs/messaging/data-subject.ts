@@ -1,8 +1,9 @@
 // A person's export and erasure in messaging: their conversations with banks and every message in
-// them (theirs and the banks'), and their messaging opt-ins. Erasure deletes all three.
+// them (theirs and the banks', in the conversation's head or apart: store.ts), and their messaging
+// opt-ins. Erasure deletes all three.
 import type { Db } from 'mongodb';
 import type { DataSubjectAdapter } from '@consent-gateway/kit/records-routes';
-import { collections } from './store.ts';
+import { byPosition, collections } from './store.ts';
 
 export function dataSubject(db: Db): DataSubjectAdapter {
   const c = collections(db);
@@ -19,18 +20,21 @@ export function dataSubject(db: Db): DataSubjectAdapter {
           bankId: conversation.bankId,
           createdAt: conversation.createdAt,
           // A bank's messages say they came from the bank, not which of its agents wrote them.
-          messages: messages
-            .filter((m) => m.conversationId === conversation._id)
+          messages: [...(conversation.head ?? []), ...messages.filter((m) => m.conversationId === conversation._id)]
+            .sort(byPosition)
             .map((m) => ({ id: m._id, sentAt: m.sentAt, sender: m.sender, body: m.body, transactionId: m.transactionId })),
         })),
         messagingOptIns: optIns.map((o) => ({ bankId: o.bankId, optedIn: o.optedIn, updatedAt: o.updatedAt })),
       };
     },
     async eraseSubject({ userId }) {
+      // The messages a conversation keeps itself go with it: counted first.
+      const heads = await c.conversations.find({ userId }, { projection: { head: 1 } }).toArray();
       const messages = await c.messages.deleteMany({ userId });
       const conversations = await c.conversations.deleteMany({ userId });
       const optIns = await c.optIns.deleteMany({ userId });
-      return { messagesDeleted: messages.deletedCount, conversationsDeleted: conversations.deletedCount, optInsDeleted: optIns.deletedCount };
+      const inHeads = heads.reduce((n, h) => n + (h.head?.length ?? 0), 0);
+      return { messagesDeleted: messages.deletedCount + inHeads, conversationsDeleted: conversations.deletedCount, optInsDeleted: optIns.deletedCount };
     },
   };
 }

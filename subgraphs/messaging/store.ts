@@ -1,10 +1,27 @@
 // messaging data: conversations (one per user and bank), messages (with the conversation's user
 // and bank copied in, so a message's rule needs no extra read) and opt-ins.
+//
+// A conversation keeps its first HEAD_SIZE messages itself (`head`); the messages after them are
+// documents of `messages` (MongoDB's bucket pattern, the first bucket inside the conversation).
+// Every message is stored once, in one place or the other, in one write; every message of
+// `messages` comes after the whole head (sendMessage makes sure), so a conversation's first
+// page, the one a conversation list shows, is read with the conversation itself: no read per
+// conversation. A conversation stored without `head` (before 0.3) keeps every message in `messages`.
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
 import { loadByKeys, loadGroupsByKeys } from '@consent-gateway/kit/mongo';
 
-export interface ConversationDoc { _id: string; userId: string; bankId: string; createdAt: string }
+/** How many of its first messages a conversation keeps itself. */
+export const HEAD_SIZE = 20;
+
+export interface ConversationDoc {
+  _id: string;
+  userId: string;
+  bankId: string;
+  createdAt: string;
+  /** Its first messages (at most HEAD_SIZE), in the order they were stored; absent in conversations from before 0.3. */
+  head?: MessageDoc[];
+}
 export interface MessageDoc {
   _id: string;
   conversationId: string;
@@ -24,6 +41,20 @@ export const collections = (db: Db) => ({
   messages: db.collection<MessageDoc>('messages'),
   optIns: db.collection<OptInDoc>('messaging_opt_ins'),
 });
+
+/** Messages in the order of every page: by time sent, then id. */
+export const byPosition = (a: MessageDoc, b: MessageDoc) => (a.sentAt < b.sentAt ? -1 : a.sentAt > b.sentAt ? 1 : a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+
+/** Conversations and their messages as they are stored: each conversation's first messages in its head, the others apart. */
+export function storedLayout(conversations: readonly ConversationDoc[], messages: readonly MessageDoc[]): { conversations: ConversationDoc[]; messages: MessageDoc[] } {
+  const inHead = new Set<string>();
+  const stored = conversations.map((c) => {
+    const head = messages.filter((m) => m.conversationId === c._id).sort(byPosition).slice(0, HEAD_SIZE);
+    for (const m of head) inHead.add(m._id);
+    return { ...c, head };
+  });
+  return { conversations: stored, messages: messages.filter((m) => !inHead.has(m._id)) };
+}
 
 export const optInId = (userId: string, bankId: string) => `${userId}|${bankId}`;
 
