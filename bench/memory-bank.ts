@@ -14,8 +14,8 @@ export interface MemoryBank {
 
 const DAY = 86_400_000;
 const ACCOUNT_FIELDS: AccountField[] = ['userId', 'maskedNumber', 'accountNumber', 'currency', 'balanceMinor'];
-const TRANSACTION_FIELDS: TransactionField[] = ['accountId', 'userId', 'postedAt', 'direction', 'amountMinor', 'currency', 'description', 'merchantId'];
-const MERCHANT_FIELDS: MerchantField[] = ['name', 'category', 'city', 'country', 'latitude', 'longitude'];
+const TRANSACTION_FIELDS: TransactionField[] = ['accountId', 'userId', 'postedAt', 'direction', 'amountMinor', 'currency', 'description', 'merchantId', 'merchantName', 'merchantCategory', 'merchantCity', 'merchantCountry'];
+const MERCHANT_FIELDS: MerchantField[] = ['latitude', 'longitude'];
 
 function counterId(bankId: string, kind: string, n: number): string {
   const bytes = new Uint8Array(16);
@@ -31,15 +31,7 @@ const pick = <Row extends { id: string }>(row: Row, fields: readonly string[]) =
 export function createMemoryBank(options: { accounts: number; rowsPerAccount: number }): MemoryBank {
   const bankId = 'northwind';
   const now = new Date('2026-11-01T00:00:00.000Z');
-  const merchants: MerchantRow[] = Array.from({ length: 10 }, (_, i) => ({
-    id: counterId(bankId, 'mer', i),
-    name: `Shop ${i}`,
-    category: 'groceries',
-    city: `City ${i}`,
-    country: 'DE',
-    latitude: 52 + i / 100,
-    longitude: 13 + i / 100,
-  }));
+  const merchants: MerchantRow[] = Array.from({ length: 10 }, (_, i) => ({ id: counterId(bankId, 'mer', i), latitude: 52 + i / 100, longitude: 13 + i / 100 }));
   const accounts: AccountRow[] = Array.from({ length: options.accounts }, (_, i) => ({
     id: counterId(bankId, 'acc', i),
     userId: 'alice',
@@ -59,6 +51,10 @@ export function createMemoryBank(options: { accounts: number; rowsPerAccount: nu
       currency: 'EUR',
       description: `Card payment ${i}`,
       merchantId: merchants[i % merchants.length]!.id,
+      merchantName: `Shop ${i % merchants.length}`,
+      merchantCategory: 'groceries',
+      merchantCity: `City ${i % merchants.length}`,
+      merchantCountry: 'DE',
     })),
   );
   const grantedAt = new Date(now.getTime() - 30 * DAY).toISOString();

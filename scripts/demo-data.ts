@@ -69,8 +69,8 @@ const SHOPS = [
 ] as const;
 
 /** A demo merchant, and where it is (the adapter decides how it stores them: seed.ts). */
-export type DemoMerchant = { _id: string } & Pick<MerchantRow, 'name' | 'category'>;
-export type DemoMerchantLocation = { _id: string } & Pick<MerchantRow, 'city' | 'country' | 'latitude' | 'longitude'>;
+export type DemoMerchant = { _id: string; name: string; category: string };
+export type DemoMerchantLocation = { _id: string; city: string; country: string } & Pick<MerchantRow, 'latitude' | 'longitude'>;
 
 /** Everything one bank holds: its accounts, transactions, merchants and the consents granted to it. */
 export interface BankDemoData {
@@ -155,6 +155,7 @@ export function demoData(anchor: Date = defaultAnchor(), options: { transactions
     const { doc: acc, bankId } = accounts[i % accounts.length]!;
     const credit = random() < 0.15;
     const merchant = credit && random() < 0.5 ? null : pick(banks[bankId].merchants);
+    const place = merchant && banks[bankId].merchantLocations.find((l) => l._id === merchant._id)!;
     const amount = credit ? 500 + Math.floor(random() * 150_000) : 100 + Math.floor(random() * 25_000);
     banks[bankId].transactions.push({
       _id: ids.bank(bankId, 'txn'),
@@ -166,6 +167,11 @@ export function demoData(anchor: Date = defaultAnchor(), options: { transactions
       currency: acc.currency,
       description: merchant ? `Card payment at ${merchant.name}` : 'Incoming transfer',
       merchantId: merchant?._id ?? null,
+      // What the card network reports with the payment (the bank stores it with the transaction).
+      merchantName: merchant?.name ?? null,
+      merchantCategory: merchant?.category ?? null,
+      merchantCity: place?.city ?? null,
+      merchantCountry: place?.country ?? null,
     });
     acc.balanceMinor += credit ? amount : -amount;
   }

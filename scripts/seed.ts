@@ -4,7 +4,7 @@
 // service ever reads another's.
 import type { Db, MongoClient } from 'mongodb';
 import { parseArgs } from 'node:util';
-import { bankCollections, createMongoBankStore, merchantDocs } from '@consent-gateway/kit/bank-mongo';
+import { bankCollections, createMongoBankStore, merchantLocationDocs } from '@consent-gateway/kit/bank-mongo';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { collections as messagingCollections, storedLayout } from '../subgraphs/messaging/store.ts';
 import { users } from '../subgraphs/user-profile/store.ts';
@@ -29,10 +29,8 @@ export async function seedBank(db: Db, data: BankDemoData): Promise<void> {
   await createMongoBankStore(db).ensureIndexes();
   const c = bankCollections(db);
   await c.accounts.insertMany(data.accounts);
-  const places = new Map(data.merchantLocations.map((l) => [l._id, l]));
-  const { merchants, locations } = merchantDocs(data.merchants.map(({ _id, ...m }) => ({ id: _id, ...m, ...places.get(_id)! })));
-  await c.merchants.insertMany(merchants);
-  await c.merchantLocations.insertMany(locations);
+  // A merchant's name, category, city and country are in its transactions (card data); its coordinates apart.
+  await c.merchantLocations.insertMany(merchantLocationDocs(data.merchantLocations.map(({ _id, latitude, longitude }) => ({ id: _id, latitude, longitude }))));
   if (data.consents.length) await c.consents.insertMany(data.consents);
   for (let i = 0; i < data.transactions.length; i += 500) await c.transactions.insertMany(data.transactions.slice(i, i + 500));
 }

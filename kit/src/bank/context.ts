@@ -78,8 +78,9 @@ export function createLoaders(store: BankStore, userId?: string) {
     transactionEnvelope: fieldsOf(transactions, TRANSACTION_ENVELOPE),
     transactionAmount: fieldsOf(transactions, ['amountMinor', 'currency'] as const),
     transactionDetail: fieldsOf(transactions, ['merchantId', 'description'] as const),
-    merchant: fieldsOf(merchants, ['name', 'category'] as const),
-    locationCoarse: fieldsOf(merchants, ['city', 'country'] as const),
+    // A merchant's name, category, city and country come with the card transaction (store.ts), by transaction id.
+    merchant: fieldsOf(transactions, ['merchantName', 'merchantCategory'] as const),
+    locationCoarse: fieldsOf(transactions, ['merchantCity', 'merchantCountry'] as const),
     locationPrecise: fieldsOf(merchants, ['latitude', 'longitude'] as const),
     /** The field loaders themselves, for priming (tests, benchmarks). */
     rows: { accounts, transactions, merchants },

@@ -1,7 +1,8 @@
 // The MongoDB data adapter of a bank subgraph (`@consent-gateway/kit/bank-mongo`): one database
-// per bank, holding that bank's rows only. Every read projects exactly the fields asked for, so a
-// merchant's name and its city (asked in the same tick) are one read of `merchants`; coordinates,
-// a separate opt-in, live apart in `merchant_locations`, read only with their own projection.
+// per bank, holding that bank's rows only. Every read projects exactly the fields asked for: a
+// transaction carries its merchant's name, category, city and country (as card data does), so a
+// page reads them with its rows when their rules cannot fail; coordinates, a separate opt-in,
+// live apart in `merchant_locations`, read only with their own projection.
 import type { Db, Document } from 'mongodb';
 import { createMongoAuditStore } from '../audit-mongo.ts';
 import { ensureIndexes, loadByKeys, loadGroupsByKeys, oneBatch } from '../mongo.ts';
@@ -10,30 +11,19 @@ import type { AccountRow, BankStore, MerchantField, MerchantRow, StoredConsent, 
 type Doc<Row extends { id: string }> = Omit<Row, 'id'> & { _id: string };
 export type AccountDoc = Doc<AccountRow>;
 export type TransactionDoc = Doc<TransactionRow>;
-/** A merchant with its coarse location (city, country). */
-export type MerchantDoc = Doc<Pick<MerchantRow, 'id' | 'name' | 'category' | 'city' | 'country'>>;
 /** A merchant's precise location (MERCHANT_LOCATION_PRECISE). */
-export type MerchantLocationDoc = Doc<Pick<MerchantRow, 'id' | 'latitude' | 'longitude'>>;
+export type MerchantLocationDoc = Doc<MerchantRow>;
 export type ConsentDoc = StoredConsent;
 
 export const bankCollections = (db: Db) => ({
   accounts: db.collection<AccountDoc>('accounts'),
   transactions: db.collection<TransactionDoc>('transactions'),
-  merchants: db.collection<MerchantDoc>('merchants'),
   merchantLocations: db.collection<MerchantLocationDoc>('merchant_locations'),
   consents: db.collection<ConsentDoc>('consents'),
 });
 
-/** The merchant fields kept in `merchants`; the others (coordinates) are in `merchant_locations`. */
-const MERCHANT_FIELDS: readonly MerchantField[] = ['name', 'category', 'city', 'country'];
-
-/** A bank's merchants as this adapter stores them. */
-export function merchantDocs(rows: readonly MerchantRow[]): { merchants: MerchantDoc[]; locations: MerchantLocationDoc[] } {
-  return {
-    merchants: rows.map((m) => ({ _id: m.id, name: m.name, category: m.category, city: m.city, country: m.country })),
-    locations: rows.map((m) => ({ _id: m.id, latitude: m.latitude, longitude: m.longitude })),
-  };
-}
+/** Merchants' coordinates as this adapter stores them. */
+export const merchantLocationDocs = (rows: readonly MerchantRow[]): MerchantLocationDoc[] => rows.map((m) => ({ _id: m.id, latitude: m.latitude, longitude: m.longitude }));
 
 const projection = (fields: readonly string[]): Document => Object.fromEntries(fields.map((f) => [f, 1]));
 
@@ -85,16 +75,7 @@ export function createMongoBankStore(db: Db): MongoBankStore {
       return docs.map((d) => toRow(d)!);
     },
     async merchants(ids, fields) {
-      const kept = fields.filter((f) => MERCHANT_FIELDS.includes(f));
-      const coordinates = fields.filter((f) => !MERCHANT_FIELDS.includes(f));
-      const [merchants, places] = await Promise.all([
-        kept.length ? loadByKeys(c.merchants, '_id', ids, projection(kept)) : undefined,
-        coordinates.length ? loadByKeys(c.merchantLocations, '_id', ids, projection(coordinates)) : undefined,
-      ]);
-      return ids.map((id, i) => {
-        const parts = [merchants?.[i], places?.[i]].filter((d): d is NonNullable<typeof d> => !!d);
-        return parts.length ? toRow(Object.assign({}, ...parts, { _id: id })) : null;
-      });
+      return (await loadByKeys(c.merchantLocations, '_id', ids, projection(fields))).map((d) => toRow(d));
     },
     consentsOfUsers: (userIds) => loadGroupsByKeys(c.consents, 'userId', userIds),
     insertConsent: async (consent) => void (await c.consents.insertOne(consent)),
@@ -135,12 +116,25 @@ export function createMongoBankStore(db: Db): MongoBankStore {
       await ensureIndexes(c.transactions, [[{ accountId: 1, postedAt: -1, _id: -1 }]]);
       await ensureIndexes(c.consents, [[{ userId: 1 }]]);
       await audit.ensureIndexes();
-      // Before 0.2, city and country were kept with the coordinates: move them to the merchant.
-      for (const old of await c.merchantLocations.find({ city: { $exists: true } } as Document).toArray()) {
-        const { city, country } = old as unknown as { city: string; country: string };
-        await c.merchants.updateOne({ _id: old._id }, { $set: { city, country } });
-        await c.merchantLocations.updateOne({ _id: old._id }, { $unset: { city: '', country: '' } } as Document);
-      }
+      await copyMerchantsIntoTransactions(db);
     },
   };
+}
+
+/**
+ * Layouts before 0.3 kept a merchant's name, category, city and country in `merchants` (before
+ * 0.2, city and country with the coordinates in `merchant_locations`): each transaction gets its
+ * merchant's, and `merchant_locations` keeps coordinates only. `merchants` is left as it was,
+ * no longer read. Idempotent: transactions that have them are not touched.
+ */
+async function copyMerchantsIntoTransactions(db: Db): Promise<void> {
+  const c = bankCollections(db);
+  const places = new Map((await c.merchantLocations.find({ city: { $exists: true } } as Document).toArray()).map((d) => [d._id, d as unknown as { city: string; country: string }]));
+  for (const m of await db.collection<{ _id: string; name: string; category: string; city?: string; country?: string }>('merchants').find().toArray()) {
+    const place = places.get(m._id);
+    const merchant = { merchantName: m.name, merchantCategory: m.category ?? null, merchantCity: m.city ?? place?.city ?? null, merchantCountry: m.country ?? place?.country ?? null };
+    await c.transactions.updateMany({ merchantId: m._id, merchantName: { $exists: false } } as Document, { $set: merchant });
+  }
+  if (places.size) await c.merchantLocations.updateMany({ city: { $exists: true } } as Document, { $unset: { city: '', country: '' } } as Document);
+  await c.transactions.updateMany({ merchantId: null, merchantName: { $exists: false } } as Document, { $set: { merchantName: null, merchantCategory: null, merchantCity: null, merchantCountry: null } });
 }

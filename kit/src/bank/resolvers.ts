@@ -79,16 +79,18 @@ export const bankResolvers: Resolvers<BankContext> = {
       return detail?.merchantId ? { merchantId: detail.merchantId, transaction: t } : null;
     },
   },
+  // Name, category, city and country are the transaction's own (as the card network reported
+  // them); coordinates, the merchant's, read by merchant id.
   Merchant: {
-    name: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.merchantId))?.name ?? 'Unknown merchant',
-    category: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.merchantId))?.category ?? null,
+    name: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.transaction.id))?.merchantName ?? 'Unknown merchant',
+    category: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.transaction.id))?.merchantCategory ?? null,
     // Nothing is read here: city/country and coordinates are read by their own fields, each
     // under its own permission, so a coarse-only consent never reads coordinates.
     location: (m: MerchantParent) => m,
   },
   MerchantLocation: {
-    city: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.merchantId))?.city ?? null,
-    country: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.merchantId))?.country ?? null,
+    city: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.transaction.id))?.merchantCity ?? null,
+    country: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.transaction.id))?.merchantCountry ?? null,
     latitude: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationPrecise.load(m.merchantId))?.latitude ?? null,
     longitude: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationPrecise.load(m.merchantId))?.longitude ?? null,
   },

@@ -45,15 +45,20 @@ export interface TransactionRow {
   currency: string;
   description: string;
   merchantId: string | null;
+  /**
+   * The merchant as the card network reports it with each card transaction (ISO 8583: the card
+   * acceptor's name, city and country, data element 43; its category, element 18): part of the
+   * transaction itself, null without a merchant.
+   */
+  merchantName: string | null;
+  merchantCategory: string | null;
+  merchantCity: string | null;
+  merchantCountry: string | null;
 }
 
-/** A merchant, with its location (coarse: city and country; precise: coordinates). */
+/** Where a merchant is precisely (MERCHANT_LOCATION_PRECISE): from the bank's own merchant records, by merchant id. */
 export interface MerchantRow {
   id: string;
-  name: string;
-  category: string;
-  city: string;
-  country: string;
   latitude: number;
   longitude: number;
 }

@@ -19,16 +19,23 @@ export interface PageArgs {
   to?: string | null;
 }
 
-/** TRANSACTIONS_DETAIL's row fields (a merchant, a description). */
-const TRANSACTION_DETAIL = ['merchantId', 'description'] as const;
+/** TRANSACTIONS_DETAIL's row fields (a merchant as the card network named it, a description). */
+const TRANSACTION_DETAIL = ['merchantId', 'description', 'merchantName', 'merchantCategory'] as const;
+/** MERCHANT_LOCATION_COARSE's row fields. */
+const TRANSACTION_PLACE = ['merchantCity', 'merchantCountry'] as const;
 
-/** Whether the page's query asks for a row field of TRANSACTIONS_DETAIL. */
-export function asksForDetail(info: GraphQLResolveInfo): boolean {
-  const fields = selectedUnder(info, ['edges', 'node']);
-  return fields.has('merchant') || fields.has('description');
+/** What a query asks of a transaction (its selection `fields`) that TRANSACTIONS_DETAIL opens, and that MERCHANT_LOCATION_COARSE opens. */
+function detailAsked(info: GraphQLResolveInfo, under: readonly string[], fields: Set<string>, type?: string) {
+  const detail = fields.has('merchant') || fields.has('description');
+  return { detail, place: fields.has('merchant') && selectedUnder(info, [...under, 'merchant'], type).has('location') };
 }
 
-const askedOfTransaction = new WeakMap<GraphQLResolveInfo['fieldNodes'], Set<string>>();
+/** What the page's query asks of its rows beyond the page's own fields. */
+export function asksForDetail(info: GraphQLResolveInfo) {
+  return detailAsked(info, ['edges', 'node'], selectedUnder(info, ['edges', 'node']));
+}
+
+const askedOfTransaction = new WeakMap<GraphQLResolveInfo['fieldNodes'], { amount: boolean; detail: boolean; place: boolean }>();
 
 /**
  * A transaction its owner looks up (a message's, or by id), read in one go: its envelope, and
@@ -43,12 +50,16 @@ export async function ownTransaction(ctx: BankContext, id: string, info: GraphQL
   const owner = ctx.identity.sub!;
   // Every representation of one `_entities` call shares its field nodes: the selection is walked once.
   let asked = askedOfTransaction.get(info.fieldNodes);
-  if (!asked) askedOfTransaction.set(info.fieldNodes, (asked = selectedUnder(info, [], 'CardTransaction')));
-  const [basic, detail] = await Promise.all([
-    asked.has('amount') && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_BASIC'),
-    (asked.has('merchant') || asked.has('description')) && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_DETAIL'),
+  if (!asked) {
+    const fields = selectedUnder(info, [], 'CardTransaction');
+    askedOfTransaction.set(info.fieldNodes, (asked = { amount: fields.has('amount'), ...detailAsked(info, [], fields, 'CardTransaction') }));
+  }
+  const [basic, detail, place] = await Promise.all([
+    asked.amount && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_BASIC'),
+    asked.detail && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_DETAIL'),
+    asked.place && ctx.access.opensEveryRow(owner, 'MERCHANT_LOCATION_COARSE'),
   ]);
-  const fields = [...(basic ? TRANSACTION_PAGE : TRANSACTION_ENVELOPE), ...(detail ? TRANSACTION_DETAIL : [])];
+  const fields = [...(basic ? TRANSACTION_PAGE : TRANSACTION_ENVELOPE), ...(detail ? TRANSACTION_DETAIL : []), ...(detail && place ? TRANSACTION_PLACE : [])];
   return own.load(id, fields);
 }
 
@@ -66,7 +77,7 @@ export function clampWindow(args: Pick<PageArgs, 'from' | 'to'>, consent: Pick<C
   return { effectiveFrom, effectiveTo, clamped: effectiveFrom !== from || effectiveTo !== to };
 }
 
-export async function transactionPage(ctx: BankContext, accountId: string, consent: ConsentRecord, args: PageArgs, withDetail: boolean) {
+export async function transactionPage(ctx: BankContext, accountId: string, consent: ConsentRecord, args: PageArgs, asked: { detail: boolean; place: boolean }) {
   const first = pageSize(args.first);
   if (args.from && args.to && args.to < args.from) throw badInput('to is before from');
   const { effectiveFrom, effectiveTo, clamped } = clampWindow(args, consent);
@@ -76,8 +87,11 @@ export async function transactionPage(ctx: BankContext, accountId: string, conse
     ...(consent.permissions.includes('TRANSACTIONS_DEBITS') ? ['DEBIT' as const] : []),
   ];
   // Every row the query can return is in this consent's window and directions: if it grants
-  // TRANSACTIONS_DETAIL, each row's detail rule passes (by this consent, if not a preferred one).
-  const detail = withDetail && effectivePermissions(consent.permissions).has('TRANSACTIONS_DETAIL');
+  // TRANSACTIONS_DETAIL (MERCHANT_LOCATION_COARSE), each row's detail (place) rules pass, by this
+  // consent if not by a preferred one.
+  const granted = effectivePermissions(consent.permissions);
+  const detail = asked.detail && granted.has('TRANSACTIONS_DETAIL');
+  const place = detail && asked.place && granted.has('MERCHANT_LOCATION_COARSE');
   const empty = first === 0 || (!!effectiveFrom && !!effectiveTo && effectiveTo < effectiveFrom);
   const rows = empty
     ? []
@@ -88,7 +102,7 @@ export async function transactionPage(ctx: BankContext, accountId: string, conse
         to: effectiveTo,
         after: after && { postedAt: after[0], id: after[1] },
         limit: first + 1,
-        fields: detail ? [...TRANSACTION_PAGE, ...TRANSACTION_DETAIL] : TRANSACTION_PAGE,
+        fields: [...TRANSACTION_PAGE, ...(detail ? TRANSACTION_DETAIL : []), ...(place ? TRANSACTION_PLACE : [])],
       });
   return { ...toConnection(rows, first, (t) => [t.postedAt, t.id]), clamped, effectiveFrom, effectiveTo };
 }
