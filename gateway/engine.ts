@@ -1,8 +1,10 @@
 // The execution engine, behind one small module: today Apollo Gateway over a supergraph file
 // composed at build time. Swapping in a faster engine means replacing this file only; the rest
 // of the gateway sees `createEngine` and `subgraphUrls`. The `bank-account` subgraph is not one
-// service: its fetches go to the bank router (engine-agnostic, bank-router/router.ts); the
-// `records` subgraph is answered by the gateway itself (records/index.ts).
+// service: its fetches go to the bank router (engine-agnostic, bank-router/router.ts), and each
+// query plan is changed once so that a request's fetches to one bank run side by side and go as
+// one call (bank-fetch-plan.ts); the `records` subgraph is answered by the gateway itself
+// (records/index.ts).
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, isScalarType, type GraphQLSchema } from 'graphql';

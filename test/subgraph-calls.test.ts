@@ -121,6 +121,46 @@ describe('a failing entity fetch inside lists', () => {
   });
 });
 
+// Where the plan's two fetches to one bank go as one call (gateway/bank-fetch-plan.ts): the user's
+// accounts wait for messaging, then go with the messages' transactions.
+const JOINT = '{ me { displayName accounts { id } conversations { messages(first: 5) { edges { node { body transaction { amount { minorUnits } } } } } } } }';
+
+describe('the fetches joined into one bank call, when something fails', () => {
+  it('messaging down: the accounts, which waited for it, still come back', async () => {
+    const failing = await brokenSubgraph((res) => res.writeHead(502).end('bad gateway'));
+    const stack = await startTestStack({ env: { SUBGRAPH_URL_MESSAGING: failing.url } });
+    try {
+      const res = await stack.query(JOINT, {}, { token: await stack.token({ sub: 'alice' }) });
+      expect(res.body.data.me.displayName).toBe('Alice Martin');
+      expect(res.body.data.me.accounts.length).toBeGreaterThan(0);
+      expect(res.body.data.me.conversations).toBeNull();
+      expect(errorsAt(res)).toEqual([expect.objectContaining({ path: 'me.conversations', code: 'SUBGRAPH_UNAVAILABLE', service: 'messaging' })]);
+    } finally {
+      await stack.close();
+      await failing.close();
+    }
+  });
+
+  it('the bank down: the one call fails both fetches, each error at its own paths', async () => {
+    const failing = await brokenSubgraph((res) => res.writeHead(502).end('bad gateway'));
+    const stack = await startTestStack({ env: { BANK_REGISTRY_FILE: registryAt(failing.url) } });
+    try {
+      const res = await stack.query(JOINT, {}, { token: await stack.token({ sub: 'alice' }) });
+      expect(res.body.data.me.displayName).toBe('Alice Martin');
+      expect(res.body.data.me.accounts).toBeNull();
+      const edges = res.body.data.me.conversations[0].messages.edges;
+      expect(edges.every((e: any) => typeof e.node.body === 'string' && e.node.transaction === null)).toBe(true);
+      const paths = errorsAt(res).map((e) => e.path);
+      expect(paths).toContain('me.accounts');
+      expect(paths.some((p) => /^me\.conversations\.0\.messages\.edges\.\d+\.node\.transaction$/.test(p!))).toBe(true);
+      for (const error of errorsAt(res)) expect(error).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'northwind' });
+    } finally {
+      await stack.close();
+      await failing.close();
+    }
+  });
+});
+
 describe('keep-alive', () => {
   let stack: TestStack;
   beforeAll(async () => {
