@@ -107,9 +107,12 @@ export async function runShieldBench(options: { rounds?: number; rows?: number[]
     let records: AuditRecord[] = [];
     await ctx.decisions.flush({ recordDecisions: async (batch) => void (records = batch) });
 
-    // Warm-up, then about 300 ms of executions per side and round.
-    for (let i = 0; i < 50; i++) await Promise.all([once(on), once(off)]);
-    const executions = Math.max(20, Math.round(300 / (await once(off))));
+    // Warm-up (about a second per side, so that the JIT has settled for large pages too), then
+    // about a second of executions per side and round: a fifth of a page's time is the garbage
+    // collector's, which shorter rounds turn into noise in the ratio.
+    const warmUp = Math.max(50, Math.round(1_000 / (await once(off))));
+    for (let i = 0; i < warmUp; i++) await Promise.all([once(on), once(off)]);
+    const executions = Math.max(20, Math.round(1_000 / (await once(off))));
     executionsPerRound[String(rows)] = executions;
     const perRound: Array<{ on: number[]; off: number[] }> = [];
     for (let round = 0; round < rounds; round++) {

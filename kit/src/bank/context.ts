@@ -77,10 +77,12 @@ export function createLoaders(store: BankStore, userId?: string) {
     accountNumber: fieldsOf(accounts, ['accountNumber'] as const),
     transactionEnvelope: fieldsOf(transactions, TRANSACTION_ENVELOPE),
     transactionAmount: fieldsOf(transactions, ['amountMinor', 'currency'] as const),
-    transactionDetail: fieldsOf(transactions, ['merchantId', 'description'] as const),
-    // A merchant's name, category, city and country come with the card transaction (store.ts), by transaction id.
-    merchant: fieldsOf(transactions, ['merchantName', 'merchantCategory'] as const),
-    locationCoarse: fieldsOf(transactions, ['merchantCity', 'merchantCountry'] as const),
+    /**
+     * One field of a transaction (its description, its merchant's id, or the merchant's name,
+     * category, city or country, which come with the card transaction: store.ts); a row's fields
+     * asked in one tick are one read.
+     */
+    transactionField: <K extends TransactionField>(id: string, field: K) => transactions.load(id, [field]),
     locationPrecise: fieldsOf(merchants, ['latitude', 'longitude'] as const),
     /** The field loaders themselves, for priming (tests, benchmarks). */
     rows: { accounts, transactions, merchants },

@@ -73,24 +73,24 @@ export const bankResolvers: Resolvers<BankContext> = {
       const row = await ctx.loaders.transactionAmount.load(t.id);
       return row ? { minorUnits: row.amountMinor, currency: row.currency } : null;
     },
-    description: async (t: TransactionParent, _args, ctx) => (await ctx.loaders.transactionDetail.load(t.id))?.description ?? null,
+    description: async (t: TransactionParent, _args, ctx) => (await ctx.loaders.transactionField(t.id, 'description'))?.description ?? null,
     merchant: async (t: TransactionParent, _args, ctx): Promise<MerchantParent | null> => {
-      const detail = await ctx.loaders.transactionDetail.load(t.id);
-      return detail?.merchantId ? { merchantId: detail.merchantId, transaction: t } : null;
+      const row = await ctx.loaders.transactionField(t.id, 'merchantId');
+      return row?.merchantId ? { merchantId: row.merchantId, transaction: t } : null;
     },
   },
   // Name, category, city and country are the transaction's own (as the card network reported
   // them); coordinates, the merchant's, read by merchant id.
   Merchant: {
-    name: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.transaction.id))?.merchantName ?? 'Unknown merchant',
-    category: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.merchant.load(m.transaction.id))?.merchantCategory ?? null,
+    name: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.transactionField(m.transaction.id, 'merchantName'))?.merchantName ?? 'Unknown merchant',
+    category: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.transactionField(m.transaction.id, 'merchantCategory'))?.merchantCategory ?? null,
     // Nothing is read here: city/country and coordinates are read by their own fields, each
     // under its own permission, so a coarse-only consent never reads coordinates.
     location: (m: MerchantParent) => m,
   },
   MerchantLocation: {
-    city: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.transaction.id))?.merchantCity ?? null,
-    country: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationCoarse.load(m.transaction.id))?.merchantCountry ?? null,
+    city: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.transactionField(m.transaction.id, 'merchantCity'))?.merchantCity ?? null,
+    country: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.transactionField(m.transaction.id, 'merchantCountry'))?.merchantCountry ?? null,
     latitude: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationPrecise.load(m.merchantId))?.latitude ?? null,
     longitude: async (m: MerchantParent, _args, ctx) => (await ctx.loaders.locationPrecise.load(m.merchantId))?.longitude ?? null,
   },

@@ -10,7 +10,7 @@ import { decodeCursor, pageSize, toConnection } from '../pagination.ts';
 import { badInput } from '../reasons.ts';
 import { selectedUnder } from '../selection.ts';
 import { TRANSACTION_ENVELOPE, TRANSACTION_PAGE, type BankContext } from './context.ts';
-import type { TransactionDirection } from './store.ts';
+import type { TransactionDirection, TransactionField } from './store.ts';
 
 export interface PageArgs {
   first?: number | null;
@@ -19,23 +19,34 @@ export interface PageArgs {
   to?: string | null;
 }
 
-/** TRANSACTIONS_DETAIL's row fields (a merchant as the card network named it, a description). */
-const TRANSACTION_DETAIL = ['merchantId', 'description', 'merchantName', 'merchantCategory'] as const;
-/** MERCHANT_LOCATION_COARSE's row fields. */
-const TRANSACTION_PLACE = ['merchantCity', 'merchantCountry'] as const;
+/** The row fields a query asks of a transaction beyond its envelope and amount: those TRANSACTIONS_DETAIL opens, and those MERCHANT_LOCATION_COARSE opens. */
+export interface DetailAsked {
+  detail: TransactionField[];
+  place: TransactionField[];
+}
 
-/** What a query asks of a transaction (its selection `fields`) that TRANSACTIONS_DETAIL opens, and that MERCHANT_LOCATION_COARSE opens. */
-function detailAsked(info: GraphQLResolveInfo, under: readonly string[], fields: Set<string>, type?: string) {
-  const detail = fields.has('merchant') || fields.has('description');
-  return { detail, place: fields.has('merchant') && selectedUnder(info, [...under, 'merchant'], type).has('location') };
+/** What the selection under `under` asks of a transaction (`fields`: the names selected there). */
+function detailAsked(info: GraphQLResolveInfo, under: readonly string[], fields: Set<string>, type?: string): DetailAsked {
+  const asked: DetailAsked = { detail: fields.has('description') ? ['description'] : [], place: [] };
+  if (!fields.has('merchant')) return asked;
+  asked.detail.push('merchantId');
+  const merchant = selectedUnder(info, [...under, 'merchant'], type);
+  if (merchant.has('name')) asked.detail.push('merchantName');
+  if (merchant.has('category')) asked.detail.push('merchantCategory');
+  if (merchant.has('location')) {
+    const location = selectedUnder(info, [...under, 'merchant', 'location'], type);
+    if (location.has('city')) asked.place.push('merchantCity');
+    if (location.has('country')) asked.place.push('merchantCountry');
+  }
+  return asked;
 }
 
 /** What the page's query asks of its rows beyond the page's own fields. */
-export function asksForDetail(info: GraphQLResolveInfo) {
+export function asksForDetail(info: GraphQLResolveInfo): DetailAsked {
   return detailAsked(info, ['edges', 'node'], selectedUnder(info, ['edges', 'node']));
 }
 
-const askedOfTransaction = new WeakMap<GraphQLResolveInfo['fieldNodes'], { amount: boolean; detail: boolean; place: boolean }>();
+const askedOfTransaction = new WeakMap<GraphQLResolveInfo['fieldNodes'], DetailAsked & { amount: boolean }>();
 
 /**
  * A transaction its owner looks up (a message's, or by id), read in one go: its envelope, and
@@ -56,10 +67,10 @@ export async function ownTransaction(ctx: BankContext, id: string, info: GraphQL
   }
   const [basic, detail, place] = await Promise.all([
     asked.amount && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_BASIC'),
-    asked.detail && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_DETAIL'),
-    asked.place && ctx.access.opensEveryRow(owner, 'MERCHANT_LOCATION_COARSE'),
+    asked.detail.length > 0 && ctx.access.opensEveryRow(owner, 'TRANSACTIONS_DETAIL'),
+    asked.place.length > 0 && ctx.access.opensEveryRow(owner, 'MERCHANT_LOCATION_COARSE'),
   ]);
-  const fields = [...(basic ? TRANSACTION_PAGE : TRANSACTION_ENVELOPE), ...(detail ? TRANSACTION_DETAIL : []), ...(detail && place ? TRANSACTION_PLACE : [])];
+  const fields = [...(basic ? TRANSACTION_PAGE : TRANSACTION_ENVELOPE), ...(detail ? asked.detail : []), ...(detail && place ? asked.place : [])];
   return own.load(id, fields);
 }
 
@@ -77,7 +88,7 @@ export function clampWindow(args: Pick<PageArgs, 'from' | 'to'>, consent: Pick<C
   return { effectiveFrom, effectiveTo, clamped: effectiveFrom !== from || effectiveTo !== to };
 }
 
-export async function transactionPage(ctx: BankContext, accountId: string, consent: ConsentRecord, args: PageArgs, asked: { detail: boolean; place: boolean }) {
+export async function transactionPage(ctx: BankContext, accountId: string, consent: ConsentRecord, args: PageArgs, asked: DetailAsked) {
   const first = pageSize(args.first);
   if (args.from && args.to && args.to < args.from) throw badInput('to is before from');
   const { effectiveFrom, effectiveTo, clamped } = clampWindow(args, consent);
@@ -90,8 +101,8 @@ export async function transactionPage(ctx: BankContext, accountId: string, conse
   // TRANSACTIONS_DETAIL (MERCHANT_LOCATION_COARSE), each row's detail (place) rules pass, by this
   // consent if not by a preferred one.
   const granted = effectivePermissions(consent.permissions);
-  const detail = asked.detail && granted.has('TRANSACTIONS_DETAIL');
-  const place = detail && asked.place && granted.has('MERCHANT_LOCATION_COARSE');
+  const detail = granted.has('TRANSACTIONS_DETAIL');
+  const place = detail && granted.has('MERCHANT_LOCATION_COARSE');
   const empty = first === 0 || (!!effectiveFrom && !!effectiveTo && effectiveTo < effectiveFrom);
   const rows = empty
     ? []
@@ -102,7 +113,7 @@ export async function transactionPage(ctx: BankContext, accountId: string, conse
         to: effectiveTo,
         after: after && { postedAt: after[0], id: after[1] },
         limit: first + 1,
-        fields: [...TRANSACTION_PAGE, ...(detail ? TRANSACTION_DETAIL : []), ...(place ? TRANSACTION_PLACE : [])],
+        fields: [...TRANSACTION_PAGE, ...(detail ? asked.detail : []), ...(place ? asked.place : [])],
       });
   return { ...toConnection(rows, first, (t) => [t.postedAt, t.id]), clamped, effectiveFrom, effectiveTo };
 }
