@@ -14,7 +14,7 @@ export interface MemoryBank {
 
 const DAY = 86_400_000;
 const ACCOUNT_FIELDS: AccountField[] = ['userId', 'maskedNumber', 'accountNumber', 'currency', 'balanceMinor'];
-const TRANSACTION_FIELDS: TransactionField[] = ['accountId', 'userId', 'postedAt', 'direction', 'amountMinor', 'currency', 'description', 'merchantId', 'merchantName', 'merchantCategory', 'merchantCity', 'merchantCountry'];
+const TRANSACTION_FIELDS: TransactionField[] = ['accountId', 'userId', 'postedAt', 'direction', 'amountMinor', 'currency', 'description', 'merchantId'];
 const MERCHANT_FIELDS: MerchantField[] = ['latitude', 'longitude'];
 
 function counterId(bankId: string, kind: string, n: number): string {

@@ -108,11 +108,11 @@ export async function runShieldBench(options: { rounds?: number; rows?: number[]
     await ctx.decisions.flush({ recordDecisions: async (batch) => void (records = batch) });
 
     // Warm-up (about a second per side, so that the JIT has settled for large pages too), then
-    // about a second of executions per side and round: a fifth of a page's time is the garbage
+    // about three seconds of executions per side and round: a fifth of a page's time is the garbage
     // collector's, which shorter rounds turn into noise in the ratio.
     const warmUp = Math.max(50, Math.round(1_000 / (await once(off))));
     for (let i = 0; i < warmUp; i++) await Promise.all([once(on), once(off)]);
-    const executions = Math.max(20, Math.round(1_000 / (await once(off))));
+    const executions = Math.max(20, Math.round(3_000 / (await once(off))));
     executionsPerRound[String(rows)] = executions;
     const perRound: Array<{ on: number[]; off: number[] }> = [];
     for (let round = 0; round < rounds; round++) {

@@ -170,6 +170,44 @@ describe('isolation', () => {
     }
   });
 
+  it("two users at once, each request's two bank fetches joined into one call: every response carries its own user's data only", async () => {
+    // bob (with his consent from the test above) refers to one of his transactions in a message,
+    // as alice's demo conversation does to one of hers.
+    const own = (user: string) => BANKS.flatMap((b) => stack.bank(b).transactions.filter((tx) => tx.userId === user).map((tx) => tx._id));
+    const conversation = (await stack.query('mutation { startConversation(bankId: "northwind") { id } }', {}, { token: t.bob })).body.data.startConversation.id;
+    const bobs = stack.bank('northwind').transactions.find((tx) => tx.userId === 'bob')!._id;
+    const sent = await stack.query('mutation($c: ID!, $t: ID) { sendMessage(conversationId: $c, body: "this one", transactionId: $t) { id } }', { c: conversation, t: bobs }, { token: t.bob });
+    expect(sent.body.errors).toBeUndefined();
+    const q = '{ me { id accounts { id } conversations { messages(first: 20) { edges { node { transaction { id amount { minorUnits } } } } } } } }';
+    const accounts = (user: string) => new Set(BANKS.flatMap((b) => stack.bank(b).accounts.filter((a) => a.userId === user).map((a) => a._id)));
+    const gate = await overlapGate(stack.banks.northwind!.url);
+    const registry = readFileSync(stack.registryFile, 'utf8');
+    writeFileSync(stack.registryFile, registry.replace(`${stack.banks.northwind!.url}/graphql`, `${gate.url}/graphql`));
+    stack.gateway.bankRegistry.reload();
+    const before = log('northwind').length;
+    try {
+      const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? 'bob' : 'alice') as 'alice' | 'bob').map(async (user) => ({ user, res: await stack.query(q, {}, { token: t[user] }) })));
+      expect(gate.overlaps()).toBeGreaterThan(0);
+      for (const { user, res } of runs) {
+        expect(res.body.errors).toBeUndefined();
+        const me = res.body.data.me;
+        expect(me.id).toBe(user);
+        for (const a of me.accounts) expect(accounts(user).has(a.id)).toBe(true);
+        const referenced = me.conversations.flatMap((c: any) => c.messages.edges.map((e: any) => e.node.transaction)).filter(Boolean);
+        expect(referenced.length).toBeGreaterThan(0);
+        for (const tx of referenced) expect(own(user)).toContain(tx.id);
+      }
+      // One bank request per client request, each carrying both fetches.
+      const calls = log('northwind').slice(before);
+      expect(calls).toHaveLength(12);
+      for (const call of calls) expect(call.query).toMatch(/_entities[\s\S]*_entities/);
+    } finally {
+      writeFileSync(stack.registryFile, registry);
+      stack.gateway.bankRegistry.reload();
+      await gate.close();
+    }
+  });
+
   it("no bank ever receives another bank's ids, consents or representations, nor the user's list of banks", () => {
     expect(log('northwind').length).toBeGreaterThan(5);
     expect(log('contoso').length).toBeGreaterThan(3);
