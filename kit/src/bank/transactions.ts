@@ -1,9 +1,11 @@
 // A page of an account's card transactions under one consent: the consent's window clamps the
 // range in the query itself (rows outside it are never read) and its credit/debit permissions
 // filter the rows. The page reads what the page's consent opens on every row it can return:
-// the envelope and the amount (TRANSACTIONS_BASIC, the page's own permission) and, when the query
-// asks for a merchant or a description and the same consent grants TRANSACTIONS_DETAIL, those
-// too; every row's fields still pass their own rules before they resolve (permissions.ts).
+// the envelope and the amount (TRANSACTIONS_BASIC, the page's own permission), the detail fields
+// the query asks for (description, the merchant's id, name, category) when the same consent
+// grants TRANSACTIONS_DETAIL, and the merchant's city or country asked for when it also grants
+// MERCHANT_LOCATION_COARSE; every row's fields still pass their own rules before they resolve
+// (permissions.ts).
 import type { GraphQLResolveInfo } from 'graphql';
 import { effectivePermissions, type ConsentRecord } from '../consent-policy.ts';
 import { decodeCursor, pageSize, toConnection } from '../pagination.ts';
@@ -51,7 +53,8 @@ const askedOfTransaction = new WeakMap<GraphQLResolveInfo['fieldNodes'], DetailA
 /**
  * A transaction its owner looks up (a message's, or by id), read in one go: its envelope, and
  * the fields the query asks of it that the owner's consent opens on every row of theirs (the
- * amount under TRANSACTIONS_BASIC; merchant and description under TRANSACTIONS_DETAIL), since
+ * amount under TRANSACTIONS_BASIC; description and merchant under TRANSACTIONS_DETAIL, the
+ * merchant's city and country under MERCHANT_LOCATION_COARSE), since
  * their rules can only pass; the read is of the owner's rows only, so another user's id reads
  * nothing. The owner's consents are read first (the rules need them anyway), then the row: two
  * reads in a row, where the envelope, the consents and then the amount were three.
