@@ -42,9 +42,9 @@ export function joinEntityFetches(plan: { node?: PlanNode }, service: string): n
     if (!node) return;
     if (node.kind === 'Parallel' && node.nodes) {
       for (const fetch of node.nodes.filter((n) => isEntityFetchTo(n, service))) {
-        const sequence = node.nodes.find((n) => n.kind === 'Sequence' && laterStepWith(n, service) > 0);
-        if (!sequence) break;
-        const k = laterStepWith(sequence, service);
+        const target = node.nodes.filter((n) => n.kind === 'Sequence').map((sequence) => ({ sequence, k: laterStepWith(sequence, service) })).find((t) => t.k > 0);
+        if (!target) break;
+        const { sequence, k } = target;
         const step = sequence.nodes![k]!;
         if (step.kind === 'Parallel') step.nodes!.push(fetch);
         else sequence.nodes![k] = { kind: 'Parallel', nodes: [step, fetch] };

@@ -6,7 +6,7 @@
 import type { Db, Document } from 'mongodb';
 import { createMongoAuditStore } from '../audit-mongo.ts';
 import { ensureIndexes, loadByKeys, loadGroupsByKeys, oneBatch } from '../mongo.ts';
-import type { AccountRow, BankStore, MerchantField, MerchantRow, StoredConsent, TransactionRow } from './store.ts';
+import type { AccountRow, BankStore, MerchantRow, StoredConsent, TransactionRow } from './store.ts';
 
 type Doc<Row extends { id: string }> = Omit<Row, 'id'> & { _id: string };
 export type AccountDoc = Doc<AccountRow>;
@@ -125,10 +125,11 @@ export function createMongoBankStore(db: Db): MongoBankStore {
  * Layouts before 0.3 kept a merchant's name, category, city and country in `merchants` (before
  * 0.2, city and country with the coordinates in `merchant_locations`): each transaction gets its
  * merchant's, and `merchant_locations` keeps coordinates only. `merchants` is left as it was,
- * no longer read. Idempotent: transactions that have them are not touched.
+ * no longer read. Idempotent: a store where every transaction has them costs one read at start.
  */
 async function copyMerchantsIntoTransactions(db: Db): Promise<void> {
   const c = bankCollections(db);
+  if (!(await c.transactions.findOne({ merchantName: { $exists: false } } as Document, { projection: { _id: 1 } }))) return;
   const places = new Map((await c.merchantLocations.find({ city: { $exists: true } } as Document).toArray()).map((d) => [d._id, d as unknown as { city: string; country: string }]));
   for (const m of await db.collection<{ _id: string; name: string; category: string; city?: string; country?: string }>('merchants').find().toArray()) {
     const place = places.get(m._id);

@@ -9,7 +9,7 @@ import { decide, mayReference } from './access.ts';
 import { auditResolvers } from './audit-queries.ts';
 import { consentMutations, consentResolvers } from './consents.ts';
 import type { AccountParent, BankContext, TransactionParent } from './context.ts';
-import { asksForDetail, ownTransaction, transactionPage } from './transactions.ts';
+import { pageDetailAsked, ownTransaction, transactionPage } from './transactions.ts';
 
 export interface MerchantParent {
   merchantId: string;
@@ -62,7 +62,7 @@ export const bankResolvers: Resolvers<BankContext> = {
       // credit/debit permissions narrow the query.
       const decision = await decide(ctx, { ownerId: a.userId }, 'TRANSACTIONS_BASIC');
       if (decision.outcome !== 'ALLOW') throw new Error('transactions resolved without a passing rule');
-      return transactionPage(ctx, a.id, decision.consent, args, asksForDetail(info));
+      return transactionPage(ctx, a.id, decision.consent, args, pageDetailAsked(info));
     },
   },
   CardTransaction: {

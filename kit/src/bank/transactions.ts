@@ -44,7 +44,7 @@ function detailAsked(info: GraphQLResolveInfo, under: readonly string[], fields:
 }
 
 /** What the page's query asks of its rows beyond the page's own fields. */
-export function asksForDetail(info: GraphQLResolveInfo): DetailAsked {
+export function pageDetailAsked(info: GraphQLResolveInfo): DetailAsked {
   return detailAsked(info, ['edges', 'node'], selectedUnder(info, ['edges', 'node']));
 }
 
