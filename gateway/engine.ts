@@ -25,6 +25,8 @@ export interface GatewayContext {
   requestId: string;
   /** The client's operation, once the request gate has read it (its name and document hash go into every internal token). */
   operation?: OperationRef;
+  /** On a reference check only: the conversation's user (kit internal-token.ts, `referenceFor`). */
+  referenceFor?: string;
 }
 
 /** Mints the internal token for one subgraph call (audience = the subgraph's name, or `bank:<id>`). */

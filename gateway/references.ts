@@ -2,16 +2,21 @@
 // at somebody else's data:
 // - a bank id (grantConsent, optInToBankMessages, optOutOfBankMessages, startConversation) must
 //   name a bank of the registry;
-// - a transaction a message refers to (sendMessage) must be one the sender can reference: resolved
-//   through the bank router with the sender's own identity, which hands out a reference to the
-//   owner and the bank's agents only (messaging then checks that it is the conversation's bank's).
+// - a transaction a message refers to (sendMessage) must be one the sender can reference, and the
+//   conversation's user's: resolved through the bank router with the sender's own identity, in a
+//   call that names the conversation's user (`referenceFor`, asked of messaging first), and the
+//   bank hands out a reference to the owner and its agents only, and then only to that user's
+//   transactions. So a bank's agent cannot attach one customer's transaction to another
+//   customer's conversation (messaging then checks that it is the conversation's bank's).
 // A missing id and another user's id are refused alike: BAD_USER_INPUT, nothing stored.
 import { GraphQLError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unknownBank } from '@consent-gateway/kit/bank-policy';
 import type { BankRegistry } from './bank-registry.ts';
+import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import { argumentValue, collectFields, parseOperation } from './bank-router/operation.ts';
 import type { BankRouter, RouterContext } from './bank-router/router.ts';
+import type { SubgraphPool } from './subgraph-fetch.ts';
 
 const BANK_ARGUMENT: Record<string, (args: (name: string) => unknown) => unknown> = {
   grantConsent: (arg) => (arg('input') as { bankId?: unknown } | undefined)?.bankId,
@@ -22,9 +27,48 @@ const BANK_ARGUMENT: Record<string, (args: (name: string) => unknown) => unknown
 
 const VISIBLE = 'query ReferenceCheck($id: ID!) { cardTransaction(id: $id) { __typename } }';
 
-const refuse = (message: string, code = 'BAD_USER_INPUT', status = 400) => new GraphQLError(message, { extensions: { code, http: { status } } });
+const CONVERSATION_USER = 'query ReferenceConversation($id: ID!) { conversation(id: $id) { user { id } } }';
 
-export function referenceChecks(options: { registry: () => BankRegistry; router: BankRouter }): ApolloServerPlugin<RouterContext> {
+const refuse = (message: string, code = 'BAD_USER_INPUT', status = 400, service?: string) =>
+  new GraphQLError(message, { extensions: { code, http: { status }, ...(service && { service }) } });
+
+/**
+ * The user of a conversation, asked of messaging with the sender's identity: null when it is not
+ * one the sender takes part in (messaging then refuses the message itself, as for any stranger).
+ */
+export type ConversationUser = (context: RouterContext, conversationId: string) => Promise<string | null>;
+
+export function createConversationUser(options: {
+  /** messaging's GraphQL endpoint and the pool (with its deadline) to call it with; absent without messaging. */
+  url?: string;
+  pool?: SubgraphPool;
+  mint: (context: RouterContext, audience: string) => Promise<string>;
+  log: (line: string) => void;
+}): ConversationUser {
+  const unavailable = () => refuse('the transaction cannot be checked just now: messaging is unavailable', 'SUBGRAPH_UNAVAILABLE', 503, 'messaging');
+  return async (context, conversationId) => {
+    if (!options.url || !options.pool) throw unavailable();
+    let body: unknown;
+    try {
+      ({ body } = await postGraphQL(options.pool, options.url, await options.mint(context, 'messaging'), { query: CONVERSATION_USER, variables: { id: conversationId } }));
+    } catch (error) {
+      options.log(`checking a message's transaction: messaging gave no answer: ${callProblem(error)}`);
+      throw unavailable();
+    }
+    if (!isResult(body)) {
+      options.log(`checking a message's transaction: messaging's answer is not GraphQL`);
+      throw unavailable();
+    }
+    const user = (body.data?.conversation as { user?: { id?: unknown } } | null | undefined)?.user?.id;
+    if (typeof user === 'string') return user;
+    // Not a participant, or no such conversation: its own rule refuses; anything else is a failure.
+    if ((body.errors ?? []).every((e) => ['FORBIDDEN', 'NOT_FOUND'].includes(String(e.extensions?.code)))) return null;
+    options.log(`checking a message's transaction: messaging answered ${(body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ')}`);
+    throw unavailable();
+  };
+}
+
+export function referenceChecks(options: { registry: () => BankRegistry; router: BankRouter; conversationUser: ConversationUser }): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
@@ -37,8 +81,12 @@ export function referenceChecks(options: { registry: () => BankRegistry; router:
             const bankId = BANK_ARGUMENT[field.name.value]?.(arg);
             if (typeof bankId === 'string' && !options.registry().get(bankId)) throw refuse(unknownBank(bankId));
             const transactionId = field.name.value === 'sendMessage' ? arg('transactionId') : undefined;
-            if (typeof transactionId === 'string') {
-              const result = await options.router({ query: VISIBLE, variables: { id: transactionId } }, contextValue);
+            const conversationId = arg('conversationId');
+            if (typeof transactionId === 'string' && typeof conversationId === 'string') {
+              const referenceFor = await options.conversationUser(contextValue, conversationId);
+              if (referenceFor === null) continue;
+              // A context of its own: the bank's token names the conversation's user (kit internal-token.ts).
+              const result = await options.router({ query: VISIBLE, variables: { id: transactionId } }, { ...contextValue, referenceFor });
               const failure = result.errors?.find((e) => String(e.extensions?.code).startsWith('SUBGRAPH_'));
               if (failure) throw refuse(`the transaction cannot be checked just now: ${failure.message}`, String(failure.extensions!.code), 503);
               if (!result.data?.cardTransaction) throw refuse('transactionId does not name a card transaction you can refer to');

@@ -30,7 +30,7 @@ import { loadSite, withPages } from './pages.ts';
 import { PersistedOperations } from './persisted-operations.ts';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from './rate-limit.ts';
 import { RedisRateLimitStore } from './rate-limit-redis.ts';
-import { referenceChecks } from './references.ts';
+import { createConversationUser, referenceChecks } from './references.ts';
 import { createRequestGate } from './request-gate.ts';
 import { gatewayMetrics } from './observed-calls.ts';
 import { createSubgraphPools } from './subgraph-fetch.ts';
@@ -113,7 +113,11 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     // Documents by hash come from the persisted-operations manifest only (see persisted-operations.ts).
     persistedQueries: false,
     plugins: [
-      referenceChecks({ registry: registry.current, router: bankRouter }),
+      referenceChecks({
+        registry: registry.current,
+        router: bankRouter,
+        conversationUser: createConversationUser({ url: urls['messaging'], pool: pools.get('messaging'), mint, log: warn }),
+      }),
       // Apollo's landing page loads Apollo Sandbox from a CDN; browsers get our pages instead (pages.ts).
       ApolloServerPluginLandingPageDisabled(),
       observabilityPlugin<GatewayContext>(observe.metrics),

@@ -84,4 +84,22 @@ describe("a message's transaction", () => {
     expect(res.body.errors).toBeUndefined();
     refused(await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: aliceTxn('contoso') }, { token: t.nora })), /transactionId does not name/);
   });
+
+  it("an agent cannot attach another customer's transaction to this customer's conversation, though the agent may look it up", async () => {
+    // bob's transaction is at the same bank: the agent may reference it on its own...
+    // (a reference only: bob consented to nothing, so each of its fields is still denied)
+    const lookup = await stack.query('query($t: ID!) { cardTransaction(id: $t) { __typename } }', { t: bobTxn() }, { token: t.nora });
+    expect(lookup.body.data.cardTransaction).toEqual({ __typename: 'CardTransaction' });
+    // ...but not in alice's conversation: refused like a missing id, nothing stored.
+    const theirs = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: bobTxn() }, { token: t.nora }));
+    const missing = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: bobTxn().replace(/_.{4}/, '_zzzz') }, { token: t.nora }));
+    refused(theirs, /transactionId does not name a card transaction you can refer to/);
+    expect(missing.body).toEqual(theirs.body);
+  });
+
+  it("a conversation the sender is not in is refused by messaging's own rule, whatever the transaction", async () => {
+    const res = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: bobTxn() }, { token: t.bob }));
+    expect(res.body.data).toBeNull();
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
 });

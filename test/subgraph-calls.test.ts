@@ -135,6 +135,12 @@ describe('the fetches joined into one bank call, when something fails', () => {
       expect(res.body.data.me.accounts.length).toBeGreaterThan(0);
       expect(res.body.data.me.conversations).toBeNull();
       expect(errorsAt(res)).toEqual([expect.objectContaining({ path: 'me.conversations', code: 'SUBGRAPH_UNAVAILABLE', service: 'messaging' })]);
+      // A message's transaction is checked against the conversation's user, which messaging
+      // tells: without it, the message is refused as unavailable (503), not as a client mistake.
+      const transaction = stack.bank('northwind').transactions.find((x) => x.userId === 'alice')!._id;
+      const send = await stack.query('mutation($c: ID!, $t: ID) { sendMessage(conversationId: $c, body: "this one?", transactionId: $t) { id } }', { c: stack.data.messaging.conversations[0]!._id, t: transaction }, { token: await stack.token({ sub: 'alice' }) });
+      expect(send.status).toBe(503);
+      expect(send.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/messaging is unavailable/), extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'messaging' } })]);
     } finally {
       await stack.close();
       await failing.close();

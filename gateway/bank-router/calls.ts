@@ -22,6 +22,8 @@ export interface SubgraphResult {
 export interface RouterContext {
   identity: Identity;
   requestId: string;
+  /** On a reference check only: the conversation's user (kit internal-token.ts). */
+  referenceFor?: string;
 }
 
 /** Calls one bank with the request's identity; throws BankCallError when the bank gives no answer. */

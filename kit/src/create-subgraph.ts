@@ -211,6 +211,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
       identity: claims.identity,
       requestId: claims.requestId,
       operation: claims.operation,
+      referenceFor: claims.referenceFor,
       now: new Date(),
       decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId, claims.operation),
     };

@@ -21,10 +21,16 @@ export interface InternalClaims {
   requestId: string;
   /** The client's operation (absent for the gateway's own calls, e.g. linking a user to a bank). */
   operation?: OperationRef;
+  /**
+   * Set on the gateway's check of a reference a message is about to carry: the user of that
+   * conversation. A lookup by id then hands out only that user's objects (bank/access.ts), so a
+   * bank's agent cannot attach one customer's transaction to another customer's conversation.
+   */
+  referenceFor?: string;
 }
 
 export async function mintInternalToken(claims: InternalClaims, audience: string, key: Key): Promise<string> {
-  const { identity, requestId, operation } = claims;
+  const { identity, requestId, operation, referenceFor } = claims;
   const jwt = new SignJWT({
     client: identity.client,
     client_type: identity.clientType,
@@ -34,6 +40,7 @@ export async function mintInternalToken(claims: InternalClaims, audience: string
     request_id: requestId,
     op_name: operation?.name ?? undefined,
     op_hash: operation?.hash ?? undefined,
+    ref_for: referenceFor,
   })
     .setProtectedHeader({ alg: INTERNAL_ALG, typ: 'JWT' })
     .setIssuer(INTERNAL_ISSUER)
@@ -70,7 +77,8 @@ export async function verifyInternalToken(token: string, audience: string, key: 
     purpose: isPurpose(payload.purpose) ? payload.purpose : undefined,
   };
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  return { identity, requestId, operation: { name: text(payload.op_name), hash: text(payload.op_hash) } };
+  const referenceFor = text(payload.ref_for) ?? undefined;
+  return { identity, requestId, operation: { name: text(payload.op_name), hash: text(payload.op_hash) }, ...(referenceFor !== undefined && { referenceFor }) };
 }
 
 /** The claims of a request to a subgraph: its gateway token for `audience`, verified; 401 otherwise. */

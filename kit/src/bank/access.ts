@@ -157,8 +157,10 @@ export function decide(ctx: BankContext, scope: Scope, permission: Permission): 
 /**
  * Whether a lookup by id hands out a reference to this owner's object: to the owner and to this
  * bank's agents only. Anyone else gets null, exactly like an id that does not exist, so ids are
- * no existence oracle; every field of a reference still has its own consent rule.
+ * no existence oracle; every field of a reference still has its own consent rule. On the
+ * gateway's check of a reference for a conversation (`referenceFor`), only that user's objects.
  */
 export function mayReference(ctx: BankContext, ownerId: string): boolean {
+  if (ctx.referenceFor !== undefined && ownerId !== ctx.referenceFor) return false;
   return isUser(ctx.identity, ownerId) || isAgentOf(ctx.identity, ctx.bank.id);
 }

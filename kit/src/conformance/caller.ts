@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { ClientType, Identity, Purpose } from '../identity.ts';
-import { bankAudience, mintInternalToken } from '../internal-token.ts';
+import { bankAudience, mintInternalToken, type InternalClaims } from '../internal-token.ts';
 
 export interface Answer {
   status: number;
@@ -41,7 +41,8 @@ export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey 
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as Answer['body'] };
   };
-  const tokenFor = (identity: Identity, audience = bankAudience(bankId)) => mintInternalToken({ identity, requestId: `conformance-${randomUUID()}` }, audience, gatewayKey);
+  const tokenFor = (identity: Identity, audience = bankAudience(bankId), claims: Pick<InternalClaims, 'referenceFor'> = {}) =>
+    mintInternalToken({ identity, requestId: `conformance-${randomUUID()}`, ...claims }, audience, gatewayKey);
   /** A POST to one of the kit's records routes (beside the GraphQL endpoint), as `identity` or with the headers given. */
   const route = async (path: string, who: Identity | Record<string, string>, body: unknown = {}): Promise<Answer> => {
     const headers = 'roles' in who ? { authorization: `Bearer ${await tokenFor(who as Identity)}` } : (who as Record<string, string>);
@@ -52,8 +53,9 @@ export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey 
     post,
     route,
     tokenFor,
-    /** A GraphQL request as the gateway would send it, for `identity`. */
-    as: async (identity: Identity, query: string, variables: Record<string, unknown> = {}) => post({ query, variables }, { authorization: `Bearer ${await tokenFor(identity)}` }),
+    /** A GraphQL request as the gateway would send it, for `identity` (and, on a reference check, `referenceFor`). */
+    as: async (identity: Identity, query: string, variables: Record<string, unknown> = {}, claims: Pick<InternalClaims, 'referenceFor'> = {}) =>
+      post({ query, variables }, { authorization: `Bearer ${await tokenFor(identity, bankAudience(bankId), claims)}` }),
   };
 }
 export type Caller = ReturnType<typeof createCaller>;

@@ -329,6 +329,15 @@ async function strangerChecks(caller: Caller, bankId: string, users: string[], t
       }
       requests += 3 + 2 * (accounts.length + transactions.length);
     }
+    // The gateway's check of a reference a message will carry names the conversation's user: then
+    // even the customer and this bank's agents get no reference to anyone else's object.
+    for (const viewer of [viewers.self(user, 'customer_service'), viewers.agent(bankId, 'customer_service', true)]) {
+      for (const id of transactions.slice(0, 2)) {
+        const res = await caller.as(viewer, 'query($t: ID!) { cardTransaction(id: $t) { __typename } }', { t: id }, { referenceFor: 'conformance-stranger' });
+        if (res.body?.data?.cardTransaction !== null) judge.findings.push(`a reference check for another customer handed ${viewer.label} cardTransaction(id: "${id}"): ${describe(res)}`);
+        requests += 1;
+      }
+    }
   }
   for (const [user, id] of granted) await revokeAs(caller, user, id, book);
   return { summary: `${requests} requests by strangers under consents that allow everything: ${judge.findings.length ? `${judge.findings.length} leak(s)` : 'nothing resolved'}`, details: judge.findings };
