@@ -8,7 +8,6 @@ import { graphql, GraphQLScalarType, parse, type GraphQLFormattedError, type Gra
 import { buildProtectedSchema } from '@consent-gateway/kit/create-subgraph';
 import { PURPOSE_ENUM } from '@consent-gateway/kit/identity';
 import { DateTime } from '@consent-gateway/kit/scalars';
-import { schemaPath } from '../../subgraphs/catalog.ts';
 import type { GatewayContext } from '../engine.ts';
 import { auditEvents } from './audit-events.ts';
 import type { RecordsContext } from './context.ts';
@@ -20,7 +19,7 @@ import type { RecordStores } from './stores.ts';
 export const RECORDS_SUBGRAPH = 'records';
 
 export function recordsTypeDefs() {
-  return parse(readFileSync(schemaPath('records.graphql'), 'utf8'));
+  return parse(readFileSync(new URL('../../schema/records.graphql', import.meta.url), 'utf8'));
 }
 
 const JSONValue = new GraphQLScalarType({ name: 'JSON', description: 'A JSON value.', serialize: (value) => value });
