@@ -43,7 +43,15 @@ export interface RunningGateway extends Listening {
   stop(): Promise<void>;
 }
 
-async function probe(url: string): Promise<{ ok: boolean; detail: unknown }> {
+/** How long the answers of one round of readiness probes are reused. */
+const READY_PROBE_MS = 2_000;
+
+interface Probe {
+  ok: boolean;
+  detail: unknown;
+}
+
+async function probe(url: string): Promise<Probe> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     return { ok: res.ok, detail: await res.json().catch(() => res.status) };
@@ -155,6 +163,21 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   }
   const limits = limiter;
 
+  // Every subgraph and bank is probed (a bounded few at a time, as any bank fan-out) at most once
+  // per READY_PROBE_MS, whoever asks and however often: /ready is no amplifier.
+  const probeAll = async (targets: Array<[string, string]>) =>
+    Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const));
+  let lastProbe: { at: number; result: Promise<{ subgraphs: Record<string, Probe>; banks: Record<string, Probe>; }> } | undefined;
+  const readiness = () => {
+    if (!lastProbe || performance.now() - lastProbe.at > READY_PROBE_MS) {
+      lastProbe = {
+        at: performance.now(),
+        result: Promise.all([probeAll(Object.entries(urls)), probeAll(registry.current().banks.map((b) => [b.id, b.url]))]).then(([subgraphs, banks]) => ({ subgraphs, banks })),
+      };
+    }
+    return lastProbe.result;
+  };
+
   const gate = createRequestGate({
     limits: config.limits,
     introspection: config.introspection,
@@ -189,15 +212,16 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     observe,
     routes: {
       '/health': async () => ({ status: 200, body: { status: 'ok' } }),
-      // Which subgraphs and banks answer, at which addresses: for this machine or an operator
-      // (OPERATOR_TOKEN) only. Banks are probed a bounded few at a time, as any bank fan-out.
+      // Ready means this gateway serves: a subgraph or a bank that is down costs only its own
+      // part of the graph (its fields answer a named error), so it makes the gateway `degraded`,
+      // still 200: an orchestrator that pulled every replica for one partner's outage would turn
+      // a partial outage into a total one. Which ones are down, at which addresses: for this
+      // machine or an operator (OPERATOR_TOKEN) only.
       '/ready': async (req) => {
-        const probeAll = async (targets: Array<[string, string]>) =>
-          Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const));
-        const [subgraphs, banks] = await Promise.all([probeAll(Object.entries(urls)), probeAll(registry.current().banks.map((b) => [b.id, b.url]))]);
-        const ready = [...Object.values(subgraphs), ...Object.values(banks)].every((c) => c.ok);
-        const status = ready ? 'ready' : 'not ready';
-        return { status: ready ? 200 : 503, body: mayShowDetails(req, config.operatorToken) ? { status, supergraph: 'loaded', subgraphs, banks } : { status } };
+        const { subgraphs, banks } = await readiness();
+        const down = [...Object.values(subgraphs), ...Object.values(banks)].some((c) => !c.ok);
+        const status = down ? 'degraded' : 'ready';
+        return { status: 200, body: mayShowDetails(req, config.operatorToken) ? { status, supergraph: 'loaded', subgraphs, banks } : { status } };
       },
       '/metrics': metricsRoute(observe.metrics.registry, config.operatorToken),
     },

@@ -59,9 +59,9 @@ describe('docker-compose.yml', () => {
     expect(JSON.parse(cmd!)).toEqual(['node', ...SERVICE_NODE_FLAGS, '--import', 'tsx', 'gateway/main.ts']);
   });
 
-  it('starts in dependency order: mongo, then subgraphs and banks, then the gateway', () => {
+  it('starts in dependency order: mongo, then subgraphs and banks, then the gateway (which does not wait for a bank to be healthy: one bank down costs its own part only)', () => {
     for (const name of SUBGRAPHS) expect(services[name].depends_on.mongo.condition).toBe('service_healthy');
-    for (const name of SUBGRAPHS) expect(services.gateway.depends_on[name].condition).toBe('service_healthy');
+    for (const name of SUBGRAPHS) expect(services.gateway.depends_on[name].condition).toBe(BANKS.includes(name) ? 'service_started' : 'service_healthy');
   });
 
   it('publishes the default ports, and each bank where its registry entry says it listens', () => {

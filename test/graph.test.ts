@@ -81,7 +81,8 @@ describe('the federated graph', () => {
     for (const url of Object.values(urls)) expect((await fetch(`${url}/health`)).status, url).toBe(200);
     const ready = await fetch(`${stack.gateway.url}/ready`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { subgraphs: Record<string, unknown>; banks: Record<string, unknown> };
+    const body = (await ready.json()) as { status: string; subgraphs: Record<string, unknown>; banks: Record<string, unknown> };
+    expect(body.status).toBe('ready');
     expect(Object.keys(body.subgraphs).sort()).toEqual(['messaging', 'user-profile']);
     expect(Object.keys(body.banks).sort()).toEqual(['contoso', 'northwind']);
   });

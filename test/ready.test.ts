@@ -1,6 +1,10 @@
 // /ready says which subgraph is up at which address: that is for this machine or an operator
 // (OPERATOR_TOKEN, compared in constant time). Anyone else learns only whether it is ready.
-import { networkInterfaces } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../gateway/config.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
@@ -47,5 +51,31 @@ describe('/ready', () => {
 
   it('refuses an operator token too short to be secret, at start', () => {
     expect(() => loadGatewayConfig({ OPERATOR_TOKEN: 'short' })).toThrow(/OPERATOR_TOKEN must be at least 32 characters/);
+  });
+});
+
+describe('/ready is no amplifier', () => {
+  it('probes each bank about once per two seconds, however many callers ask', async () => {
+    let probes = 0;
+    const bank = createServer((req, res) => {
+      if (req.url === '/ready') probes += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');
+    });
+    await new Promise<void>((resolve) => bank.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(bank.address() as AddressInfo).port}/graphql`;
+    const registry = join(mkdtempSync(join(tmpdir(), 'ready-banks-')), 'banks.json');
+    writeFileSync(registry, JSON.stringify([{ id: 'northwind', name: 'Northwind Bank', url }]));
+    const stack = await startTestStack({ env: { BANK_REGISTRY_FILE: registry }, seedData: false });
+    try {
+      const started = performance.now();
+      const answers = await Promise.all(Array.from({ length: 40 }, () => fetch(`${stack.gateway.url}/ready`).then((r) => r.status)));
+      const seconds = (performance.now() - started) / 1000;
+      expect(answers.every((status) => status === 200)).toBe(true);
+      expect(probes).toBeGreaterThanOrEqual(1);
+      expect(probes).toBeLessThanOrEqual(1 + Math.ceil(seconds / 2));
+    } finally {
+      await stack.close();
+      await new Promise<void>((resolve) => (bank.closeAllConnections(), bank.close(() => resolve())));
+    }
   });
 });
