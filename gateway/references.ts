@@ -2,6 +2,9 @@
 // at somebody else's data:
 // - a bank id (grantConsent, optInToBankMessages, optOutOfBankMessages, startConversation) must
 //   name a bank of the registry;
+// - a grant must be valid by the consent policy (kit consent-policy.ts, grantProblems, the bank's
+//   own check), every problem listed at once: the gateway links the user to a bank in the
+//   directory before it forwards a grant, and an invalid grant must not leave that link behind;
 // - a transaction a message refers to (sendMessage) must be one the sender can reference, and the
 //   conversation's user's: resolved through the bank router with the sender's own identity, in a
 //   call that names the conversation's user (`referenceFor`, asked of messaging first), and the
@@ -12,6 +15,8 @@
 import { GraphQLError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unknownBank } from '@consent-gateway/kit/bank-policy';
+import { grantProblems } from '@consent-gateway/kit/consent-policy';
+import { isPurpose, PURPOSE_ENUM } from '@consent-gateway/kit/identity';
 import type { BankRegistry } from './bank-registry.ts';
 import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import { argumentValue, collectFields, parseOperation } from './bank-router/operation.ts';
@@ -29,13 +34,35 @@ const VISIBLE = 'query ReferenceCheck($id: ID!) { cardTransaction(id: $id) { __t
 
 const CONVERSATION_USER = 'query ReferenceConversation($id: ID!) { conversation(id: $id) { user { id } } }';
 
-const refuse = (message: string, code = 'BAD_USER_INPUT', status = 400, service?: string) =>
-  new GraphQLError(message, { extensions: { code, http: { status }, ...(service && { service }) } });
+const refuse = (message: string, code = 'BAD_USER_INPUT', status = 400, service?: string, details: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code, http: { status }, ...(service && { service }), ...details } });
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
+const isDate = (value: unknown) => value == null || isText(value);
 
 /**
- * The user of a conversation, asked of messaging with the sender's identity: null when it is not
- * one the sender takes part in (messaging then refuses the message itself, as for any stranger).
+ * Every problem of a grant's input (enum names as the client sent them), as the bank would find
+ * them. An input of the wrong shape is left to GraphQL's own coercion, which refuses it.
  */
+function problemsOfGrant(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null) return [];
+  const i = input as Record<string, unknown>;
+  if (!isText(i.bankId) || !isTextList(i.permissions) || !isTextList(i.purposes) || ![i.expiresAt, i.transactionsFrom, i.transactionsTo].every(isDate)) return [];
+  return grantProblems(
+    {
+      bankId: i.bankId,
+      permissions: i.permissions,
+      purposes: i.purposes.map((p) => PURPOSE_ENUM[p as keyof typeof PURPOSE_ENUM] ?? p),
+      expiresAt: i.expiresAt as string | null | undefined,
+      transactionsFrom: i.transactionsFrom as string | null | undefined,
+      transactionsTo: i.transactionsTo as string | null | undefined,
+    },
+    new Date(),
+    isPurpose,
+  );
+}
+
 export type ConversationUser = (context: RouterContext, conversationId: string) => Promise<string | null>;
 
 export function createConversationUser(options: {
@@ -79,7 +106,11 @@ export function referenceChecks(options: { registry: () => BankRegistry; router:
           for (const field of collectFields(operation.selectionSet, 'Mutation', fragments, variables)) {
             const arg = (name: string) => argumentValue(field, name, variables);
             const bankId = BANK_ARGUMENT[field.name.value]?.(arg);
-            if (typeof bankId === 'string' && !options.registry().get(bankId)) throw refuse(unknownBank(bankId));
+            const unknown = typeof bankId === 'string' && !options.registry().get(bankId) ? unknownBank(bankId) : undefined;
+            if (field.name.value === 'grantConsent') {
+              const problems = [...(unknown ? [unknown] : []), ...problemsOfGrant(arg('input'))];
+              if (problems.length) throw refuse(`invalid consent: ${problems.join('; ')}`, 'BAD_USER_INPUT', 400, undefined, { problems });
+            } else if (unknown) throw refuse(unknown);
             const transactionId = field.name.value === 'sendMessage' ? arg('transactionId') : undefined;
             const conversationId = arg('conversationId');
             if (typeof transactionId === 'string' && typeof conversationId === 'string') {

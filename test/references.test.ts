@@ -2,6 +2,7 @@
 // transaction must be one the sender may refer to, at the conversation's bank. Refusals are
 // BAD_USER_INPUT and store nothing; someone else's id is refused exactly like a missing one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseName } from '../subgraphs/registry.ts';
 import { startTestStack, type GraphQLResponse, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -46,9 +47,36 @@ describe('a bank id that names no registered bank', () => {
     refused(await storesNothing(() => stack.query(query, variables, { token: t.alice })), /unknown bank "acme"/);
   });
 
+  it('a grant lists every problem at once, the unknown bank among them', async () => {
+    const res = await storesNothing(() =>
+      stack.query('mutation { grantConsent(input: { bankId: "", permissions: [TRANSACTIONS_BASIC], purposes: [], expiresAt: "2001-01-01T00:00:00Z" }) { id } }', {}, { token: t.alice }),
+    );
+    refused(res, /invalid consent: unknown bank ""/);
+    expect(res.body.errors?.[0]?.extensions?.problems).toEqual([
+      expect.stringMatching(/unknown bank ""/),
+      'every consent needs ACCOUNTS_BASIC or ACCOUNTS_DETAIL',
+      'transaction permissions need TRANSACTIONS_CREDITS and/or TRANSACTIONS_DEBITS',
+      'purposes must not be empty',
+      'expiresAt is in the past',
+    ]);
+  });
+
   it('a registered one is accepted', async () => {
     const res = await stack.query('mutation { optInToBankMessages(bankId: "contoso") { optedIn } }', {}, { token: t.alice });
     expect(res.body.data.optInToBankMessages.optedIn).toBe(true);
+  });
+});
+
+describe('an invalid grant', () => {
+  it("is refused before the directory links the user to the bank: bob's relationships stay as they were", async () => {
+    const relationships = async () => ((await stack.client.db(databaseName(stack.dbPrefix, 'user-profile')).collection<{ _id: string; bankIds?: string[] }>('users').findOne({ _id: 'bob' }))?.bankIds ?? []).sort();
+    const before = await relationships();
+    expect(before).not.toContain('contoso');
+    const res = await storesNothing(() =>
+      stack.query('mutation { grantConsent(input: { bankId: "contoso", permissions: [ACCOUNTS_BASIC, MERCHANT_LOCATION_PRECISE], purposes: [CUSTOMER_SERVICE] }) { id } }', {}, { token: t.bob }),
+    );
+    refused(res, /MERCHANT_LOCATION_PRECISE needs MERCHANT_LOCATION_COARSE/);
+    expect(await relationships()).toEqual(before);
   });
 });
 
