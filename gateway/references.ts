@@ -19,7 +19,7 @@ import { grantProblems } from '@consent-gateway/kit/consent-policy';
 import { isPurpose, PURPOSE_ENUM } from '@consent-gateway/kit/identity';
 import type { BankRegistry } from './bank-registry.ts';
 import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
-import { argumentValue, collectFields, parseOperation } from './bank-router/operation.ts';
+import { argumentValue, collectFields, parseOperation, withDefaults } from './bank-router/operation.ts';
 import type { BankRouter, RouterContext } from './bank-router/router.ts';
 import type { SubgraphPool } from './subgraph-fetch.ts';
 
@@ -101,10 +101,14 @@ export function referenceChecks(options: { registry: () => BankRegistry; router:
       return {
         async didResolveOperation({ operation, document, request, contextValue }) {
           if (operation?.operation !== 'mutation') return;
-          const variables = request.variables ?? {};
+          const variables = withDefaults(operation, request.variables ?? {});
           const { fragments } = parseOperation(document, request.operationName);
           for (const field of collectFields(operation.selectionSet, 'Mutation', fragments, variables)) {
-            const arg = (name: string) => argumentValue(field, name, variables);
+            // ID accepts an integer too (GraphQL coerces it to a string): judged as that string.
+            const arg = (name: string) => {
+              const value = argumentValue(field, name, variables);
+              return typeof value === 'number' ? String(value) : value;
+            };
             const bankId = BANK_ARGUMENT[field.name.value]?.(arg);
             const unknown = typeof bankId === 'string' && !options.registry().get(bankId) ? unknownBank(bankId) : undefined;
             if (field.name.value === 'grantConsent') {

@@ -110,6 +110,16 @@ describe('root fields', () => {
     expect(refused.calls).toEqual([]);
   });
 
+  it('route by the defaults the operation declares for variables it was not given, as GraphQL executes them', async () => {
+    const { route, calls } = routerWith((bankId) => ({ data: { t: { id: `${bankId}-answer` }, b: { id: bankId } } }));
+    const res = await route(
+      { query: `query($t: ID! = "${id('northwind', 'txn', 7)}", $b: ID! = "contoso", $i: Boolean = false) { t: cardTransaction(id: $t) { id } b: bank(id: $b) { id } x: bank(id: "northwind") @include(if: $i) { id } }` },
+      { identity: alice, requestId: 'r' },
+    );
+    expect(res.data).toEqual({ t: { id: 'northwind-answer' }, b: { id: 'contoso' } });
+    expect(calls.map((c) => c.bank).sort()).toEqual(['contoso', 'northwind']);
+  });
+
   it('answers a grant or revoke for a bank that is not registered as the bank would for a missing one', async () => {
     const { route, calls, events } = routerWith(() => ({ data: {} }));
     const res = await route(

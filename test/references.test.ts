@@ -61,6 +61,14 @@ describe('a bank id that names no registered bank', () => {
     ]);
   });
 
+  it.each([
+    ['a variable default', 'mutation($b: ID! = "phantom-bank") { optInToBankMessages(bankId: $b) { optedIn } }', {}],
+    ['a variable default, under @include with a default', 'mutation($b: ID! = "phantom-bank", $i: Boolean = true) { startConversation(bankId: $b) @include(if: $i) { id } }', {}],
+    ['an integer, which ID coerces to a string', 'mutation($b: ID!) { optInToBankMessages(bankId: $b) { optedIn } }', { b: 404 }],
+  ])('is refused when it comes as %s', async (_name, query, variables) => {
+    refused(await storesNothing(() => stack.query(query, variables, { token: t.alice })), /unknown bank "(phantom-bank|404)"/);
+  });
+
   it('a registered one is accepted', async () => {
     const res = await stack.query('mutation { optInToBankMessages(bankId: "contoso") { optedIn } }', {}, { token: t.alice });
     expect(res.body.data.optInToBankMessages.optedIn).toBe(true);
@@ -99,6 +107,16 @@ describe("a message's transaction", () => {
     const malformed = await storesNothing(() => stack.query(SEND, { c: conversation()._id, t: 'txn_00004' }, { token: t.alice }));
     for (const res of [theirs, missing, nowhere, malformed]) refused(res, /transactionId does not name a card transaction you can refer to/);
     expect(missing.body).toEqual(theirs.body);
+  });
+
+  it.each([
+    ['a variable default', 'mutation($c: ID!, $t: ID = "TXN") { sendMessage(conversationId: $c, body: "x", transactionId: $t) { id } }'],
+    ['a variable default, the conversation too', 'mutation($c: ID! = "CONV", $t: ID = "TXN") { sendMessage(conversationId: $c, body: "x", transactionId: $t) { id } }'],
+    ['a literal under @include with a defaulted variable', 'mutation($c: ID!, $i: Boolean = true) { sendMessage(conversationId: $c, body: "x", transactionId: "TXN") @include(if: $i) { id } }'],
+  ])("someone else's, as %s, is refused too", async (_name, template) => {
+    const query = template.replace('TXN', bobTxn()).replace('CONV', conversation()._id);
+    const variables = query.includes('$c: ID! =') ? {} : { c: conversation()._id };
+    for (const token of [t.alice, t.nora]) refused(await storesNothing(() => stack.query(query, variables, { token })), /transactionId does not name a card transaction you can refer to/);
   });
 
   it("is refused when it is at another bank than the conversation's", async () => {

@@ -51,6 +51,17 @@ export function parseOperation(document: DocumentNode, operationName?: string | 
   return { operation, fragments };
 }
 
+/**
+ * The request's variables with the defaults the operation declares for those it was not given:
+ * what GraphQL itself executes with. Every decision made on argument values (routing by bank,
+ * checking references, @skip/@include) must see them, or a default is a way around it.
+ */
+export function withDefaults(operation: OperationDefinitionNode, variables: Variables): Variables {
+  const defaults = (operation.variableDefinitions ?? []).filter((d) => d.defaultValue && !Object.hasOwn(variables, d.variable.name.value));
+  if (defaults.length === 0) return variables;
+  return { ...variables, ...Object.fromEntries(defaults.map((d) => [d.variable.name.value, valueFromASTUntyped(d.defaultValue!, {})])) };
+}
+
 /** @skip / @include, evaluated with the request's variables. */
 export function isIncluded(node: SelectionNode, variables: Variables): boolean {
   for (const directive of node.directives ?? []) {

@@ -16,7 +16,7 @@ import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
 import { bankCalls, mapLimit, type BankCaller, type RouterContext, type SubgraphRequest, type SubgraphResult } from './calls.ts';
 import { routeEntities } from './entities.ts';
 import { at, dedupe, errorsUnder, failureError, pathless } from './merge.ts';
-import { argumentValue, collectFields, OperationCache, project, responseKey, subOperation, type Fragments, type Variables } from './operation.ts';
+import { argumentValue, collectFields, OperationCache, project, responseKey, subOperation, withDefaults, type Fragments, type Variables } from './operation.ts';
 
 export type { BankCaller, RouterContext, SubgraphRequest, SubgraphResult } from './calls.ts';
 export { mapLimit } from './calls.ts';
@@ -129,7 +129,8 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
   return async function routeBankFetch(request, context) {
     const registry = options.registry();
     const { operation, fragments } = cache.get(request.query, request.operationName);
-    const fields = collectFields(operation.selectionSet, undefined, fragments, request.variables ?? {});
+    request = { ...request, variables: withDefaults(operation, request.variables ?? {}) };
+    const fields = collectFields(operation.selectionSet, undefined, fragments, request.variables!);
     const result =
       fields.length === 1 && fields[0]!.name.value === '_entities'
         ? await routeEntities(banks, fields[0]!, request, context, fragments, registry, options.recordWithoutBank)
