@@ -14,7 +14,7 @@ import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { mintInternalToken } from '@consent-gateway/kit/internal-token';
 import type { Logger } from '@consent-gateway/kit/log';
 import { metricsRoute, operationLabels } from '@consent-gateway/kit/metrics';
-import { createObservability, identifyRequest, observabilityPlugin, requestLog } from '@consent-gateway/kit/observability';
+import { createObservability, currentRequestId, identifyRequest, observabilityPlugin, requestLog } from '@consent-gateway/kit/observability';
 import { vendorReportingOff } from '@consent-gateway/kit/vendor-reporting';
 import { createBankClient } from './bank-router/bank-client.ts';
 import { createBankRouter, mapLimit } from './bank-router/router.ts';
@@ -89,6 +89,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     level: config.observability.logLevel,
     operationLabel: operationLabels({ known: operations.names }),
     continueTrace: false,
+    assignRequestIds: true,
   });
   const metrics = gatewayMetrics(observe.metrics.registry);
   const warn = (line: string) => requestLog(observe.log).warn(line);
@@ -191,8 +192,9 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     server,
     maxBodyBytes: config.limits.maxBodyBytes,
     context: async (req) => {
-      // The request id exists before the caller is known, so that a refusal's lines carry it too.
-      const requestId = randomUUID();
+      // The request id was given as the request arrived (observability.ts), so that every line,
+      // a refusal's included, carries it; the client gets it as `x-request-id`.
+      const requestId = currentRequestId() ?? randomUUID();
       identifyRequest(requestId);
       const address = req.socket.remoteAddress ?? 'unknown';
       let identity;

@@ -69,6 +69,17 @@ describe('log lines of one request', () => {
     for (const edge of account.transactions.edges) expect(all).not.toContain(edge.node.merchant?.name ?? '\u0000');
   });
 
+  it('have the request id for a body refused before any GraphQL is read, and the client is told it', async () => {
+    for (const [body, status] of [['{"query": ', 400], [JSON.stringify({ query: `{ me { displayName } } #${'x'.repeat(200_000)}` }), 413]] as const) {
+      lines.length = 0;
+      const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(status);
+      const requestId = res.headers.get('x-request-id');
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(accessLine('gateway')).toMatchObject({ status, requestId });
+    }
+  });
+
   it('have the request id for a refused request too, and never the token it was refused for', async () => {
     const forged = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.bm90LWEtc2lnbmF0dXJl';
     const res = await postGraphQL(stack.gatewayUrl, { query: '{ me { displayName } }' }, { authorization: `Bearer ${forged}` });

@@ -5,6 +5,7 @@
 // logged while serving the request carries them without passing a logger around; a server span;
 // and, when the answer is sent, the request's count, latency and one access line.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
@@ -33,23 +34,31 @@ export interface Observability {
   metrics: ServiceMetrics;
   /** Subgraphs continue the gateway's trace (`traceparent`); the gateway starts one per client request. */
   continueTrace: boolean;
+  /**
+   * The gateway gives each request its id as it arrives (so that even a body refused before any
+   * GraphQL is read logs it) and tells the client (`x-request-id`), for support to find the lines.
+   */
+  assignRequestIds?: boolean;
 }
 
 export function createObservability(
   service: string,
-  options: { log?: Logger; level?: LogLevel; operationLabel: (name: unknown) => string; continueTrace: boolean },
+  options: { log?: Logger; level?: LogLevel; operationLabel: (name: unknown) => string; continueTrace: boolean; assignRequestIds?: boolean },
 ): Observability {
   return {
     service,
     log: options.log ?? createLogger(service, { level: options.level }),
     metrics: createServiceMetrics(service, options.operationLabel),
     continueTrace: options.continueTrace,
+    assignRequestIds: options.assignRequestIds,
   };
 }
 
 interface RequestScope {
   base: Logger;
   log: Logger;
+  /** Given as the request arrived (gateway), else unset until the service knows it. */
+  requestId?: string;
   /** The operation Apollo resolved; else the name the request sent (refused before Apollo saw it). */
   operation?: string | null;
   sentOperation?: unknown;
@@ -61,6 +70,11 @@ let processLog: Logger | undefined;
 /** The logger of the request being served (with its id), else `fallback`, else a process-wide one. */
 export function requestLog(fallback?: Logger): Logger {
   return scopes.getStore()?.log ?? fallback ?? (processLog ??= createLogger(undefined));
+}
+
+/** The id given to the request being served as it arrived (the gateway's), if any. */
+export function currentRequestId(): string | undefined {
+  return scopes.getStore()?.requestId;
 }
 
 /** From now on, this request's lines (and span) carry its id, the caller's pseudonym and client app. */
@@ -84,6 +98,11 @@ export function noteSentOperation(name: unknown): void {
 export function observeRequest(o: Observability, req: IncomingMessage, res: ServerResponse, path: string, serve: () => Promise<void>): Promise<void> {
   const started = performance.now();
   const scope: RequestScope = { base: o.log, log: o.log };
+  if (o.assignRequestIds) {
+    scope.requestId = randomUUID();
+    scope.log = o.log.child({ requestId: scope.requestId });
+    res.setHeader('x-request-id', scope.requestId);
+  }
   return scopes.run(scope, () =>
     inServerSpan(req, path, { service: o.service, continueTrace: o.continueTrace }, async (span) => {
       try {
