@@ -117,12 +117,26 @@ export function withoutSuggestions(message: string): string {
   return message.replace(/\s*Did you mean [^?]*\?/g, '');
 }
 
-export function maskError(exposeErrors: boolean) {
+/**
+ * Unexpected errors are masked (no message, no stack), but say which service failed, so that a
+ * frontend can tell what is missing: a subgraph names itself (`origin`: its name, and its bank),
+ * and the gateway keeps the service a subgraph's error came from (`service`, or Apollo's
+ * `serviceName`) and its `bank`.
+ */
+export function maskError(exposeErrors: boolean, origin?: { service: string; bank?: string }) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     if (exposeErrors) return formatted;
     const code = formatted.extensions?.code;
     if (!code || code === 'INTERNAL_SERVER_ERROR') {
-      return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      const from = formatted.extensions ?? {};
+      const service = typeof from.service === 'string' ? from.service : typeof from.serviceName === 'string' ? from.serviceName : origin?.service;
+      const bank = typeof from.bank === 'string' ? from.bank : origin?.bank;
+      return {
+        message: 'Internal server error',
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: 'INTERNAL_SERVER_ERROR', ...(service && { service }), ...(bank && { bank }) },
+      };
     }
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
@@ -175,7 +189,9 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const exposeErrors = runtime.exposeErrors ?? false;
   const audience = def.audience ?? def.name;
   const schema = buildProtectedSchema(def);
-  const service = runtime.service ?? (def.info?.bank ? `bank-${def.info.bank}` : def.name);
+  // A bank's records all name it (a grant's and a reviewer's read as much as a balance's).
+  const bankId = def.info?.bank;
+  const service = runtime.service ?? (bankId ? `bank-${bankId}` : def.name);
   const observe = createObservability(service, {
     log: runtime.log,
     level: runtime.logLevel,
@@ -197,7 +213,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     plugins: [...(plugins as ApolloServerPlugin<Ctx>[]), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), ...vendorReportingOff<Ctx>()],
     includeStacktraceInErrorResponses: exposeErrors,
     hideSchemaDetailsFromClientErrors: !exposeErrors,
-    formatError: maskError(exposeErrors),
+    formatError: maskError(exposeErrors, { service: def.name, bank: def.info?.bank }),
     // The process owns signal handling (stop everything in order); Apollo's own handlers race it.
     stopOnTerminationSignals: false,
   });
@@ -213,7 +229,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
       operation: claims.operation,
       referenceFor: claims.referenceFor,
       now: new Date(),
-      decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId, claims.operation),
+      decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId, claims.operation, bankId),
     };
     return def.extendContext(base);
   };
@@ -234,7 +250,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     '/metrics': metricsRoute(observe.metrics.registry, runtime.operatorToken),
   };
 
-  const postRoutes = recordsRoutes({ name: def.name, audience, gatewayKey: runtime.gatewayKey, store: runtime.audit, sink, pseudonym, dataSubject: runtime.dataSubject });
+  const postRoutes = recordsRoutes({ name: def.name, bankId, audience, gatewayKey: runtime.gatewayKey, store: runtime.audit, sink, pseudonym, dataSubject: runtime.dataSubject });
 
   return { name: def.name, schema, server, log: observe.log, handler: createHandler({ server, context, routes, postRoutes, observe }), stop: () => server.stop() };
 }
