@@ -224,6 +224,13 @@ describe("reviewers' auditEvents", () => {
     expect(read).toMatchObject({ outcome: 'ALLOW', viewerId: 'rita', viewerKind: 'SECURITY_REVIEWER', rule: 'isSecurityReviewer', operationHash: expect.any(String) });
   });
 
+  it('refuses a security reviewer in a third-party app, and asks no store for records', async () => {
+    const thirdParty = await stack.token({ sub: 'rita', roles: ['security_reviewer'], client: 'partner-app' });
+    const res = await stack.query('{ auditEvents(first: 5) { edges { node { id viewerId } } } }', {}, { token: thirdParty });
+    expect(res.body.data?.auditEvents ?? null).toBeNull();
+    expect(forbiddenAt(res, 'auditEvents')).toBe('THIRD_PARTY_CLIENT');
+  });
+
   it('gives nobody else anything, and asks no store for them', async () => {
     for (const token of [t.alice, t.nora, await stack.token({ sub: 'rita', roles: ['user'] }), undefined]) {
       const asked = await storesAsked(async () => {

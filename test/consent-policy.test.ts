@@ -1,6 +1,6 @@
 // docs/consent-policy.md, rule by rule, on the pure decision functions (no I/O).
 import { describe, expect, it } from 'vitest';
-import { consentStatus, decideAccess, effectivePermissions, grantProblems, type ConsentRecord } from '@consent-gateway/kit/consent-policy';
+import { consentStatus, decideAccess, effectivePermissions, grantProblems, reviewerDenial, type ConsentRecord } from '@consent-gateway/kit/consent-policy';
 import { isPurpose, type Identity } from '@consent-gateway/kit/identity';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -89,6 +89,20 @@ describe('decideAccess', () => {
     const row = { postedAt: '2026-03-15T00:00:00.000Z', direction: 'DEBIT' as const };
     expect(decideAccess(ask({ permission: 'MERCHANT_LOCATION_COARSE', row }), [consent()], NOW).outcome).toBe('ALLOW');
     expect(decideAccess(ask({ permission: 'MERCHANT_LOCATION_PRECISE', row }), [consent()], NOW)).toMatchObject({ outcome: 'DENY', reason: 'CONSENT_REQUIRED' });
+  });
+});
+
+describe('reviewerDenial', () => {
+  const rita: Identity = { sub: 'rita', client: 'messenger-web', clientType: 'first-party', roles: ['security_reviewer'], purpose: 'customer_service' };
+  it('lets a security reviewer in a first-party app read decision records, and nobody else', () => {
+    expect(reviewerDenial(rita)).toBeUndefined();
+    expect(reviewerDenial({ roles: [] })).toBe('NOT_AUTHENTICATED');
+    expect(reviewerDenial(alice)).toBe('NOT_OWNER');
+  });
+
+  it('refuses a reviewer in a third-party app, as every rule about personal data does', () => {
+    expect(reviewerDenial({ ...rita, client: 'partner-app', clientType: 'third-party' })).toBe('THIRD_PARTY_CLIENT');
+    expect(reviewerDenial({ ...rita, clientType: undefined })).toBe('THIRD_PARTY_CLIENT');
   });
 });
 

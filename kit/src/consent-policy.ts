@@ -81,9 +81,14 @@ export function selfDenial(viewer: Identity, userId: string): Reason | undefined
   return undefined;
 }
 
-/** The reason a viewer may not read decision records: security reviewers alone may (and see no data). */
+/**
+ * The reason a viewer may not read decision records: security reviewers alone may (and see no
+ * data), and only in a first-party app, like every other rule about people's data: a reviewer
+ * signed in to someone else's app hands that app nothing.
+ */
 export function reviewerDenial(viewer: Identity): Reason | undefined {
   if (!viewer.sub) return 'NOT_AUTHENTICATED';
+  if (viewer.clientType !== 'first-party') return 'THIRD_PARTY_CLIENT';
   return viewer.roles.includes('security_reviewer') ? undefined : 'NOT_OWNER';
 }
 

@@ -71,7 +71,7 @@ export const KIT_RULE_MEANINGS: RuleMeanings = {
       "Not in the API (@inaccessible): reached by the gateway's own calls only, never by a client's operation. It records, for the request's viewer, the decisions the gateway made itself when the directory listed no bank to ask, each made again by the policy's own function.",
     policy: POLICY_SECTIONS.records,
   },
-  isSecurityReviewer: { definition: 'Security reviewers only (role security_reviewer): they see decision records, never data.', policy: POLICY_SECTIONS.records },
+  isSecurityReviewer: { definition: 'Security reviewers only (role security_reviewer), in a first-party app: they see decision records, never data.', policy: POLICY_SECTIONS.records },
   canListAccounts: {
     definition: `Listing the user's accounts at this bank: ${CONSENTED}.`,
     permission: 'ACCOUNTS_BASIC',

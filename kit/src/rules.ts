@@ -4,7 +4,7 @@ import { rule } from './shield.ts';
 import { type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { DecisionKind } from './audit.ts';
 import type { KitContext } from './context.ts';
-import { selfDenial } from './consent-policy.ts';
+import { reviewerDenial, selfDenial } from './consent-policy.ts';
 import { forbidden, type Reason } from './reasons.ts';
 
 export type Verdict =
@@ -138,7 +138,8 @@ export const isFirstPartyUser = protectedRule<KitContext>('isFirstPartyUser', (_
  */
 export const gatewayOnly = rule('gatewayOnly', { cache: 'no_cache' })(() => true);
 
+/** Security reviewers, in a first-party app (consent-policy.ts, reviewerDenial). */
 export const isSecurityReviewer = protectedRule<KitContext>('isSecurityReviewer', (_p, _a, ctx) => {
-  if (!ctx.identity.sub) return denied('NOT_AUTHENTICATED');
-  return ctx.identity.roles.includes('security_reviewer') ? allowed() : denied('NOT_OWNER');
+  const reason = reviewerDenial(ctx.identity);
+  return reason ? denied(reason) : allowed();
 });
