@@ -136,6 +136,36 @@ describe('decision records', () => {
   });
 });
 
+describe("a bank's records", () => {
+  it('all name the bank, and a grant and its revoke name the consent: a reviewer finds them by bank and by consent', async () => {
+    const granted = await stack.query('mutation { grantConsent(input: { bankId: "northwind", permissions: [ACCOUNTS_BASIC], purposes: [ACCOUNT_OVERVIEW] }) { id } }', {}, { token: t.alice });
+    expect(granted.body.errors).toBeUndefined();
+    const id = granted.body.data.grantConsent.id;
+    expect((await stack.query('mutation($id: ID!) { revokeConsent(id: $id) { id } }', { id }, { token: t.alice })).body.errors).toBeUndefined();
+    await stack.query('{ me { consents { id } accessLog { at } } }', {}, { token: t.alice });
+
+    const byConsent = nodes(await events(`consentId: "${id}"`));
+    expect(byConsent.map((d: any) => [d.field, d.outcome, d.bankId, d.consentId]).sort()).toEqual([
+      ['Mutation.grantConsent', 'ALLOW', 'northwind', id],
+      ['Mutation.revokeConsent', 'ALLOW', 'northwind', id],
+    ]);
+    for (const field of ['Mutation.grantConsent', 'Mutation.revokeConsent', 'User.consents', 'User.accessLog', 'Query.auditEvents']) {
+      const found = nodes(await events(`field: "${field}", bankId: "northwind"`));
+      expect(found.length, field).toBeGreaterThan(0);
+      for (const d of found) expect(d, field).toMatchObject({ field, subgraph: 'bank-account', bankId: 'northwind' });
+    }
+    // Every record either bank wrote names that bank.
+    for (const bank of ['northwind', 'contoso'] as const) {
+      const records = stack.dbs.banks[bank]!.collection(AUDIT_COLLECTION);
+      expect(await records.countDocuments(), bank).toBeGreaterThan(0);
+      expect(await records.countDocuments({ bankId: { $ne: bank } }), bank).toBe(0);
+    }
+    // The user's access log at a bank still lists reads of their bank data only, not their own look at their consents.
+    const log = (await stack.query('{ me { accessLog { fields } } }', {}, { token: t.alice })).body.data.me.accessLog;
+    expect(log.flatMap((e: any) => e.fields).filter((f: string) => f.startsWith('User.consents') || f.startsWith('Mutation.') || f === 'User.accessLog')).toEqual([]);
+  });
+});
+
 describe('access log', () => {
   it("shows a user who read their bank data: themself and the bank's agent", async () => {
     const res = await stack.query('{ me { accessLog { viewerKind viewerId bank { id } purpose fields } } }', {}, { token: t.alice });

@@ -74,11 +74,26 @@ export class DecisionRecorder {
     private readonly identity: Identity,
     private readonly requestId: string,
     private readonly operation: OperationRef = NO_OPERATION,
+    /** A bank's store: every record it writes names the bank, whatever rule made the decision. */
+    private readonly bankId?: string,
   ) {}
 
   record(input: DecisionInput): void {
     const record = this.recordOf(this.group(keyOf(input)), input, input.field);
     record.count += 1;
+  }
+
+  /**
+   * Names the consent that an allowed decision on `field` of this request created or acted on
+   * (a grant's new consent, the consent a revoke closed), known only once the field resolved.
+   * Several (aliases of one mutation) are named together, comma-separated, as a listing's are.
+   */
+  noteConsent(field: string, consentId: string): void {
+    for (const record of this.records) {
+      if (record.field !== field || record.outcome !== 'ALLOW') continue;
+      const named = record.consentId ? record.consentId.split(',') : [];
+      if (!named.includes(consentId)) record.consentId = [...named, consentId].join(',');
+    }
   }
 
   /**
@@ -128,7 +143,7 @@ export class DecisionRecorder {
       client: this.identity.client ?? null,
       purpose: this.identity.purpose ?? null,
       subjectUserId: input.subjectUserId ?? null,
-      bankId: input.bankId ?? null,
+      bankId: input.bankId ?? this.bankId ?? null,
     };
     group.set(field, record);
     this.records.push(record);

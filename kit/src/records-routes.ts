@@ -72,6 +72,8 @@ const withoutPseudonyms = ({ viewerRef: _v, subjectRef: _s, ...event }: StoredRe
 export interface RecordsRoutesOptions {
   /** The subgraph's name, in its decision records. */
   name: string;
+  /** A bank's id: every record of a bank names it. */
+  bankId?: string;
   /** The audience of the gateway's tokens for this subgraph. */
   audience: string;
   gatewayKey: CryptoKey | KeyObject;
@@ -88,7 +90,7 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
   /** Judges the caller and records the decision (before anything is read or erased); refuses a denial. */
   async function judge(claims: InternalClaims, decision: { rule: string; field: string; denial: (identity: Identity) => Reason | undefined; subject?: boolean }): Promise<void> {
     const reason = decision.denial(claims.identity);
-    const recorder = new DecisionRecorder(options.name, claims.identity, claims.requestId, claims.operation);
+    const recorder = new DecisionRecorder(options.name, claims.identity, claims.requestId, claims.operation, options.bankId);
     recorder.record({
       rule: decision.rule,
       field: decision.field,

@@ -17,7 +17,9 @@ export const auditResolvers = {
     accessLog: async (user: { id: string }, args: { first?: number }, ctx: BankContext) => {
       const n = limit(args.first, 200);
       const records = await ctx.store.findRecords({ subjectUserId: user.id, outcome: 'ALLOW', withBank: true, limit: n * 25 });
-      return accessLogOf(records).slice(0, n);
+      // Reads of the user's bank data, judged under a consent (each names its permission): every
+      // record here names this bank, the user's own look at their consents or this log included.
+      return accessLogOf(records.filter((r) => r.permission !== null)).slice(0, n);
     },
   },
   types: {

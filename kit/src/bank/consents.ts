@@ -1,6 +1,6 @@
 // Granting and revoking consents (the user alone: see permissions.ts), and how a consent reads.
 // A grant never changes afterwards; a revoke is one atomic update that also appends its event.
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { consentStatus, grantProblems, type GrantInput, type Permission } from '../consent-policy.ts';
 import { isPurpose, type Purpose } from '../identity.ts';
 import { newBankScopedId } from '../ids.ts';
@@ -13,7 +13,10 @@ export const HOW_TO_REVOKE = 'Revoke at any time in the app (Settings → Banks 
 
 const toConsent = (doc: StoredConsent) => ({ ...doc, id: doc._id });
 
-async function grantConsent(_root: unknown, { input }: { input: GrantInput }, ctx: BankContext) {
+/** The field's coordinate (`Mutation.grantConsent`), whose decision record names the consent. */
+const coordinate = (info: GraphQLResolveInfo) => `${info.parentType.name}.${info.fieldName}`;
+
+async function grantConsent(_root: unknown, { input }: { input: GrantInput }, ctx: BankContext, info: GraphQLResolveInfo) {
   const userId = ctx.identity.sub!;
   const problems = grantProblems(input, ctx.now, isPurpose);
   // A bank grants consents to itself only; the gateway refuses unregistered banks before this.
@@ -49,14 +52,17 @@ async function grantConsent(_root: unknown, { input }: { input: GrantInput }, ct
     },
   };
   await ctx.store.insertConsent(doc);
+  // The grant's decision record names the consent it created: a reviewer finds it by that id.
+  ctx.decisions.noteConsent(coordinate(info), _id);
   return toConsent(doc);
 }
 
-async function revokeConsent(_root: unknown, { id }: { id: string }, ctx: BankContext) {
+async function revokeConsent(_root: unknown, { id }: { id: string }, ctx: BankContext, info: GraphQLResolveInfo) {
   const userId = ctx.identity.sub!;
   // Scoped to the caller: another user's consent id is indistinguishable from a missing one.
   const doc = await ctx.store.revokeConsent({ id, userId, at: ctx.now.toISOString() });
   if (!doc) throw new GraphQLError(noConsentOfYours(id), { extensions: { code: 'NOT_FOUND' } });
+  ctx.decisions.noteConsent(coordinate(info), doc._id);
   return toConsent(doc);
 }
 
