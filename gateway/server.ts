@@ -23,6 +23,7 @@ import { createRecordsExecutor, RECORDS_SUBGRAPH } from './records/index.ts';
 import { recordStores } from './records/stores.ts';
 import { watchBankRegistry, type WatchedBankRegistry } from './bank-registry.ts';
 import { createClientAuthenticator } from './client-auth.ts';
+import { clientMistakeStatus } from './client-mistakes.ts';
 import { loadClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
@@ -122,6 +123,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     // Documents by hash come from the persisted-operations manifest only (see persisted-operations.ts).
     persistedQueries: false,
     plugins: [
+      clientMistakeStatus<GatewayContext>(),
       referenceChecks({
         registry: registry.current,
         router: bankRouter,

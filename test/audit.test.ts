@@ -136,6 +136,24 @@ describe('decision records', () => {
   });
 });
 
+describe('reads of a profile', () => {
+  it("name whose profile it was: a reviewer finds them by that user, and they are in that user's export", async () => {
+    const q = 'query ReadAlice { user(id: "alice") { id displayName avatarUrl } }';
+    expect((await stack.query(q, {}, { token: t.bob })).body.data.user.id).toBe('alice');
+    const found = nodes(await events('userId: "alice", viewerId: "bob"'));
+    const fields = new Set(found.filter((d: any) => d.operationName === 'ReadAlice').map((d: any) => d.field));
+    expect(fields).toEqual(new Set(['Query.user', 'User.id', 'User.displayName', 'User.avatarUrl']));
+    for (const d of found) expect(d).toMatchObject({ subjectUserId: 'alice', viewerId: 'bob', subgraph: 'user-profile' });
+    // `me` is about the viewer.
+    await stack.query('query MeAgain { me { displayName } }', {}, { token: t.bob });
+    expect(nodes(await events('userId: "bob", field: "Query.me"')).length).toBeGreaterThan(0);
+
+    const exported = (await stack.query('{ myData { document } }', {}, { token: t.alice })).body.data.myData.document;
+    const log = exported.services['user-profile'].accessLog;
+    expect(log).toEqual(expect.arrayContaining([expect.objectContaining({ viewerId: 'bob', fields: expect.arrayContaining(['Query.user', 'User.displayName', 'User.avatarUrl']) })]));
+  });
+});
+
 describe("a bank's records", () => {
   it('all name the bank, and a grant and its revoke name the consent: a reviewer finds them by bank and by consent', async () => {
     const granted = await stack.query('mutation { grantConsent(input: { bankId: "northwind", permissions: [ACCOUNTS_BASIC], purposes: [ACCOUNT_OVERVIEW] }) { id } }', {}, { token: t.alice });

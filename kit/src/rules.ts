@@ -1,7 +1,7 @@
 // The graphql-shield rule library: named, reusable rules. A protected rule records its decision
 // (allow or deny, with reason and consent) in the request's audit buffer before answering.
 import { rule } from './shield.ts';
-import { type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
+import { getNamedType, type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { DecisionKind } from './audit.ts';
 import type { KitContext } from './context.ts';
 import { reviewerDenial, selfDenial } from './consent-policy.ts';
@@ -100,10 +100,24 @@ export const denied = (reason: Reason, extra: Partial<Omit<Extract<Verdict, { ou
   ...extra,
 });
 
-/** Any signed-in viewer, whatever the client. */
-export const isAuthenticated = protectedRule<KitContext>('isAuthenticated', (_p, _a, ctx) =>
-  ctx.identity.sub ? allowed() : denied('NOT_AUTHENTICATED'),
-);
+/**
+ * The person a field about a `User` concerns, for its decision record: the User the field is on,
+ * or the one a root field returning a User names (`user(id:)`), else the viewer (`me`).
+ */
+function userConcerned(parent: unknown, args: Record<string, unknown>, ctx: KitContext, info: GraphQLResolveInfo): string | undefined {
+  if (info.parentType.name === 'User') {
+    const id = (parent as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  }
+  if (getNamedType(info.returnType).name !== 'User') return undefined;
+  return typeof args.id === 'string' ? args.id : ctx.identity.sub;
+}
+
+/** Any signed-in viewer, whatever the client; the record names whose profile it was (a person's access log lists it). */
+export const isAuthenticated = protectedRule<KitContext>('isAuthenticated', (parent, args, ctx, info) => {
+  const subjectUserId = userConcerned(parent, args, ctx, info);
+  return ctx.identity.sub ? allowed({ subjectUserId }) : denied('NOT_AUTHENTICATED', { subjectUserId });
+});
 
 /** Any signed-in viewer in a first-party app: who could ever be shown bank data. */
 export const isFirstPartyViewer = protectedRule<KitContext>('isFirstPartyViewer', (_p, _a, ctx) => {
