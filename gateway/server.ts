@@ -33,6 +33,7 @@ import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLim
 import { RedisRateLimitStore } from './rate-limit-redis.ts';
 import { createConversationUser, referenceChecks } from './references.ts';
 import { createRequestGate } from './request-gate.ts';
+import { schemaDisclosure } from './schema-disclosure.ts';
 import { gatewayMetrics } from './observed-calls.ts';
 import { createSubgraphPools } from './subgraph-fetch.ts';
 
@@ -124,6 +125,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     persistedQueries: false,
     plugins: [
       clientMistakeStatus<GatewayContext>(),
+      schemaDisclosure({ introspection: config.introspection, exposeErrors: config.exposeErrors }),
       referenceChecks({
         registry: registry.current,
         router: bankRouter,

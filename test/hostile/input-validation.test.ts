@@ -46,6 +46,35 @@ describe('no field suggestions, in validation or in variables', () => {
   });
 });
 
+describe('no schema details for callers who may not introspect', () => {
+  // Each names a type, field or argument the caller never wrote; validation would say it.
+  const CASES = [
+    ['a required input field left out', 'mutation { grantConsent(input: {}) { id } }', ['GrantConsentInput', 'bankId', 'Permission']],
+    ['a field of object type without a selection', '{ me }', ['"User"']],
+    ['a required argument left out', '{ cardTransaction { id } }', ['"id"', 'ID!']],
+    ['a variable of the wrong type', 'query($x: Boolean) { bank(id: $x) { id } }', ['ID!']],
+  ] as const;
+
+  it.each(CASES)('%s: an anonymous caller gets the refusal, in words naming nothing of the schema', async (_what, query, details) => {
+    const res = await postGraphQL(hostile.stack.gatewayUrl, { query });
+    expectRefusal(res, 400, 'GRAPHQL_VALIDATION_FAILED');
+    for (const detail of details) expect(JSON.stringify(res.body)).not.toContain(detail);
+    expect(res.body.errors?.[0]?.locations).toBeDefined(); // still says where
+  });
+
+  it('a variable coerced against its type: the anonymous caller learns nothing of the type', async () => {
+    const res = await postGraphQL(hostile.stack.gatewayUrl, { query: 'mutation($i: GrantConsentInput!) { grantConsent(input: $i) { id } }', variables: { i: { bankId: 'contoso' } } });
+    expectRefusal(res, 400, 'BAD_USER_INPUT');
+    expect(res.body.errors?.[0]?.message).toMatch(/^Variable "\$i" got a value its declared type does not accept\.$/);
+  });
+
+  it('a signed-in caller, where introspection is enabled (this stack), gets the details (control)', async () => {
+    const res = await asAlice('mutation { grantConsent(input: {}) { id } }');
+    expectRefusal(res, 400, 'GRAPHQL_VALIDATION_FAILED');
+    expect(JSON.stringify(res.body)).toContain('GrantConsentInput');
+  });
+});
+
 describe('values out of range or malformed', () => {
   it('an Int beyond 32 bits', async () => {
     expectRefusal(await asAlice('{ me { accounts { transactions(first: 99999999999) { edges { cursor } } } } }'), 400, 'GRAPHQL_VALIDATION_FAILED');
