@@ -48,7 +48,9 @@ export function renderAuthorizationTable(): string {
     parts.push('', `## ${map.name}`, '', `Permission map: ${WHERE[map.name] ?? `\`subgraphs/${map.name}/permissions.ts\``}.`, '');
     parts.push(`Coverage: ${ruled} of ${total} fields have a rule (${percent} %).`, '', '| type | field | rule | meaning |', '| --- | --- | --- | --- |');
     for (const row of rows) {
-      const meaning = describeRule(row.rule, meanings, (section) => `${POLICY}#${section}`) ?? '**no meaning stated**';
+      const stated = describeRule(row.rule, meanings, (section) => `${POLICY}#${section}`) ?? '**no meaning stated**';
+      // The rule still guards it; the map says who could reach it at all.
+      const meaning = row.hidden && !stated.startsWith('Not in the API') ? `**Not in the public API** (\`@inaccessible\`: no client's operation reaches it; the gateway's own calls only). ${stated}` : stated;
       parts.push(`| ${row.type} | ${row.field} | \`${row.rule}\` | ${meaning} |`);
     }
   }

@@ -16,6 +16,14 @@ describe('authorization map', () => {
     expect(coverage(rows)).toEqual({ ruled: rows.length, total: rows.length, percent: 100 });
   });
 
+  it("marks the fields no client's operation reaches (@inaccessible), so the map never reads as if anyone could", () => {
+    const rows = authorizationTable(permissionMaps().find((m) => m.name === 'user-profile')!);
+    expect(rows.filter((r) => r.hidden).map((r) => `${r.type}.${r.field}`).sort()).toEqual(['Mutation.linkUserToBank', 'Mutation.recordDecisionsWithoutBank', 'User.bankIds']);
+    const rendered = renderAuthorizationTable();
+    expect(rendered).toMatch(/\| User \| bankIds \| `isAuthenticated` \| \*\*Not in the public API\*\*/);
+    expect(rendered).not.toMatch(/\| User \| displayName \| [^|]+ \| \*\*Not in the public API/);
+  });
+
   it('counts a field without a rule against coverage', () => {
     const rows = authorizationTable({ typeDefs: bankContractTypeDefs(), permissions: { ...bankPermissions, Merchant: {} } });
     expect(coverage(rows).percent).toBeLessThan(100);

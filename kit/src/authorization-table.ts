@@ -11,6 +11,8 @@ export interface TableRow {
   type: string;
   field: string;
   rule: string;
+  /** `@inaccessible`: not in the graph's public API, so no client's operation reaches it. */
+  hidden: boolean;
 }
 
 const FEDERATION_FIELDS = new Set(['Query._service', 'Query._entities']);
@@ -42,10 +44,11 @@ export function authorizationTable(def: Pick<SubgraphDefinition<KitContext & any
   const rows: TableRow[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__') || type.name === '_Service') continue;
-    for (const field of Object.keys(type.getFields())) {
+    for (const [field, definition] of Object.entries(type.getFields())) {
       const coordinate = `${type.name}.${field}`;
       if (FEDERATION_FIELDS.has(coordinate)) continue;
-      rows.push({ type: type.name, field, rule: ruleFor(def.permissions, type.name, field) ?? NO_RULE });
+      const hidden = Boolean(definition.astNode?.directives?.some((d) => d.name.value === 'inaccessible'));
+      rows.push({ type: type.name, field, rule: ruleFor(def.permissions, type.name, field) ?? NO_RULE, hidden });
     }
   }
   return rows.sort((a, b) => a.type.localeCompare(b.type) || a.field.localeCompare(b.field));

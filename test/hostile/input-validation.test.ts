@@ -59,7 +59,7 @@ describe('no schema details for callers who may not introspect', () => {
     const res = await postGraphQL(hostile.stack.gatewayUrl, { query });
     expectRefusal(res, 400, 'GRAPHQL_VALIDATION_FAILED');
     for (const detail of details) expect(JSON.stringify(res.body)).not.toContain(detail);
-    expect(res.body.errors?.[0]?.locations).toBeDefined(); // still says where
+    expect((res.body.errors?.[0] as { locations?: unknown } | undefined)?.locations).toBeDefined(); // still says where
   });
 
   it('a variable coerced against its type: the anonymous caller learns nothing of the type', async () => {
