@@ -31,6 +31,9 @@ export interface OperationLimits {
   maxBodyBytes: number;
 }
 
+/** The default deadline of one Redis command of the rate limits (RATE_LIMIT_REDIS_TIMEOUT_MS): Redis answers in well under a millisecond. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 200;
+
 /** A token bucket: `burst` requests at once, refilled at `perSecond`. */
 export interface BucketLimit {
   perSecond: number;
@@ -40,6 +43,8 @@ export interface BucketLimit {
 export interface RateLimitConfig {
   store: 'memory' | 'redis';
   redisUrl?: string;
+  /** Deadline of one Redis command; past it the request is limited in this replica's memory. */
+  redisCommandTimeoutMs?: number;
   /** Per signed-in identity (the token's subject). */
   user: BucketLimit;
   /** Per client address, for requests without a valid token. */
@@ -126,7 +131,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
   if (badAlgs.length) r.problem(`AUTH_ALGORITHMS may only list ${ALLOWED_ALGORITHMS.join(', ')} (got ${badAlgs.join(', ')})`);
   const timeoutOverridesMs: Record<string, number> = {};
   for (const suffix of Object.keys(r.prefixed(SUBGRAPH_TIMEOUT_PREFIX))) {
-    timeoutOverridesMs[subgraphName(suffix)] = r.int(`${SUBGRAPH_TIMEOUT_PREFIX}${suffix}`, 0, { min: 100, max: 600_000 });
+    const name = subgraphName(suffix);
+    if (name === BANK_SUBGRAPH) r.problem(`${SUBGRAPH_TIMEOUT_PREFIX}${suffix} is not used: bank calls have their own deadline, BANK_TIMEOUT_MS (and BANK_CONCURRENCY)`);
+    else timeoutOverridesMs[name] = r.int(`${SUBGRAPH_TIMEOUT_PREFIX}${suffix}`, 0, { min: 100, max: 600_000 });
   }
   const bucket = (name: string, perSecond: number, burst: number): BucketLimit => ({
     perSecond: r.int(`RATE_LIMIT_${name}_PER_SECOND`, perSecond, { min: 1, max: 1_000_000 }),
@@ -134,6 +141,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
   });
   const store = r.oneOf('RATE_LIMIT_STORE', ['memory', 'redis'] as const, 'memory');
   const redisUrl = store === 'redis' ? r.url('REDIS_URL', 'redis://127.0.0.1:6379') : undefined;
+  const redisCommandTimeoutMs = store === 'redis' ? r.int('RATE_LIMIT_REDIS_TIMEOUT_MS', DEFAULT_REDIS_COMMAND_TIMEOUT_MS, { min: 5, max: 10_000 }) : undefined;
   const config: GatewayConfig = {
     port: r.int('GATEWAY_PORT', 4000, { max: 65535 }),
     host: r.string('GATEWAY_HOST', '127.0.0.1'),
@@ -178,6 +186,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
     rateLimit: {
       store,
       redisUrl,
+      redisCommandTimeoutMs,
       user: bucket('USER', 60, 600),
       anonymous: bucket('ANONYMOUS', 10, 100),
       client: bucket('CLIENT', 500, 5_000),

@@ -2,6 +2,7 @@
 // kept in a store. The default store is this process's memory, which is right for one gateway;
 // several replicas share a store instead (gateway/rate-limit-redis.ts) so that a client cannot
 // multiply its allowance by the number of replicas.
+import { isIPv6 } from 'node:net';
 import { HttpError } from '@consent-gateway/kit/http';
 import type { Identity } from '@consent-gateway/kit/identity';
 import type { ClientRegistry } from './clients.ts';
@@ -78,9 +79,39 @@ export function tooManyRequests(who: string, limit: BucketLimit, retryAfterSecon
 export interface RateLimiter {
   /** Counts a request of a verified identity against its user and client buckets; throws 429. */
   identified(identity: Identity): Promise<void>;
-  /** Counts an anonymous request, or one whose token did not verify, against its address; throws 429. */
+  /** Counts an anonymous request, or one whose token did not verify, against its address (an IPv6 one by its /64); throws 429. */
   anonymous(address: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The bucket of a client address. An IPv6 caller is counted by its /64: one subscriber, one
+ * machine even, is given a whole /64 and may send from any of its 2^64 addresses, so a bucket
+ * per address would be a fresh allowance per request. An IPv4-mapped IPv6 address
+ * (`::ffff:192.0.2.1`, what a dual-stack socket reports for an IPv4 peer) is that IPv4 address.
+ */
+export function addressBucket(address: string): string {
+  const groups = ipv6Groups(address.replace(/%.*$/, '')); // without a zone (`fe80::1%eth0`)
+  if (!groups) return address;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a dotted IPv4 tail as two groups); undefined for anything else. */
+function ipv6Groups(address: string): number[] | undefined {
+  if (!isIPv6(address)) return undefined;
+  let text = address;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const part = (s: string) => (s ? s.split(':') : []);
+  const groups = tail === undefined ? part(head) : [...part(head), ...Array<string>(8 - part(head).length - part(tail).length).fill('0'), ...part(tail)];
+  return groups.map((g) => parseInt(g, 16));
 }
 
 /** Which bucket refused a request (the label of the refusals metric). */
@@ -100,7 +131,7 @@ export function createRateLimiter(config: RateLimitConfig, clients: ClientRegist
       await take(`user:${identity.sub}`, 'user', 'user', config.user);
       if (identity.client) await take(`client:${identity.client}`, 'client', 'client app', clients.get(identity.client)?.rateLimit ?? config.client);
     },
-    anonymous: (address) => take(`address:${address}`, 'address', 'address', config.anonymous),
+    anonymous: (address) => take(`address:${addressBucket(address)}`, 'address', 'address', config.anonymous),
     close: () => store.close(),
   };
 }

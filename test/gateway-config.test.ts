@@ -24,6 +24,13 @@ describe('defaults', () => {
     expect(config.limits).toMatchObject({ maxTokens: 3_000, maxNesting: 40, maxDepth: 15, maxFields: 300, maxAliases: 30, maxDirectives: 20, maxRootFields: 10 });
     expect(config.limits.maxCost).toEqual({ anonymous: 200, 'third-party': 5_000, 'first-party': 20_000 });
     expect(config.subgraphCalls).toEqual({ timeoutMs: 15_000, timeoutOverridesMs: {}, maxConnections: 32 });
+    expect(config.banks).toEqual({ timeoutMs: 5_000, concurrency: 8 });
+  });
+
+  it('a shared rate-limit store gets a deadline per Redis command, 200 ms unless configured', () => {
+    expect(loadGatewayConfig({ ...BASE, RATE_LIMIT_STORE: 'redis' }).rateLimit).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', redisCommandTimeoutMs: 200 });
+    expect(loadGatewayConfig({ ...BASE, RATE_LIMIT_STORE: 'redis', RATE_LIMIT_REDIS_TIMEOUT_MS: '50' }).rateLimit.redisCommandTimeoutMs).toBe(50);
+    expect(() => loadGatewayConfig({ ...BASE, RATE_LIMIT_STORE: 'redis', RATE_LIMIT_REDIS_TIMEOUT_MS: '0' })).toThrow(/RATE_LIMIT_REDIS_TIMEOUT_MS must be an integer from 5/);
   });
 
   it('third-party apps may send registered operations only unless the registry says otherwise', () => {
@@ -51,6 +58,7 @@ describe('bad values are named at start', () => {
         MAX_QUERY_COST_ANONYMOUS: '-5',
         SUBGRAPH_TIMEOUT_MS: '5',
         SUBGRAPH_TIMEOUT_MS_MESSAGING: 'soon',
+        SUBGRAPH_TIMEOUT_MS_BANK_ACCOUNT: '3000',
         OPERATOR_TOKEN: 'short',
       });
     } catch (error) {
@@ -64,6 +72,7 @@ describe('bad values are named at start', () => {
       /MAX_QUERY_COST_ANONYMOUS must be an integer from 1/,
       /SUBGRAPH_TIMEOUT_MS must be an integer from 100/,
       /SUBGRAPH_TIMEOUT_MS_MESSAGING must be an integer/,
+      /SUBGRAPH_TIMEOUT_MS_BANK_ACCOUNT is not used: bank calls have their own deadline, BANK_TIMEOUT_MS \(and BANK_CONCURRENCY\)/,
       /OPERATOR_TOKEN must be at least 32 characters/,
     ]) expect(message).toMatch(problem);
   });
