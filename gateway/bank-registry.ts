@@ -3,7 +3,7 @@
 // recomposition, no code change. The file is watched: a valid new version replaces the registry
 // at once; an invalid one is refused, logged, and the registry in use stays.
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { isBankId } from '@consent-gateway/kit/ids';
 import { requestLog } from '@consent-gateway/kit/observability';
@@ -64,41 +64,59 @@ export interface WatchedBankRegistry {
   close(): void;
 }
 
+/** How often the registry file is read again in any case (a watch can miss changes: see below). */
+export const REGISTRY_POLL_MS = 30_000;
+
 /**
  * The registry in `file`, kept current: the directory is watched (editors and deployments replace
- * files by renaming, which a watch on the file itself would miss) and the file re-read when it changes.
+ * files by renaming, which a watch on the file itself would miss, and a Kubernetes ConfigMap swaps
+ * a `..data` symlink, so every event in the directory is a reason to look), the file is read again
+ * every REGISTRY_POLL_MS in any case (watches miss changes on some network and container
+ * filesystems), and `reload()` (the gateway's SIGHUP) reads it at once. A read that finds the
+ * same banks changes nothing.
  */
-export function watchBankRegistry(file: string, log: (line: string, level: 'info' | 'warn') => void = (l, level) => requestLog()[level](l)): WatchedBankRegistry {
+export function watchBankRegistry(
+  file: string,
+  log: (line: string, level: 'info' | 'warn') => void = (l, level) => requestLog()[level](l),
+  options: { pollMs?: number } = {},
+): WatchedBankRegistry {
   let registry = loadBankRegistry(file);
   let lastGood = JSON.stringify(registry.banks);
+  let lastProblem: string | undefined;
   const reload = () => {
     try {
       const next = loadBankRegistry(file);
+      lastProblem = undefined;
       const text = JSON.stringify(next.banks);
       if (text === lastGood) return;
       registry = next;
       lastGood = text;
       log(`bank registry reloaded from ${file}: ${next.banks.map((b) => b.id).join(', ') || 'no banks'}`, 'info');
     } catch (error) {
-      log(`bank registry ${file} changed but is not valid, keeping the registry in use: ${(error as Error).message}`, 'warn');
+      const problem = (error as Error).message;
+      if (problem === lastProblem) return; // said once, not at every poll
+      lastProblem = problem;
+      log(`bank registry ${file} changed but is not valid, keeping the registry in use: ${problem}`, 'warn');
     }
   };
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
-      if (name && name !== basename(file)) return;
+    watcher = watch(dirname(file), { persistent: false }, () => {
       clearTimeout(timer);
       timer = setTimeout(reload, 50); // one reload for the burst of events one write makes
     });
   } catch (error) {
     throw new ConfigError(`cannot watch the bank registry ${file}: ${(error as Error).message}`);
   }
+  const poll = setInterval(reload, options.pollMs ?? REGISTRY_POLL_MS);
+  poll.unref();
   return {
     current: () => registry,
     reload,
     close: () => {
       clearTimeout(timer);
+      clearInterval(poll);
       watcher?.close();
     },
   };

@@ -15,7 +15,11 @@ await runService(
     const gateway = await startGateway(config, { log });
     const banks = Object.fromEntries(gateway.bankRegistry.current().banks.map((b) => [b.id, b.url]));
     log.info({ subgraphs: gateway.subgraphs, banks, tracing: config.observability.tracing.exporter }, `gateway ready at ${gateway.url}/graphql`);
+    // `kill -HUP`: read the bank registry now (it is also watched, and read again every 30 s).
+    const reloadRegistry = () => gateway.bankRegistry.reload();
+    process.on('SIGHUP', reloadRegistry);
     return async () => {
+      process.off('SIGHUP', reloadRegistry);
       await gateway.stop();
       await tracing.shutdown();
     };

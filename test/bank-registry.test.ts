@@ -1,6 +1,6 @@
 // The bank registry: a file that says which banks exist and where; every mistake in it is named at
 // once, and a change to it takes effect without a restart, unless the new file is not valid.
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,44 @@ describe('the bank registry', () => {
       expect(watched.current().banks.map((b) => b.id)).toEqual(['fabrikam', 'northwind']);
     } finally {
       watched.close();
+    }
+  });
+
+  it('follows a Kubernetes ConfigMap update (the `..data` symlink swapped, the file itself never touched)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registry-configmap-'));
+    const version = (name: string, banks: unknown) => {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'banks.json'), JSON.stringify(banks));
+    };
+    version('..v1', [entry('northwind')]);
+    symlinkSync('..v1', join(dir, '..data'));
+    symlinkSync('..data/banks.json', join(dir, 'banks.json'));
+    const watched = watchBankRegistry(join(dir, 'banks.json'), () => {});
+    try {
+      version('..v2', [entry('northwind'), entry('fabrikam', 4005)]);
+      symlinkSync('..v2', join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+      await until(() => watched.current().banks.length === 2, 'the new version is used');
+    } finally {
+      watched.close();
+    }
+  });
+
+  it('reads the file again now and then, for filesystems whose changes a watch misses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registry-poll-'));
+    const file = join(dir, 'banks.json');
+    writeFileSync(file, JSON.stringify([entry('northwind')]));
+    // The same file under a name in another directory: a write through it makes no event in the
+    // watched directory (inotify reports a change to the directory the path went through), as a
+    // change on a network filesystem would not either. Only reading the file again can see it.
+    const other = join(mkdtempSync(join(tmpdir(), 'registry-poll-other-')), 'link.json');
+    linkSync(file, other);
+    const polled = watchBankRegistry(file, () => {}, { pollMs: 100 });
+    try {
+      writeFileSync(other, JSON.stringify([entry('northwind'), entry('fabrikam', 4005)]));
+      await until(() => polled.current().banks.length === 2, 'the poll saw it');
+    } finally {
+      polled.close();
     }
   });
 });
