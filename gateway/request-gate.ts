@@ -1,15 +1,17 @@
 // The gate every GraphQL request passes after its caller was identified and before Apollo sees
 // it, cheapest checks first: the request's form (method, content type, one operation), the
 // persisted-operation policy, the source's nesting and tokens (before graphql-js's recursive
-// parser runs), which operation to run, the introspection policy, and the operation's measured
-// shape against the limits. Every refusal is a 4xx with a stable code; nothing is fetched.
+// parser runs), which operation to run, the introspection policy, the page sizes asked for, and
+// the operation's measured shape against the limits. Every refusal is a 4xx with a stable code;
+// nothing is fetched.
 import { GraphQLError, Kind, Lexer, Source, TokenKind, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { HttpError, type GateInput } from '@consent-gateway/kit/http';
+import { HttpError, type ErrorDetail, type GateInput } from '@consent-gateway/kit/http';
 import type { ClientRegistry } from './clients.ts';
 import type { CallerKind, IntrospectionPolicy, OperationLimits } from './config.ts';
 import type { GatewayContext } from './engine.ts';
+import { PAGE_SIZES, WEIGHTS } from './graph-costs.ts';
 import { exceededLimits, limitExceeded } from './limits.ts';
-import { FragmentCycleError, measureDocument } from './operation-shape.ts';
+import { FragmentCycleError, measureDocument, type PageSizeProblem } from './operation-shape.ts';
 import { resolveDocument, sha256Hex, type PersistedOperations } from './persisted-operations.ts';
 import { sourceNesting } from './source-nesting.ts';
 
@@ -89,8 +91,17 @@ function parseWithinLimits(query: string, limits: OperationLimits): DocumentNode
   }
 }
 
-function refuseLimit(first: ReturnType<typeof limitExceeded>, more: ReturnType<typeof limitExceeded>[] = []): HttpError {
+function refuseLimit(first: ErrorDetail, more: ErrorDetail[] = []): HttpError {
   return new HttpError(400, first.message, first.code, { extensions: first.extensions, more });
+}
+
+/** `first: -1` on a paged field: what was sent, and what the field accepts. */
+function pageSizeRefusal(p: PageSizeProblem): ErrorDetail {
+  return {
+    message: `"${p.argument}" of ${p.field} must be from ${p.min} to ${p.max} (got ${p.value}).`,
+    code: 'PAGE_SIZE_OUT_OF_RANGE',
+    extensions: { field: p.field, argument: p.argument, value: p.value, min: p.min, max: p.max },
+  };
 }
 
 function selectOperation(document: DocumentNode, operationName: unknown): OperationDefinitionNode {
@@ -136,7 +147,13 @@ export function createRequestGate(options: GateOptions) {
     }
     let shape;
     try {
-      shape = measureDocument(document, { schema: options.schema(), variables: params.variables as Params | undefined, assumedListSize: limits.assumedListSize });
+      shape = measureDocument(document, {
+        schema: options.schema(),
+        variables: params.variables as Params | undefined,
+        assumedListSize: limits.assumedListSize,
+        pageSizes: PAGE_SIZES,
+        weights: WEIGHTS,
+      });
     } catch (error) {
       if (error instanceof FragmentCycleError) throw badRequest(error.message, 'FRAGMENT_CYCLE');
       throw error;
@@ -148,7 +165,8 @@ export function createRequestGate(options: GateOptions) {
         'INTROSPECTION_DISABLED',
       );
     }
-    const [first, ...more] = exceededLimits(shape, limits, callerKind(context));
+    // Page sizes first: a refused one is what the client must fix; the limits it exceeds with it follow.
+    const [first, ...more] = [...shape.pageSizeProblems.map(pageSizeRefusal), ...exceededLimits(shape, limits, callerKind(context))];
     if (first) throw refuseLimit(first, more);
 
     if (input.method === 'POST') return { body: params, search: input.search };

@@ -12,13 +12,12 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { allow, deny, type IRules } from './shield.ts';
 import { applyPermissions } from './permission-middleware.ts';
-import type { CryptoKey, KeyObject } from 'jose';
 import { DecisionRecorder, type AuditSink, type AuditStore } from './audit.ts';
 import { chainedSink, newChainId, pseudonymizer } from './audit-chain.ts';
 import type { KitContext } from './context.ts';
 import type { Identity } from './identity.ts';
 import { createHandler, listen, mayShowDetails, type Listening, type Route } from './http.ts';
-import { gatewayClaims } from './internal-token.ts';
+import { gatewayClaims, type GatewayKeys } from './internal-token.ts';
 import type { Logger, LogLevel } from './log.ts';
 import { decisionMetrics, metricsRoute, operationLabels } from './metrics.ts';
 import { createObservability, identifyRequest, observabilityPlugin, requestLog } from './observability.ts';
@@ -53,8 +52,8 @@ export interface SubgraphRuntime {
   auditKey: string | Buffer;
   /** What the subgraph holds about a person, for their export and erasure; without it, only the records. */
   dataSubject?: DataSubjectAdapter;
-  /** The gateway's public key, to verify its internal tokens. */
-  gatewayKey: CryptoKey | KeyObject;
+  /** The gateway's public key (several during a rotation), to verify its internal tokens. */
+  gatewayKey: GatewayKeys;
   /** Resolves when what the subgraph needs (its database) answers; /ready reports a rejection. */
   ready: () => Promise<void>;
   /** Stack traces and unmasked internal errors; only in development. */

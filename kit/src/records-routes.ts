@@ -14,9 +14,8 @@ import type { Pseudonymizer } from './audit-chain.ts';
 import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
 import type { Identity } from './identity.ts';
 import { HttpError, type PostRoute } from './http.ts';
-import { gatewayClaims, type InternalClaims } from './internal-token.ts';
+import { gatewayClaims, type GatewayKeys, type InternalClaims } from './internal-token.ts';
 import { REASONS, type Reason } from './reasons.ts';
-import type { CryptoKey, KeyObject } from 'jose';
 
 export const RECORDS_ROUTES = { auditEvents: '/records/audit-events', export: '/records/export', erase: '/records/erase' } as const;
 
@@ -76,7 +75,7 @@ export interface RecordsRoutesOptions {
   bankId?: string;
   /** The audience of the gateway's tokens for this subgraph. */
   audience: string;
-  gatewayKey: CryptoKey | KeyObject;
+  gatewayKey: GatewayKeys;
   store: AuditStore;
   /** The subgraph's chained sink: the decision on each of these requests is recorded like any other. */
   sink: AuditSink;

@@ -1,12 +1,11 @@
 // The process around a subgraph, the same for every one as deployed (a platform subgraph, a
 // partner bank's): what it reads from its environment, its traces and logs, its database client,
 // its server, and a clean stop. A subgraph's main file is one call of `runSubgraphProcess`.
-import { createPublicKey } from 'node:crypto';
-import type { CryptoKey, KeyObject } from 'jose';
 import type { MongoClient } from 'mongodb';
 import { loadAuditKey } from './audit-chain.ts';
 import { EnvReader, isDevelopment, loadConfigFile } from './config.ts';
 import type { ListeningSubgraph } from './create-subgraph.ts';
+import { parseGatewayKeys, type GatewayKeys } from './internal-token.ts';
 import { createLogger, type Logger } from './log.ts';
 import { connectMongo } from './mongo.ts';
 import { readObservabilityConfig, type ObservabilityConfig } from './observability.ts';
@@ -43,8 +42,8 @@ export function readSubgraphProcessConfig(r: EnvReader, port: number, env: NodeJ
 
 /** What a subgraph's server is started with: the process's keys, address and logger. */
 export interface ServerOptions {
-  /** The gateway's public key: the only key whose internal tokens the subgraph accepts. */
-  gatewayKey: CryptoKey | KeyObject;
+  /** The gateway's public key (several during a rotation): the only keys whose internal tokens the subgraph accepts. */
+  gatewayKey: GatewayKeys;
   auditKey: string;
   port: number;
   host?: string;
@@ -67,7 +66,7 @@ export async function runSubgraphProcess<C extends SubgraphProcessConfig>(
       const config = loadConfig();
       const tracing = await startTracing(service, config.observability.tracing);
       const log = createLogger(service, { level: config.observability.logLevel });
-      const gatewayKey = loadConfigFile(config.gatewayPublicKeyFile, "the gateway's public key", createPublicKey);
+      const gatewayKey = loadConfigFile(config.gatewayPublicKeyFile, "the gateway's public key(s)", parseGatewayKeys);
       // Command monitoring only when it feeds spans (traceMongoCommands does nothing otherwise).
       const client = await connectMongo(config.mongoUri, { monitorCommands: tracing.enabled });
       traceMongoCommands(client);

@@ -1,9 +1,11 @@
 // Query bombs: documents made to cost the gateway or the subgraphs far more than they weigh. Each
 // is refused by the gate with 400 and the figure against the limit, before anything is planned or
 // fetched: no subgraph sees a request (no MongoDB command, no decision record).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit-mongo';
-import type { GraphQLResponse } from '../support/stack.ts';
+import { DEFAULT_PERSISTED_OPERATIONS_FILE } from '../../gateway/config.ts';
+import { postGraphQL, type GraphQLResponse } from '../support/stack.ts';
 import { afterTheSuite, expectNoInternals, expectRefusal, hostileStack } from './support.ts';
 
 const hostile = hostileStack();
@@ -30,6 +32,9 @@ function fragmentBomb(levels: number): string {
 }
 
 const errorFor = (res: GraphQLResponse, code: string) => res.body.errors?.find((e) => e.extensions?.code === code);
+
+/** The registered MyOverview (operations/), whose page sizes are variables. */
+const MY_OVERVIEW = (JSON.parse(readFileSync(DEFAULT_PERSISTED_OPERATIONS_FILE, 'utf8')) as { operations: Array<{ id: string; name: string }> }).operations.find((o) => o.name === 'MyOverview')!.id;
 
 describe('documents that grow when expanded', () => {
   it('nested fragments, 30 levels, no token (the issue\'s repro): refused, no subgraph called', async () => {
@@ -88,6 +93,74 @@ describe('cost', () => {
     const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(`{ ${RICH_PAGE} }`, {}, { token: await token('alice', 'partner-app') }));
     expectRefusal(res, 400, 'COST_LIMIT_EXCEEDED');
     expect(errorFor(res, 'COST_LIMIT_EXCEEDED')!.message).toMatch(/limit is 5000 for third-party clients/);
+  });
+});
+
+describe('reads the cost did not see', () => {
+  it("four aliases of accessLog(first: 200): refused by cost, which counts the 25 decision records the bank reads per entry", async () => {
+    const query = `{ me { ${Array.from({ length: 4 }, (_, i) => `l${i}: accessLog(first: 200) { at }`).join(' ')} } }`;
+    const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice') }));
+    expectRefusal(res, 400, 'COST_LIMIT_EXCEEDED');
+    expect(errorFor(res, 'COST_LIMIT_EXCEEDED')!.extensions).toEqual({ code: 'COST_LIMIT_EXCEEDED', measured: 1 + 4 * 200 * 25, limit: 20_000 });
+  });
+
+  it('one accessLog(first: 200) is within the first-party limit (control)', async () => {
+    const res = await hostile.stack.query('{ me { accessLog(first: 200) { at } } }', {}, { token: await token('alice') });
+    expect(res.status).toBe(200);
+    expect(res.body.data.me.accessLog).toBeInstanceOf(Array);
+  });
+});
+
+describe('page sizes outside their range: refused at the gate, naming the argument, the value and the range', () => {
+  const PAGE = (first: string) => `me { accounts { transactions(first: ${first}) { edges { node { id } } } } }`;
+
+  it('a negative first (which once made everything below it cost nothing)', async () => {
+    const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(`{ ${PAGE('-1')} }`, {}, { token: await token('alice') }));
+    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expect(res.body.errors![0]).toEqual({
+      message: '"first" of BankAccount.transactions must be from 0 to 100 (got -1).',
+      extensions: { code: 'PAGE_SIZE_OUT_OF_RANGE', field: 'BankAccount.transactions', argument: 'first', value: -1, min: 0, max: 100 },
+    });
+  });
+
+  it('100 aliases of a page of -1 rows', async () => {
+    const query = `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: ${PAGE('-1')}`).join(' ')} }`;
+    const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice') }));
+    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expect(res.body.errors!.filter((e) => e.extensions?.code === 'PAGE_SIZE_OUT_OF_RANGE')).toHaveLength(1); // once, not once per alias
+  });
+
+  it('a negative page size in a variable, and in the default of a variable not given', async () => {
+    const query = 'query($n: Int = -7) { me { conversations { messages(first: $n) { edges { node { body } } } } } }';
+    const given = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, { n: -2 }, { token: await token('alice') }));
+    expectRefusal(given, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expect(given.body.errors![0]!.extensions).toMatchObject({ field: 'Conversation.messages', value: -2, min: 0, max: 100 });
+    const defaulted = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice') }));
+    expect(defaulted.body.errors![0]!.extensions).toMatchObject({ field: 'Conversation.messages', value: -7 });
+  });
+
+  it('a registered operation sent by hash, with a hostile page size in its variables', async () => {
+    const body = { variables: { transactions: -100 }, extensions: { persistedQuery: { version: 1, sha256Hash: MY_OVERVIEW } } };
+    const res = await refusedBeforeAnySubgraph(async () => postGraphQL(hostile.stack.gatewayUrl, body, { authorization: `Bearer ${await token('alice')}` }));
+    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+  });
+
+  it.each([
+    ['transactions above the page size', `{ ${PAGE('101')} }`, { field: 'BankAccount.transactions', value: 101, min: 0, max: 100 }],
+    ['accessLog above its 200', '{ me { accessLog(first: 201) { at } } }', { field: 'User.accessLog', value: 201, min: 1, max: 200 }],
+    ['accessLog of none (it starts at 1)', '{ me { accessLog(first: 0) { at } } }', { field: 'User.accessLog', value: 0, min: 1, max: 200 }],
+    ['auditEvents above its 500', '{ auditEvents(first: 501) { edges { node { id } } } }', { field: 'Query.auditEvents', value: 501, min: 1, max: 500 }],
+    ['messages of 2^31 - 1', '{ me { conversations { messages(first: 2147483647) { edges { node { body } } } } } }', { field: 'Conversation.messages', value: 2 ** 31 - 1 }],
+  ])('%s', async (_what, query, extensions) => {
+    const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice') }));
+    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expect(res.body.errors![0]!.extensions).toMatchObject({ argument: 'first', ...extensions });
+  });
+
+  it('the largest page of each is answered (control)', async () => {
+    const res = await hostile.stack.query(`{ ${PAGE('100')} }`, {}, { token: await token('alice') });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
   });
 });
 
@@ -161,6 +234,14 @@ describe('introspection', () => {
     const res = await hostile.stack.query(aliasedSchema(100), {}, { token: await token('alice') });
     expectRefusal(res, 400, 'ALIAS_LIMIT_EXCEEDED');
     expect(res.body.errors!.map((e) => e.extensions?.code)).toContain('ROOT_FIELD_LIMIT_EXCEEDED');
+  });
+
+  it("every type's fields with their descriptions, 25 times under aliases: priced at the schema's real size (a third-party budget is 5,000)", async () => {
+    const query = `{ __schema { ${Array.from({ length: 25 }, (_, i) => `t${i}: types { name description fields { name description } }`).join(' ')} } }`;
+    const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice', 'partner-app') }));
+    expectRefusal(res, 400, 'COST_LIMIT_EXCEEDED');
+    // Each alias returns every type and every field of the graph: well over 200 objects, not the 111 of lists assumed to hold 10.
+    expect(errorFor(res, 'COST_LIMIT_EXCEEDED')!.extensions!.measured).toBeGreaterThan(25 * 200);
   });
 
   it('__type without a token', async () => {

@@ -1,0 +1,36 @@
+// What the cost model (operation-shape.ts) must know of this graph beyond its schema: the page
+// sizes each paged field accepts, and the fields whose subgraph reads more than it returns. Both
+// are kept here, in one place, next to where each figure is enforced; test/operation-shape.test.ts
+// checks them against the code that enforces them, and that every paged field of the graph is
+// listed.
+import { MAX_PAGE_SIZE } from '@consent-gateway/kit/pagination';
+import type { PageSizeRange } from './operation-shape.ts';
+import { MAX_AUDIT_EVENTS_PAGE } from './records/audit-events.ts';
+
+/**
+ * `first` of each paged field, both ends included. The gate refuses a page size outside its
+ * range (400 PAGE_SIZE_OUT_OF_RANGE) before any subgraph is called: the subgraph would refuse it
+ * too, but only after the request was planned and sent, and a negative size would first have
+ * made everything below it cost nothing.
+ */
+export const PAGE_SIZES: Readonly<Record<string, PageSizeRange>> = {
+  // kit/src/pagination.ts (pageSize), in the bank's transactions.
+  'BankAccount.transactions': { min: 0, max: MAX_PAGE_SIZE },
+  // kit/src/pagination.ts (pageSize), in subgraphs/messaging/resolvers.ts.
+  'Conversation.messages': { min: 0, max: MAX_PAGE_SIZE },
+  // kit/src/bank/audit-queries.ts: `limit(args.first, 200)`, from 1.
+  'User.accessLog': { min: 1, max: 200 },
+  // gateway/records/audit-events.ts, from 1.
+  'Query.auditEvents': { min: 1, max: MAX_AUDIT_EVENTS_PAGE },
+};
+
+/**
+ * What one object of a field costs when it is not one (the default): the records its subgraph
+ * reads to return it, where that is many. An access-log entry is one request that read the
+ * user's data, and one request leaves a decision record per field it was judged on; the bank
+ * reads up to 25 records per entry asked (kit/src/bank/audit-queries.ts, `limit: n * 25`), so
+ * `accessLog(first: 200)` reads 5,000 records to return 200 entries.
+ */
+export const WEIGHTS: Readonly<Record<string, number>> = {
+  'User.accessLog': 25,
+};
