@@ -1,6 +1,6 @@
 // The graphql-shield rule library: named, reusable rules. A protected rule records its decision
 // (allow or deny, with reason and consent) in the request's audit buffer before answering.
-import { rule } from './shield.ts';
+import { rule, type Rule } from './shield.ts';
 import { getNamedType, type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { DecisionKind } from './audit.ts';
 import type { KitContext } from './context.ts';
@@ -80,12 +80,12 @@ function shieldRule<Ctx extends KitContext, Parent>(name: string, judge: Judge<C
  * decision (consent rules do: kit/src/bank/access.ts); answering synchronously when it can, a
  * field costs little more than a map lookup.
  */
-export function judgedRule<Ctx extends KitContext, Parent = any>(name: string, judge: Judge<Ctx, Parent>) {
+export function judgedRule<Ctx extends KitContext, Parent = any>(name: string, judge: Judge<Ctx, Parent>): Rule {
   return shieldRule(name, judge, true);
 }
 
 /** A protected rule from a check that returns a verdict; the rule's name goes with it into the record. */
-export function protectedRule<Ctx extends KitContext, Parent = any>(name: string, check: Check<Ctx, Parent>) {
+export function protectedRule<Ctx extends KitContext, Parent = any>(name: string, check: Check<Ctx, Parent>): Rule {
   const judge: Judge<Ctx, Parent> = (parent, args, ctx, info) => {
     const verdict = check(parent, args, ctx, info);
     return verdict instanceof Promise ? verdict.then((v) => ({ rule: name, ...v })) : { rule: name, ...verdict };
@@ -128,7 +128,7 @@ export const isFirstPartyViewer = protectedRule<KitContext>('isFirstPartyViewer'
 export { selfDenial };
 
 /** The signed-in user, in a first-party app, looking at their own record (`ownerOf(parent)`). */
-export function isSelfBy<Parent>(name: string, ownerOf: (parent: Parent) => string) {
+export function isSelfBy<Parent>(name: string, ownerOf: (parent: Parent) => string): Rule {
   return protectedRule<KitContext, Parent>(name, (parent, _a, ctx) => {
     const owner = ownerOf(parent);
     const reason = selfDenial(ctx.identity, owner);
@@ -150,7 +150,7 @@ export const isFirstPartyUser = protectedRule<KitContext>('isFirstPartyUser', (_
  * subgraph answers nothing without the gateway's token): open, and not recorded, since what it
  * does for the token's viewer is the field's own (recordDecisionsWithoutBank records decisions).
  */
-export const gatewayOnly = rule('gatewayOnly', { cache: 'no_cache' })(() => true);
+export const gatewayOnly: Rule = rule('gatewayOnly', { cache: 'no_cache' })(() => true);
 
 /** Security reviewers, in a first-party app (consent-policy.ts, reviewerDenial). */
 export const isSecurityReviewer = protectedRule<KitContext>('isSecurityReviewer', (_p, _a, ctx) => {

@@ -13,8 +13,21 @@ const require = createRequire(import.meta.url);
 const shieldCjs = require('graphql-shield') as typeof Shield;
 const middlewareCjs = require('graphql-middleware') as typeof Middleware;
 
-export const { allow, and, deny, not, or, rule, shield } = shieldCjs;
+// Each with the type graphql-shield exports it with (not the class it returns, which the package
+// does not export by name), so that the kit's published declarations can name it.
+export const allow: typeof Shield.allow = shieldCjs.allow;
+export const and: typeof Shield.and = shieldCjs.and;
+export const deny: typeof Shield.deny = shieldCjs.deny;
+export const not: typeof Shield.not = shieldCjs.not;
+export const or: typeof Shield.or = shieldCjs.or;
+export const rule: typeof Shield.rule = shieldCjs.rule;
+export const shield: typeof Shield.shield = shieldCjs.shield;
 export const { applyMiddleware } = middlewareCjs;
 export type { IRules } from 'graphql-shield';
 /** Any rule shield takes (a rule or a logic rule). */
 export type ShieldRule = Parameters<typeof Shield.not>[0];
+/**
+ * A rule made by `rule()`: graphql-shield's class `Rule`, which its package does not export by name,
+ * under a name of ours (an interface, so that declarations of values of this type can name it).
+ */
+export interface Rule extends ReturnType<ReturnType<typeof Shield.rule>> {}
