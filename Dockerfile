@@ -11,5 +11,6 @@ COPY schema ./schema
 COPY scripts ./scripts
 ENV NODE_ENV=production
 USER node
-# Node flags as scripts/supervisor.ts (SERVICE_NODE_FLAGS) says why.
-CMD ["node", "--min-semi-space-size=16", "--max-semi-space-size=16", "--import", "tsx", "gateway/main.ts"]
+# Node flags as scripts/supervisor.ts (serviceNodeArgs) says why; the kit runs from its TypeScript
+# sources (scripts/kit-source.ts), so the image builds nothing.
+CMD ["node", "--min-semi-space-size=16", "--max-semi-space-size=16", "--conditions=@consent-gateway/source", "--import", "tsx", "gateway/main.ts"]

@@ -1,10 +1,12 @@
 // Runs services as child processes, as they are deployed: each its own process (TypeScript through
-// tsx), its output prefixed with its name; one that crashes is reported and started again with a
-// growing delay, without touching the others; `stop` ends them all (the gateway first, so that no
-// request finds half a graph) and waits for each. `npm start` uses it; so can a benchmark.
+// tsx, the kit from its sources), its output prefixed with its name; one that crashes is reported
+// and started again with a growing delay, without touching the others; `stop` ends them all (the
+// gateway first, so that no request finds half a graph) and waits for each. `npm start` uses it;
+// so can a benchmark.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { KIT_SOURCE_FLAG } from './kit-source.ts';
 import { renderLogLine } from './log-lines.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -19,9 +21,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 export const SERVICE_NODE_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'] as const;
 
+/**
+ * The arguments of `node` for a service's entry point (docker-compose.yml and the Dockerfile run
+ * the same; a test keeps them equal): its Node flags, the kit from its TypeScript sources
+ * (scripts/kit-source.ts), TypeScript through tsx.
+ */
+export function serviceNodeArgs(script: string): string[] {
+  return [...SERVICE_NODE_FLAGS, KIT_SOURCE_FLAG, '--import', 'tsx', script];
+}
+
 export interface ServiceSpec {
   name: string;
-  /** The entry point, relative to the repository root (run with `node <SERVICE_NODE_FLAGS> --import tsx`). */
+  /** The entry point, relative to the repository root (run with `node ...serviceNodeArgs(script)`). */
   script: string;
   env: NodeJS.ProcessEnv;
   /** Answers 200 once the service is up. */
@@ -67,7 +78,7 @@ export function supervise(specs: readonly ServiceSpec[], options: SupervisorOpti
       const startedAt = Date.now();
       // Its own process group: a terminal's Ctrl-C reaches the supervisor only, which stops the
       // services in order. The IPC channel makes a service stop by itself if the supervisor dies.
-      const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', spec.script], {
+      const child = spawn(process.execPath, serviceNodeArgs(spec.script), {
         cwd: ROOT,
         env: { ...process.env, ...spec.env },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit-mongo';
 import { bankDatabaseName, databaseName } from '../subgraphs/registry.ts';
 import { forbiddenAt, startTestStack, type TestStack } from './support/stack.ts';
+import { KIT_SOURCE_FLAG } from '../scripts/kit-source.ts';
 
 let stack: TestStack;
 let t: Record<'alice' | 'bob' | 'nora' | 'rita', string>;
@@ -309,7 +310,7 @@ describe("reviewers' auditEvents", () => {
 describe('npm run audit:verify', () => {
   const run = promisify(execFile);
   const verify = (...dbs: string[]) =>
-    run('npx', ['tsx', 'scripts/audit-verify.ts', '--uri', stack.client.options.hosts.map((h) => `mongodb://${h.host}:${h.port}/`)[0]!, ...dbs]).then(
+    run('npx', ['tsx', KIT_SOURCE_FLAG, 'scripts/audit-verify.ts', '--uri', stack.client.options.hosts.map((h) => `mongodb://${h.host}:${h.port}/`)[0]!, ...dbs]).then(
       ({ stdout }) => ({ code: 0, stdout }),
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );

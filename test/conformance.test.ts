@@ -16,6 +16,7 @@ import { seedBank } from '../scripts/seed.ts';
 import { createCaller } from '../kit/src/conformance/caller.ts';
 import { recordsChecks } from '../kit/src/conformance/records.ts';
 import { serveLeakyBank, serveUnchainedBank } from './support/leaky-bank.ts';
+import { KIT_SOURCE_FLAG } from '../scripts/kit-source.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -36,7 +37,7 @@ const gatewayKey = () => createPrivateKey(readFileSync(stack.keys.gatewayPrivate
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/check-bank.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [KIT_SOURCE_FLAG, '--import', 'tsx', 'scripts/check-bank.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

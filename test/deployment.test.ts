@@ -14,7 +14,7 @@ import { loadBankRegistry } from '../gateway/bank-registry.ts';
 import { bankServiceName, DEFAULT_PORTS, PLATFORM_SUBGRAPHS } from '../subgraphs/catalog.ts';
 import { loadBankConfig } from '../subgraphs/bank/config.ts';
 import { loadSubgraphConfig } from '../subgraphs/config.ts';
-import { SERVICE_NODE_FLAGS } from '../scripts/supervisor.ts';
+import { serviceNodeArgs } from '../scripts/supervisor.ts';
 import { ConfigError, EnvReader } from '@consent-gateway/kit/config';
 
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
@@ -52,11 +52,11 @@ describe('docker-compose.yml', () => {
     for (const name of ['gateway', ...SUBGRAPHS]) expect(services[name].env_file, name).toEqual([{ path: 'observability.env', required: false }]);
   });
 
-  it('runs every service with the Node flags npm start uses (a fixed young generation), as does the image', () => {
+  it('runs every service with the Node flags npm start uses (a fixed young generation, the kit from its sources), as does the image', () => {
     const entry = (name: string) => (name === 'gateway' ? 'gateway/main.ts' : BANKS.includes(name) ? 'subgraphs/bank/main.ts' : 'subgraphs/main.ts');
-    for (const name of ['gateway', ...SUBGRAPHS]) expect(services[name].command, name).toEqual(['node', ...SERVICE_NODE_FLAGS, '--import', 'tsx', entry(name)]);
+    for (const name of ['gateway', ...SUBGRAPHS]) expect(services[name].command, name).toEqual(['node', ...serviceNodeArgs(entry(name))]);
     const cmd = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8').match(/^CMD (.+)$/m)?.[1];
-    expect(JSON.parse(cmd!)).toEqual(['node', ...SERVICE_NODE_FLAGS, '--import', 'tsx', 'gateway/main.ts']);
+    expect(JSON.parse(cmd!)).toEqual(['node', ...serviceNodeArgs('gateway/main.ts')]);
   });
 
   it('starts in dependency order: mongo, then subgraphs and banks, then the gateway (which does not wait for a bank to be healthy: one bank down costs its own part only)', () => {
