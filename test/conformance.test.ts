@@ -3,9 +3,10 @@
 // so does one whose adapter keeps decision records out of their hash chains.
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bankContractSdl } from '@consent-gateway/kit/bank';
 import { checkBank, formatReport } from '@consent-gateway/kit/conformance';
@@ -18,6 +19,8 @@ import { recordsChecks } from '../kit/src/conformance/records.ts';
 import { serveLeakyBank, serveUnchainedBank } from './support/leaky-bank.ts';
 import { KIT_SOURCE_FLAG } from '../scripts/kit-source.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 let stack: TestStack;
 let leaky: ListeningSubgraph;
@@ -35,9 +38,12 @@ afterAll(async () => {
 
 const gatewayKey = () => createPrivateKey(readFileSync(stack.keys.gatewayPrivate, 'utf8'));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `scripts/check-bank.ts` as node runs it, or through `npm run check:bank` typed in `cwd`. */
+function cli(args: string[], npmIn?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KIT_SOURCE_FLAG, '--import', 'tsx', 'scripts/check-bank.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = npmIn
+      ? spawn('npm', ['--prefix', ROOT, 'run', '-s', 'check:bank', '--', ...args], { cwd: npmIn, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [KIT_SOURCE_FLAG, '--import', 'tsx', 'scripts/check-bank.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -93,12 +99,19 @@ describe('check:bank', () => {
     expect(report.checks[0]!.summary).toMatch(/refuses a valid gateway token .*audience bank:contoso/);
   });
 
-  it('--make-key makes a key pair for the bank to load, and stops there', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'check-bank-')), 'keys');
-    const run = await cli([`${stack.banks.northwind!.url}/graphql`, '--bank', 'northwind', '--make-key', dir, '--user', 'alice']);
+  it('--make-key makes a key pair for the bank to load, where the command was typed, and stops there (exit 2)', async () => {
+    // `npm run` runs the script from the repository's root; a relative directory is still the user's.
+    const typedIn = realpathSync(mkdtempSync(join(tmpdir(), 'check-bank-')));
+    const run = await cli([`${stack.banks.northwind!.url}/graphql`, '--bank', 'northwind', '--make-key', 'keys', '--user', 'alice'], typedIn);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stdout).toContain(`load ${join(typedIn, 'keys', 'gateway-public.pem')} as the bank's gateway key (GATEWAY_PUBLIC_KEY_FILE)`);
+    expect(createPublicKey(readFileSync(join(typedIn, 'keys', 'gateway-public.pem'), 'utf8')).asymmetricKeyType).toBe('ed25519');
+  });
+
+  it('says what its exit codes mean, and refuses a usage error with 2', async () => {
+    const run = await cli(['not a url', '--bank', 'northwind']);
     expect(run.code).toBe(2);
-    expect(run.stdout).toMatch(/load .*gateway-public\.pem as the bank's gateway key \(GATEWAY_PUBLIC_KEY_FILE\)/);
-    expect(createPublicKey(readFileSync(join(dir, 'gateway-public.pem'), 'utf8')).asymmetricKeyType).toBe('ed25519');
+    expect(run.stderr).toMatch(/GraphQL URL is required[\s\S]*Exit codes: 0 every check passed; 1 a check failed .*; 2 nothing was checked/);
   });
 
   it('compares SDL with the contract type by type', () => {
