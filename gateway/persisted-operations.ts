@@ -75,14 +75,19 @@ const refuse = (status: number, message: string, code: string) => new HttpError(
 
 /** The hash a request names, if any: `documentId` or Apollo's `extensions.persistedQuery`. */
 function requestedHash(params: Record<string, unknown>): string | undefined {
+  let documentId: string | undefined;
   if (params.documentId !== undefined) {
     if (typeof params.documentId !== 'string') throw refuse(400, '"documentId" must be a string', 'BAD_REQUEST');
-    return params.documentId.replace(/^sha256:/i, '');
+    documentId = params.documentId.replace(/^sha256:/i, '');
   }
   const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
-  if (persisted === undefined) return undefined;
+  if (persisted === undefined) return documentId;
   if (persisted?.version !== 1) throw refuse(400, 'Unsupported persisted query version (only version 1 is)', 'PERSISTED_QUERY_VERSION_NOT_SUPPORTED');
   if (typeof persisted.sha256Hash !== 'string') throw refuse(400, '"extensions.persistedQuery.sha256Hash" must be a string', 'BAD_REQUEST');
+  // Two names for the document that disagree: which one the client meant is not ours to guess.
+  if (documentId !== undefined && documentId.toLowerCase() !== persisted.sha256Hash.toLowerCase()) {
+    throw refuse(400, '"documentId" and "extensions.persistedQuery.sha256Hash" name different operations: send one of them', 'PERSISTED_QUERY_ID_CONFLICT');
+  }
   return persisted.sha256Hash;
 }
 

@@ -5,7 +5,7 @@
 // the operation's measured shape against the limits. Every refusal is a 4xx with a stable code;
 // nothing is fetched.
 import { GraphQLError, Kind, Lexer, Source, TokenKind, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { HttpError, type ErrorDetail, type GateInput } from '@consent-gateway/kit/http';
+import { HttpError, isJsonMediaType, type ErrorDetail, type GateInput } from '@consent-gateway/kit/http';
 import type { ClientRegistry } from './clients.ts';
 import type { CallerKind, IntrospectionPolicy, OperationLimits } from './config.ts';
 import type { GatewayContext } from './engine.ts';
@@ -53,7 +53,7 @@ function paramsOfSearch(search: string): Params | undefined {
 
 function paramsOfBody(input: GateInput): Params {
   const type = input.req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) {
+  if (!isJsonMediaType(type)) {
     throw new HttpError(415, `A GraphQL POST must be sent as application/json (got ${type ? `"${type.slice(0, 100)}"` : 'no content type'})`, 'UNSUPPORTED_MEDIA_TYPE');
   }
   if (input.body === undefined) throw badRequest('The request body is empty');

@@ -2,9 +2,9 @@
 // and subgraphs answer nobody but the gateway.
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SignJWT } from 'jose';
+import { decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
+import { bankAudience, keyId, mintInternalToken, parseGatewayKeys, verifyInternalToken } from '@consent-gateway/kit/internal-token';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../scripts/dev-keys.ts';
 import { forbiddenAt, postGraphQL, startTestStack, type TestStack } from './support/stack.ts';
 
@@ -143,5 +143,37 @@ describe('subgraphs answer the gateway only, and each bank only tokens minted fo
     const token = await mintInternalToken({ identity: { sub: 'alice', roles: ['user'] }, requestId: 'r3' }, bankAudience('northwind'), privateKey);
     const res = await postGraphQL(url(), ENTITY, { authorization: `Bearer ${token}` });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('gateway key rotation: a subgraph may hold several gateway keys', () => {
+  const identity = { sub: 'alice', roles: ['user' as const] };
+  const pair = () => generateKeyPairSync('ed25519');
+  const pem = (key: ReturnType<typeof pair>['publicKey']) => key.export({ type: 'spki', format: 'pem' }).toString();
+
+  it('reads every public key of a PEM file (the old and the new one, one after the other), and refuses a file with none', () => {
+    const [a, b] = [pair(), pair()];
+    const keys = parseGatewayKeys(`${pem(a.publicKey)}\n${pem(b.publicKey)}`);
+    expect(keys.map((k) => k.export({ type: 'spki', format: 'pem' }).toString())).toEqual([pem(a.publicKey), pem(b.publicKey)]);
+    expect(() => parseGatewayKeys('not a key')).toThrow(/no PEM public key/);
+  });
+
+  it("names its key in the token (kid, the key's thumbprint); a subgraph picks that key, and refuses a key it does not hold", async () => {
+    const [old, next, stranger] = [pair(), pair(), pair()];
+    const token = await mintInternalToken({ identity, requestId: 'r' }, 'messaging', next.privateKey);
+    expect(decodeProtectedHeader(token).kid).toBe(await keyId(next.publicKey));
+    // During the rotation the subgraph holds both: the new gateway key is accepted...
+    expect((await verifyInternalToken(token, 'messaging', [old.publicKey, next.publicKey])).identity.sub).toBe('alice');
+    // ...and so is a token of the old one, until the old key is removed.
+    const before = await mintInternalToken({ identity, requestId: 'r' }, 'messaging', old.privateKey);
+    expect((await verifyInternalToken(before, 'messaging', [old.publicKey, next.publicKey])).identity.sub).toBe('alice');
+    await expect(verifyInternalToken(before, 'messaging', [next.publicKey])).rejects.toThrow(/does not hold/);
+    // A key the subgraph never held, kid or not, gets nowhere.
+    await expect(verifyInternalToken(await mintInternalToken({ identity, requestId: 'r' }, 'messaging', stranger.privateKey), 'messaging', [old.publicKey, next.publicKey])).rejects.toThrow(/invalid gateway token/);
+    const noKid = await new SignJWT({ request_id: 'r' }).setProtectedHeader({ alg: 'EdDSA' }).setIssuer('consent-gateway').setAudience('messaging').setExpirationTime('1m').sign(stranger.privateKey);
+    await expect(verifyInternalToken(noKid, 'messaging', [old.publicKey, next.publicKey])).rejects.toThrow(/signature/);
+    // A kid that names a key it holds, on a token signed by another key: the signature decides.
+    const forgedKid = await new SignJWT({ request_id: 'r' }).setProtectedHeader({ alg: 'EdDSA', kid: await keyId(next.publicKey) }).setIssuer('consent-gateway').setAudience('messaging').setExpirationTime('1m').sign(stranger.privateKey);
+    await expect(verifyInternalToken(forgedKid, 'messaging', [old.publicKey, next.publicKey])).rejects.toThrow(/signature/);
   });
 });

@@ -114,9 +114,18 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Whether a Content-Type is JSON: `application/json` itself, in any case (media types are
+ * case-insensitive), with any parameters (`; charset=utf-8`); not a type that merely starts
+ * with it (`application/json-patch+json` is a different format).
+ */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  return contentType?.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
 function parseBody(raw: string, contentType: string | undefined): unknown {
   if (!raw) return undefined;
-  if (!contentType?.includes('application/json')) return raw;
+  if (!isJsonMediaType(contentType)) return raw;
   try {
     return JSON.parse(raw);
   } catch {
@@ -178,7 +187,7 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
-      const route = routes[url.pathname];
+      const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
       if (route && req.method === 'GET') {
         const { status, body, contentType } = await route(req);
         if (contentType === undefined) return sendJson(res, status, body);
@@ -186,7 +195,16 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
         res.setHeader('content-type', contentType);
         return void res.end(body);
       }
-      if (Object.hasOwn(postRoutes, url.pathname)) return await servePost(req, res, url.pathname, postRoutes[url.pathname]!);
+      if (Object.hasOwn(postRoutes, url.pathname)) {
+        const postRoute = postRoutes[url.pathname]!;
+        const path = url.pathname;
+        const serve = () => servePost(req, res, path, postRoute).catch((error: unknown) => fail(res, error, false));
+        // A POST route (the kit's records routes) serves a client's operation too: its lines, its
+        // server span (continuing the caller's trace) and its access line, like GraphQL's; it is
+        // not a GraphQL request, so not counted as one.
+        return await (observe ? observeRequest(observe, req, res, path, serve, { graphql: false }) : serve());
+      }
+      if (route) throw new HttpError(405, `${url.pathname} answers GET only`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'GET' } });
       if (url.pathname !== graphqlPath) throw new HttpError(404, `no route ${url.pathname}`, 'NOT_FOUND');
     } catch (error) {
       return fail(res, error, false);

@@ -2,13 +2,19 @@
 // (audience = the subgraph's name, or `bank:<id>` for a bank); a subgraph accepts no request without a valid one, so
 // identity headers forged by a caller who reaches a subgraph directly get nowhere. It also names
 // the operation as the client sent it (name and document hash), which decision records keep.
+import { createPublicKey, KeyObject as NodeKeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { SignJWT, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
+import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, exportJWK, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
 import { HttpError } from './http.ts';
 import type { OperationRef } from './audit.ts';
 import { isPurpose, isRole, type Identity } from './identity.ts';
 
 type Key = CryptoKey | KeyObject;
+/**
+ * What a subgraph verifies gateway tokens with: the gateway's public key, or several during a key
+ * rotation (the new one added everywhere first, then the gateway switched, then the old removed).
+ */
+export type GatewayKeys = Key | readonly Key[];
 export const INTERNAL_ISSUER = 'consent-gateway';
 export const INTERNAL_ALG = 'EdDSA';
 const TTL_SECONDS = 60;
@@ -42,29 +48,75 @@ export async function mintInternalToken(claims: InternalClaims, audience: string
     op_hash: operation?.hash ?? undefined,
     ref_for: referenceFor,
   })
-    .setProtectedHeader({ alg: INTERNAL_ALG, typ: 'JWT' })
     .setIssuer(INTERNAL_ISSUER)
     .setAudience(audience)
     .setIssuedAt()
     .setExpirationTime(`${TTL_SECONDS}s`);
   if (identity.sub) jwt.setSubject(identity.sub);
-  return jwt.sign(key);
+  const kid = await keyId(key);
+  return jwt.setProtectedHeader({ alg: INTERNAL_ALG, typ: 'JWT', ...(kid && { kid }) }).sign(key);
+}
+
+const keyIds = new WeakMap<object, Promise<string | undefined>>();
+
+/**
+ * A key's id: the RFC 7638 thumbprint of its public key, the same whether computed from the
+ * gateway's private key (in the token's `kid`) or a subgraph's copy of the public key. A key that
+ * cannot be exported (a non-extractable CryptoKey) has none; tokens then carry no `kid`.
+ */
+export function keyId(key: Key): Promise<string | undefined> {
+  let id = keyIds.get(key);
+  if (!id) {
+    const publicKey = key instanceof NodeKeyObject && key.type === 'private' ? createPublicKey(key) : key;
+    id = exportJWK(publicKey).then((jwk) => calculateJwkThumbprint(jwk), () => undefined);
+    keyIds.set(key, id);
+  }
+  return id;
+}
+
+/**
+ * The gateway's public key(s) from a PEM file (GATEWAY_PUBLIC_KEY_FILE): one key, or several one
+ * after the other during a rotation.
+ */
+export function parseGatewayKeys(pem: string): NodeKeyObject[] {
+  const blocks = pem.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  if (blocks.length === 0) throw new Error('no PEM public key (-----BEGIN PUBLIC KEY-----) in it');
+  return blocks.map((block) => createPublicKey(block));
+}
+
+/** The keys to try for a token: the one its `kid` names; without a `kid`, every key. */
+async function keysFor(token: string, keys: GatewayKeys): Promise<Key[]> {
+  const all = Array.isArray(keys) ? [...keys] : [keys as Key];
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    return all.slice(0, 1); // not a JWT: the verification below says why
+  }
+  if (typeof kid !== 'string') return all;
+  for (const key of all) if ((await keyId(key)) === kid) return [key];
+  throw new InternalTokenError('invalid gateway token: signed with a key this subgraph does not hold (kid)');
 }
 
 export class InternalTokenError extends Error {}
 
-export async function verifyInternalToken(token: string, audience: string, key: Key): Promise<InternalClaims> {
+export async function verifyInternalToken(token: string, audience: string, keys: GatewayKeys): Promise<InternalClaims> {
   let payload;
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      issuer: INTERNAL_ISSUER,
-      audience,
-      algorithms: [INTERNAL_ALG],
-      clockTolerance: 5,
-    }));
-  } catch (error) {
-    throw new InternalTokenError(`invalid gateway token: ${(error as Error).message}`);
+  let failure: unknown;
+  for (const key of await keysFor(token, keys)) {
+    try {
+      ({ payload } = await jwtVerify(token, key, {
+        issuer: INTERNAL_ISSUER,
+        audience,
+        algorithms: [INTERNAL_ALG],
+        clockTolerance: 5,
+      }));
+      break;
+    } catch (error) {
+      failure ??= error;
+    }
   }
+  if (!payload) throw new InternalTokenError(`invalid gateway token: ${(failure as Error | undefined)?.message ?? 'no key to verify it with'}`);
   const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
   const requestId = payload.request_id;
   if (typeof requestId !== 'string') throw new InternalTokenError('invalid gateway token: no request id');
@@ -82,7 +134,7 @@ export async function verifyInternalToken(token: string, audience: string, key: 
 }
 
 /** The claims of a request to a subgraph: its gateway token for `audience`, verified; 401 otherwise. */
-export async function gatewayClaims(req: IncomingMessage, audience: string, key: Key): Promise<InternalClaims> {
+export async function gatewayClaims(req: IncomingMessage, audience: string, key: GatewayKeys): Promise<InternalClaims> {
   const token = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) throw new HttpError(401, 'this subgraph only answers the gateway: missing gateway token', 'UNAUTHENTICATED');
   try {

@@ -1,6 +1,8 @@
 // HTTP-level mistakes, honest or not: each is a 4xx with a GraphQL-shaped error and a stable code
 // (never a 500), nothing runs, nothing is written.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PERSISTED_OPERATIONS_FILE } from '../../gateway/config.ts';
 import { sendHttp } from '../support/stack.ts';
 import { afterTheSuite, expectNoInternals, expectRefusal, hostileStack, sendRaw } from './support.ts';
 
@@ -57,6 +59,14 @@ describe('methods, content types and bodies', () => {
   ])('a POST sent as %s (what a cross-site form can send)', async (type, body) => {
     expectRefusal(await send({ body, headers: { 'content-type': type } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
+  it.each(['application/json-patch+json', 'application/json-seq', 'application/jsonx', 'text/json'])('a POST sent as %s, a type that only looks like JSON', async (type) => {
+    expectRefusal(await send({ body: JSON.stringify({ query: '{ me { id } }' }), headers: { 'content-type': type } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+  it.each(['Application/JSON', 'APPLICATION/JSON; Charset=UTF-8', 'application/json ; charset=utf-8'])('media types are case-insensitive, parameters allowed: %s is answered', async (type) => {
+    const res = await send({ body: JSON.stringify({ query: '{ me { displayName } }' }), headers: { 'content-type': type } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.me.displayName).toBe('Alice Martin');
+  });
   it('a POST without a content type', async () => {
     expectRefusal(await send({ body: '{"query":"{ me { id } }"}' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
@@ -98,9 +108,36 @@ describe('methods, content types and bodies', () => {
   it('GET with variables that are not JSON', async () => {
     expectRefusal(await get({ query: '{ me { id } }', variables: '{nope' }), 400, 'BAD_REQUEST');
   });
+  it.each([
+    ['POST', '/ready'],
+    ['POST', '/health'],
+    ['DELETE', '/health'],
+    ['PUT', '/metrics'],
+  ])('%s %s, a route that answers GET: 405 with Allow: GET, not 404', async (method, path) => {
+    const res = await send({ method, path, body: method === 'DELETE' ? undefined : '{}', headers: { 'content-type': 'application/json' } });
+    expectRefusal(res, 405, 'METHOD_NOT_ALLOWED');
+    expect(res.headers.get('allow')).toBe('GET');
+  });
   it('a path that is not served', async () => {
     expectRefusal(await send({ method: 'GET', path: '/admin' }), 404, 'NOT_FOUND');
     expectRefusal(await send({ method: 'GET', path: '/graphql/../.env' }), 404, 'NOT_FOUND');
+  });
+});
+
+describe('persisted operations named twice', () => {
+  const manifest = JSON.parse(readFileSync(DEFAULT_PERSISTED_OPERATIONS_FILE, 'utf8')) as { operations: Array<{ id: string; name: string }> };
+  const id = (name: string) => manifest.operations.find((o) => o.name === name)!.id;
+
+  it('documentId and a different extensions.persistedQuery.sha256Hash: refused, neither is preferred', async () => {
+    const res = await json({ documentId: `sha256:${id('MyConsents')}`, extensions: { persistedQuery: { version: 1, sha256Hash: id('Banks') } } });
+    expectRefusal(res, 400, 'PERSISTED_QUERY_ID_CONFLICT');
+    const viaGet = await get({ documentId: id('Banks'), extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: id('MyConsents') } }) });
+    expectRefusal(viaGet, 400, 'PERSISTED_QUERY_ID_CONFLICT');
+  });
+  it('the same hash both ways is one operation (control)', async () => {
+    const res = await json({ documentId: `sha256:${id('Banks').toUpperCase()}`, extensions: { persistedQuery: { version: 1, sha256Hash: id('Banks') } } });
+    expect(res.status).toBe(200);
+    expect(res.body.data.banks.length).toBeGreaterThan(0);
   });
 });
 
