@@ -1,13 +1,15 @@
 // The demo data set, as plain records for each service (scripts/seed.ts writes them in each
 // store's layout): user-profile (users and the bank directory), one set per bank (accounts, card
 // transactions, merchants, consents: each bank's own), and messaging. Deterministic: seeded PRNGs
-// make the same values and the same (random-looking, bank-scoped) ids on every run; dates count
-// back from `anchor` (by default today's midnight UTC, or SEED_ANCHOR) so that "the last 12
-// months" stays true.
+// make the same values on every run, and by default the same (random-looking, bank-scoped) ids,
+// which tests and benchmarks rely on; those ids are reproducible by anyone who has this file, so
+// `npm start` and `npm run seed` ask for `ids: 'random'` (fresh 128-bit ids, as the services make
+// them). Dates count back from `anchor` (by default today's midnight UTC, or SEED_ANCHOR) so that
+// "the last 12 months" stays true.
 import { HOW_TO_REVOKE } from '@consent-gateway/kit/bank';
 import type { MerchantRow } from '@consent-gateway/kit/bank';
 import type { AccountDoc, ConsentDoc, TransactionDoc } from '@consent-gateway/kit/bank-mongo';
-import { bankScopedId, seededBytes } from '@consent-gateway/kit/ids';
+import { bankScopedId, newBankScopedId, newId, seededBytes } from '@consent-gateway/kit/ids';
 import type { ConversationDoc, MessageDoc, OptInDoc } from '../subgraphs/messaging/store.ts';
 import type { BankRelationshipDoc, UserDoc } from '../subgraphs/user-profile/store.ts';
 
@@ -38,8 +40,9 @@ function prng(seed: number) {
   };
 }
 
-/** A seeded source of ids of one kind family: `<bank>:<kind>_<random>`, or `<kind>_<random>` for the platform. */
-function idMaker(seed: number) {
+/** A source of ids: `<bank>:<kind>_<random>`, or `<kind>_<random>` for the platform; seeded, or as random as the services' own. */
+function idMaker(seed: number, ids: DemoIds) {
+  if (ids === 'random') return { bank: newBankScopedId, platform: newId };
   const random = prng(seed);
   return {
     bank: (bankId: string, kind: string) => bankScopedId(bankId, kind, seededBytes(random)),
@@ -98,9 +101,12 @@ export function defaultAnchor(env: NodeJS.ProcessEnv = process.env): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
-export function demoData(anchor: Date = defaultAnchor(), options: { transactions?: number } = {}): DemoData {
+/** `seeded`: the same ids on every run (tests, benchmarks); `random`: fresh ones (a stack people use). */
+export type DemoIds = 'seeded' | 'random';
+
+export function demoData(anchor: Date = defaultAnchor(), options: { transactions?: number; ids?: DemoIds } = {}): DemoData {
   const random = prng(20261125);
-  const ids = idMaker(20261126);
+  const ids = idMaker(20261126, options.ids ?? 'seeded');
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const iso = (ms: number) => new Date(ms).toISOString();
   const users: UserDoc[] = [

@@ -71,7 +71,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (!values.reset && !(await isEmpty(dbs))) {
     console.log('databases already hold data; run with --reset to replace it');
   } else {
-    const data = await seed(dbs, demoData(defaultAnchor()), { reset: values.reset });
+    const data = await seed(dbs, demoData(defaultAnchor(), { ids: 'random' }), { reset: values.reset });
     console.log(`seeded ${data.userProfile.users.length} users, ${transactionCount(data)} transactions at ${DEMO_BANKS.length} banks`);
   }
   await client.close();

@@ -53,7 +53,7 @@ await runService(async () => {
       const dbs = graphDbs(client, prefix, [...new Set([...DEMO_BANKS.map((b) => b.id), ...registry.banks.map((b) => b.id)])]);
       if (await isEmpty(dbs)) {
         console.log('empty database: seeding the demo data…');
-        const data = await seed(dbs, demoData(defaultAnchor()));
+        const data = await seed(dbs, demoData(defaultAnchor(), { ids: 'random' }));
         console.log(`seeded ${data.userProfile.users.length} users, ${transactionCount(data)} card transactions at ${DEMO_BANKS.map((b) => b.name).join(' and ')}`);
       } else {
         // Data seeded by a version with one shared bank database: say how to start afresh.
