@@ -1,7 +1,9 @@
 // The privacy centre at /privacy, as a person uses it, in a real headless Chromium with every
 // request beyond loopback refused: sign in with a dev token, grant a consent and see its receipt
-// and its data, revoke it and see both go, message settings, the access log, denials shown as such,
-// and the export of everything the graph holds about the person.
+// and its data, revoke it with one click and see both go, grant it again with the same terms, the
+// form's own checks (every problem at once, nothing sent) and the gateway's refusals in words,
+// message settings, the access log page by page in local time, denials shown as such and never as
+// codes, the export of everything the graph holds about the person, and its erasure.
 // Expressions evaluated in the page are strings: the tests are type-checked without DOM types.
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -45,6 +47,28 @@ async function signIn(page: Page, token: string, name = 'Alice Martin (alice)') 
 }
 
 const status = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
+
+/** What a person reads on the page must never show an error code (CONSENT_REQUIRED, BAD_USER_INPUT...) or API names. */
+async function expectPlainWords(page: Page) {
+  const text = (await page.evaluate('document.body.innerText')) as string;
+  expect(text.match(/\b[A-Z]+(?:_[A-Z]+)+\b/g) ?? [], 'codes in the page text').toEqual([]);
+  for (const jargon of ['mutation', 'revokeConsent', 'grantConsent', 'expiresAt', 'GraphQL', 'FORBIDDEN']) expect(text).not.toContain(jargon);
+}
+
+/** The page's requests to the API that run `operation` (e.g. GrantConsent), recorded from now on. */
+function operationsSent(page: Page, operation: string): string[] {
+  const sent: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('/graphql') && request.postData()?.includes(operation)) sent.push(request.postData()!);
+  });
+  return sent;
+}
+
+/** Runs the page's clock in another time zone (Chromium's DevTools protocol), before it loads. */
+async function inTimeZone(page: Page, timezoneId: string) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setTimezoneOverride', { timezoneId });
+}
 const card = (page: Page, bankName: string, state: string) =>
   page.locator(`article[data-status="${state}"]`).filter({ has: page.getByRole('heading', { name: bankName }) });
 
@@ -97,8 +121,11 @@ describe('privacy centre', () => {
     const consents = page.locator('#consents');
     await consents.getByRole('alert').waitFor();
     expect(await consents.textContent()).toContain('Your consents cannot be shown right now.');
-    expect(await consents.textContent()).toContain('THIRD_PARTY_CLIENT');
+    expect(await consents.textContent()).toContain('Apps of other companies never see this.');
     expect(await consents.textContent()).not.toContain('You have not given any bank access');
+    // The code is there for support, in a tooltip, not in the text people read.
+    expect(await consents.locator('li[title]').first().getAttribute('title')).toBe('For support: FORBIDDEN / THIRD_PARTY_CLIENT');
+    await expectPlainWords(page);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Development token').waitFor();
     expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
@@ -114,7 +141,7 @@ describe('privacy centre', () => {
     await page.getByRole('checkbox', { name: 'Your accounts' }).check();
     await page.getByRole('checkbox', { name: 'Balances' }).check();
     await page.getByRole('checkbox', { name: 'Account overview' }).check();
-    expect(await page.locator('#grant-hints').textContent()).toBe('');
+    expect(await page.locator('#grant-problems').textContent()).toBe('');
     await page.getByRole('button', { name: 'Give access' }).click();
     await status(page, 'Done: Contoso Bank may now show');
 
@@ -122,32 +149,82 @@ describe('privacy centre', () => {
     await granted.waitFor();
     const receipt = (await granted.textContent()) ?? '';
     for (const words of ['Active', 'Your accounts', 'Balances — How much money is in each account right now.', 'Account overview — Showing your accounts and balances',
-      'Until you revoke it.', 'No transactions are included.', 'Never.', 'Revoke at any time']) {
+      'Until you revoke it.', 'No transactions are included.', 'Exact shop locations', 'Not included.', 'Never.',
+      'How to revoke', 'Press “Revoke access for Contoso Bank” below: one click']) {
       expect(receipt).toContain(words);
     }
+    // The API's receipt text (written for API users) is not what the page tells people.
+    expect(receipt).not.toContain('revokeConsent');
     expect(await consentsOf('alice')).toContainEqual({ bank: { id: banks['Contoso Bank'] }, status: 'ACTIVE', permissions: ['ACCOUNTS_BASIC', 'BALANCES'], purposes: ['ACCOUNT_OVERVIEW'] });
     expect(await overviewBanks()).toContain(banks['Contoso Bank']);
 
-    // Revoking asks first; Escape keeps the consent.
+    // One click, no dialog: revoked at once, and the result says so in the consent itself.
     await granted.getByRole('button', { name: 'Revoke access for Contoso Bank' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Revoke this consent?' });
-    await dialog.waitFor();
-    await page.keyboard.press('Escape');
-    await status(page, 'Nothing changed.');
-    expect(await overviewBanks()).toContain(banks['Contoso Bank']);
-
-    await granted.getByRole('button', { name: 'Revoke access for Contoso Bank' }).click();
-    await dialog.getByRole('button', { name: 'Revoke' }).click();
     await status(page, 'Revoked: Contoso Bank can no longer show');
     const revoked = card(page, 'Contoso Bank', 'REVOKED');
     await revoked.waitFor();
-    expect(await revoked.textContent()).toContain('Ended: you revoked it on');
-    expect(await revoked.getByRole('button').count()).toBe(0);
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    const text = (await revoked.textContent()) ?? '';
+    expect(text).toContain('Access revoked. Contoso Bank can no longer show any of this data, from now on.');
+    expect(text).toContain('Ended: you revoked it on');
+    // No revoke instructions on a consent that has ended; the one button left is the remedy.
+    expect(text).not.toContain('How to revoke');
+    expect(await revoked.getByRole('button').allTextContents()).toEqual(['Grant again with the same terms']);
+    expect(await page.evaluate('document.activeElement.dataset.notice')).toBe('revoked');
     expect((await consentsOf('alice')).filter((c) => c.bank.id === banks['Contoso Bank']).map((c) => c.status)).toEqual(['REVOKED']);
     expect(await overviewBanks()).not.toContain(banks['Contoso Bank']);
   });
 
-  it('offers precise location only as a separate opt-in on top of the coarse one, and shows what the gateway refuses', async (test) => {
+  it('revokes with one click and grants again with the same terms, dates in local time', async (test) => {
+    const page = await browser.open(test);
+    // Dates are chosen and shown as days where the person is, here five hours behind UTC in winter.
+    await inTimeZone(page, 'America/New_York');
+    await signIn(page, await stack.token({ sub: 'carol' }), 'Carol Nguyen (carol)');
+    await page.getByLabel('Bank', { exact: true }).selectOption({ label: 'Northwind Bank' });
+    for (const name of ['Your accounts', 'Where you paid', 'Money going out', 'City and country of shops', 'Exact shop locations', 'Spending insights']) {
+      await page.getByRole('checkbox', { name, exact: true }).check();
+    }
+    await page.getByLabel('Valid until').fill('2099-01-15');
+    await page.locator('#grant-from').fill('2026-01-01');
+    await page.locator('#grant-to').fill('2026-06-30');
+    await page.getByRole('button', { name: 'Give access' }).click();
+    await status(page, 'Done: Northwind Bank may now show');
+
+    const granted = card(page, 'Northwind Bank', 'ACTIVE');
+    const receipt = (await granted.textContent()) ?? '';
+    // Whatever the browser's language: day and month in its order, no hour (whole days).
+    expect(receipt).toMatch(/Until the end of (15 Jan 2099|Jan 15, 2099), or until you revoke it\./);
+    expect(receipt).toMatch(/Only transactions from (1 Jan 2026|Jan 1, 2026) to (30 Jun 2026|Jun 30, 2026)\./);
+    // Exact locations are marked apart from the rest, as the separate opt-in they were.
+    expect(await granted.locator('.precise-on').textContent()).toContain('Included — you turned this on separately');
+    expect(await granted.locator('dd ul li').filter({ hasText: 'Exact shop locations' }).count()).toBe(0);
+    expect(await granted.locator('time').first().textContent()).toMatch(/(EST|GMT-5)$/);
+    const terms = async () => {
+      const res = await stack.query('{ me { consents { status permissions purposes expiresAt transactionsFrom transactionsTo } } }', {}, { token: await stack.token({ sub: 'carol' }) });
+      return res.body.data.me.consents as Array<Record<string, unknown>>;
+    };
+    const [first] = await terms();
+    // The end of that day in New York, in UTC.
+    expect(first).toMatchObject({ status: 'ACTIVE', expiresAt: '2099-01-16T04:59:59.999Z', transactionsFrom: '2026-01-01T05:00:00.000Z', transactionsTo: '2026-07-01T03:59:59.999Z' });
+
+    await granted.getByRole('button', { name: 'Revoke access for Northwind Bank' }).click();
+    const revoked = card(page, 'Northwind Bank', 'REVOKED');
+    await revoked.getByText('Access revoked.').waitFor();
+    await revoked.getByRole('button', { name: 'Grant again with the same terms' }).click();
+    await status(page, 'Done: Northwind Bank may again show the same data');
+    const again = card(page, 'Northwind Bank', 'ACTIVE');
+    await again.getByText('Given again: Northwind Bank may show the same data as before').waitFor();
+    const after = await terms();
+    expect(after.map((c) => c.status).sort()).toEqual(['ACTIVE', 'REVOKED']);
+    const { status: _a, ...newTerms } = after.find((c) => c.status === 'ACTIVE')!;
+    const { status: _r, ...oldTerms } = after.find((c) => c.status === 'REVOKED')!;
+    expect(newTerms).toEqual(oldTerms);
+    // Given again once: the old consent no longer offers it.
+    expect(await card(page, 'Northwind Bank', 'REVOKED').getByRole('button').count()).toBe(0);
+    await expectPlainWords(page);
+  });
+
+  it('offers precise location only as a separate opt-in on top of the coarse one', async (test) => {
     const page = await browser.open(test);
     await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
     const precise = page.getByRole('checkbox', { name: 'Exact shop locations' });
@@ -158,17 +235,88 @@ describe('privacy centre', () => {
     await page.getByRole('checkbox', { name: 'City and country of shops' }).uncheck();
     expect(await precise.isDisabled()).toBe(true);
 
-    // The hints say it first; the gateway still judges, and its problems are shown as they are.
-    await page.getByLabel('Bank', { exact: true }).selectOption({ label: 'Northwind Bank' });
+    // Choices that do not go together are pointed out next to them as they are made.
     await page.getByRole('checkbox', { name: 'Balances' }).check();
-    await page.getByRole('checkbox', { name: 'Fraud prevention' }).check();
-    expect(await page.locator('#grant-hints').textContent()).toContain('every consent starts with your accounts');
-    await page.getByRole('button', { name: 'Give access' }).click();
-    const error = page.locator('#grant-error');
-    await error.getByText('every consent needs ACCOUNTS_BASIC or ACCOUNTS_DETAIL').waitFor();
-    expect(await error.textContent()).toContain('Northwind Bank was not given access');
+    expect(await page.locator('#grant-permissions-problem').textContent()).toContain('every consent starts with your accounts');
+    await page.getByRole('checkbox', { name: 'Your accounts' }).check();
+    expect(await page.locator('#grant-permissions-problem').textContent()).toBe('');
     expect(await consentsOf('bob')).toEqual([]);
     expect(await page.locator('#consents').textContent()).toContain('You have not given any bank access');
+  });
+
+  it('checks the form before sending: every problem at once, in words, next to its field, and nothing sent', async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
+    const grants = operationsSent(page, 'GrantConsent');
+
+    // Nothing chosen: the prompt of the bank list is not a bank, and everything missing is said at once.
+    await page.getByRole('button', { name: 'Give access' }).click();
+    const summary = page.locator('#grant-problems');
+    await summary.getByText('3 things to fix before the bank can be given access:').waitFor();
+    expect(await summary.locator('li').allTextContents()).toEqual([
+      'Choose a bank.',
+      'Choose what the bank may show: at least “Your accounts”.',
+      'Choose at least one purpose under “What for”.',
+    ]);
+    expect(await page.locator('#grant-bank-problem').textContent()).toBe('Choose a bank.');
+    expect(await page.getByLabel('Bank', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#grant-purposes-problem').textContent()).toBe('Choose at least one purpose under “What for”.');
+    expect(await page.evaluate('document.activeElement.id')).toBe('grant-problems');
+
+    // Choices that do not go together, a past end and dates the wrong way round: all listed, live.
+    await page.getByLabel('Bank', { exact: true }).selectOption({ label: 'Northwind Bank' });
+    expect(await summary.locator('li').count()).toBe(2);
+    await page.getByRole('checkbox', { name: 'Balances' }).check();
+    await page.getByRole('checkbox', { name: 'Card transactions' }).check();
+    await page.getByRole('checkbox', { name: 'City and country of shops' }).check();
+    await page.getByLabel('Valid until').fill('2020-01-01');
+    await page.locator('#grant-from').fill('2026-05-01');
+    await page.locator('#grant-to').fill('2026-04-01');
+    await page.getByRole('button', { name: 'Give access' }).click();
+    expect(await summary.locator('li').allTextContents()).toEqual([
+      'Also choose “Your accounts” (or “Full account numbers”): every consent starts with your accounts.',
+      'Card transactions need “Money going out”, “Money coming in” or both.',
+      '“City and country of shops” needs “Where you paid”.',
+      'Choose at least one purpose under “What for”.',
+      '“Valid until” is in the past: choose today or a later day, or leave it empty.',
+      'The transaction dates end before they start: “To” must be the same day as “From” or later.',
+    ]);
+    expect(await page.locator('#grant-permissions-problem li').count()).toBe(3);
+    expect(await page.locator('#grant-expires-problem').textContent()).toContain('is in the past');
+    expect(await page.locator('#grant-window-problem').textContent()).toContain('end before they start');
+    // A problem in the list takes the person to its field.
+    await summary.getByRole('link', { name: '“Valid until” is in the past' }).click();
+    expect(await page.evaluate('document.activeElement.id')).toBe('grant-expires');
+    expect(grants).toEqual([]);
+    expect(await consentsOf('bob')).toEqual([]);
+    await expectPlainWords(page);
+  });
+
+  it("puts the gateway's refusals into the same plain words, never its codes or messages", async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
+    // A valid form, changed on its way out, so that the real gateway refuses it for several reasons.
+    await page.route('**/graphql', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}');
+      if (!String(body.query).includes('GrantConsent')) return route.continue();
+      body.variables.input = { ...body.variables.input, bankId: 'no-such-bank', permissions: ['BALANCES', 'TRANSACTIONS_BASIC'], expiresAt: '2020-01-01T00:00:00.000Z' };
+      return route.continue({ postData: JSON.stringify(body) });
+    });
+    await page.getByLabel('Bank', { exact: true }).selectOption({ label: 'Northwind Bank' });
+    await page.getByRole('checkbox', { name: 'Your accounts' }).check();
+    await page.getByRole('checkbox', { name: 'Fraud prevention' }).check();
+    await page.getByRole('button', { name: 'Give access' }).click();
+    const summary = page.locator('#grant-problems');
+    await summary.getByText('Northwind Bank was not given access:').waitFor();
+    expect(await summary.locator('li').allTextContents()).toEqual([
+      'This bank is not available. Choose one from the list.',
+      'Also choose “Your accounts” (or “Full account numbers”): every consent starts with your accounts.',
+      'Card transactions need “Money going out”, “Money coming in” or both.',
+      '“Valid until” is in the past: choose today or a later day, or leave it empty.',
+    ]);
+    expect(await page.locator('#grant-bank-problem').textContent()).toBe('This bank is not available. Choose one from the list.');
+    await expectPlainWords(page);
+    expect(await consentsOf('bob')).toEqual([]);
   });
 
   it('opts in to and out of messages from a bank', async (test) => {
@@ -204,12 +352,32 @@ describe('privacy centre', () => {
     expect(read.body.data.user.accounts.length).toBeGreaterThan(0);
 
     const page = await browser.open(test);
+    await inTimeZone(page, 'Asia/Tokyo');
     await signIn(page, await stack.token({ sub: 'alice' }));
     const row = page.getByRole('row').filter({ hasText: 'An agent of Northwind Bank (agent-nora)' }).first();
     await row.waitFor();
     const cells = await row.getByRole('cell').allTextContents();
     expect(cells.slice(1)).toEqual(['An agent of Northwind Bank (agent-nora)', 'Northwind Bank', 'Customer service', 'balances, your list of accounts']);
-    expect(cells[0]).toMatch(/UTC$/);
+    // In the person's own time, with the zone's name; UTC in the tooltip.
+    expect(cells[0]).toMatch(/GMT\+9$/);
+    expect(await row.locator('time').getAttribute('title')).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+    // It says what it covers, and where the rest is.
+    expect(await page.locator('#log-section').textContent()).toContain('Times someone read your profile or your chats are not listed here');
+  });
+
+  it('shows more of who saw the data, newest first', async (test) => {
+    const agent = await stack.token({ sub: 'agent-nora', roles: ['bank_agent'], bank: banks['Northwind Bank'], client: 'bank-console' });
+    for (let i = 0; i < 55; i++) await stack.query('{ user(id: "alice") { accounts { balance { minorUnits } } } }', {}, { token: agent });
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'alice' }));
+    const rows = page.locator('#access-log tbody tr');
+    await page.locator('#access-log caption').getByText('The latest 50 times, newest first').waitFor();
+    expect(await rows.count()).toBe(50);
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await status(page, 'More of who saw your data is shown.');
+    expect(await rows.count()).toBeGreaterThan(55);
+    const times = await rows.locator('time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime') ?? ''));
+    expect(times).toEqual([...times].sort().reverse());
   });
 
   it('exports everything the graph holds about the person as one JSON file to download', async (test) => {
@@ -234,6 +402,71 @@ describe('privacy centre', () => {
     await card(page, 'Northwind Bank', 'ACTIVE').waitFor();
     await page.locator('#access-log table').waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+  });
+
+  it('never shows an error code or a server message, even when an action fails', async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'alice' }));
+    const northwind = card(page, 'Northwind Bank', 'ACTIVE');
+    await northwind.waitFor();
+    await expectPlainWords(page);
+    // A revoke the gateway refuses (the consent is not found): said in words, in the consent.
+    await page.route('**/graphql', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}');
+      if (!String(body.query).includes('RevokeConsent')) return route.continue();
+      return route.continue({ postData: JSON.stringify({ ...body, variables: { id: `${banks['Northwind Bank']}:cns_not_there` } }) });
+    });
+    await northwind.getByRole('button', { name: 'Revoke access for Northwind Bank' }).click();
+    await status(page, /^Not revoked/);
+    const refusal = northwind.getByRole('alert');
+    expect(await refusal.textContent()).toContain('This was not found among yours');
+    expect(await refusal.locator('li').getAttribute('title')).toBe('For support: NOT_FOUND');
+    await expectPlainWords(page);
+    expect((await consentsOf('alice')).find((c) => c.bank.id === banks['Northwind Bank'])?.status).toBe('ACTIVE');
+  });
+
+  // Last: carol is erased.
+  it('erases the data after a second, typed confirmation, and says what happened at each service', async (test) => {
+    const token = await stack.token({ sub: 'carol' });
+    const granted = await stack.query('mutation { grantConsent(input: { bankId: "contoso", permissions: [ACCOUNTS_BASIC], purposes: [ACCOUNT_OVERVIEW] }) { id } }', {}, { token });
+    expect(granted.body.errors).toBeUndefined();
+    const page = await browser.open(test);
+    await signIn(page, token, 'Carol Nguyen (carol)');
+    const erasures = operationsSent(page, 'EraseMyData');
+    const section = page.getByRole('region', { name: 'Erase my data' });
+    for (const words of ['This cannot be undone.', 'your profile and contact details', 'your chats with banks and every message', 'Kept, but no longer under your name', 'with your user id replaced by a code']) {
+      expect(await section.innerText()).toContain(words);
+    }
+
+    // The first click only opens the last step; without the word typed, nothing happens.
+    await section.getByRole('button', { name: 'Erase my data…' }).click();
+    await section.getByRole('button', { name: 'Erase everything now' }).click();
+    await section.getByText('Type ERASE to confirm. Nothing has been erased.').waitFor();
+    await section.getByRole('button', { name: 'Cancel' }).click();
+    await status(page, 'Nothing was erased.');
+    expect(await section.getByLabel('To confirm, type ERASE').isVisible()).toBe(false);
+    expect(erasures).toEqual([]);
+    const me = async () => (await stack.query('{ me { id } }', {}, { token })).body.data.me;
+    expect(await me()).toEqual({ id: 'carol' });
+
+    await section.getByRole('button', { name: 'Erase my data…' }).click();
+    await section.getByLabel('To confirm, type ERASE').fill('ERASE');
+    await section.getByRole('button', { name: 'Erase everything now' }).click();
+    await status(page, 'Your data has been erased.');
+    expect(erasures).toHaveLength(1);
+    const report = section.locator('#erase-report');
+    expect(await report.locator('li').evaluateAll((items) => items.map((i) => i.getAttribute('data-status')))).toEqual(['DONE', 'DONE', 'DONE', 'DONE']);
+    const steps = await report.locator('li').allTextContents();
+    expect(steps[0]).toMatch(/^Profile: your profile and contact details deleted; /);
+    expect(steps[1]).toMatch(/^Chats: /);
+    expect(steps.find((s) => s.startsWith('Contoso Bank:'))).toContain('1 consent ended; the history of 1 consent kept under a code instead of your user id');
+    expect(await me()).toBeNull();
+
+    // What is left: a sign-in without a profile, said as such.
+    await page.getByText('No profile was found for this sign-in (carol).').waitFor();
+    expect(await page.locator('#consents-section').isVisible()).toBe(false);
+    expect(await page.getByText('cannot be shown right now').count()).toBe(0);
+    await expectPlainWords(page);
   });
 });
 

@@ -32,16 +32,40 @@ export function announce(text) {
   setTimeout(() => (status.textContent = text), 30);
 }
 
-/** A box that says something could not be shown and why: never an empty list in its place. */
-export function problem(title, lines) {
-  return h('div', { class: 'problem', role: 'alert' }, h('strong', {}, title), lines.length ? h('ul', {}, lines.map((l) => h('li', {}, l))) : null);
+/**
+ * A box that says something could not be shown and why: never an empty list in its place.
+ * `lines` are sentences, or `{ text, code }` from errorInWords: the code goes in a tooltip only.
+ */
+export function problem(title, lines = []) {
+  return h('div', { class: 'problem', role: 'alert' }, h('strong', {}, title), lines.length ? h('ul', {}, reasons(lines)) : null);
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+/** List items for sentences or `{ text, code }`, each sentence once. */
+export function reasons(lines) {
+  const seen = new Map();
+  for (const line of lines) {
+    const { text, code } = typeof line === 'string' ? { text: line } : line;
+    if (!seen.has(text)) seen.set(text, code);
+  }
+  return [...seen].map(([text, code]) => h('li', { title: code ? `For support: ${code}` : null }, text));
+}
 
-/** A time from the API (UTC ISO string) for people, with a machine-readable <time>. */
-export function time(iso, { withTime = true } = {}) {
+// Times in the person's own time zone, with the zone's name ("14:05 CET"), so that nobody has
+// to convert from UTC; the exact UTC time is in a tooltip.
+const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const utc = (date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+const isStartOfDay = (d) => d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0 && d.getMilliseconds() === 0;
+const isEndOfDay = (d) => d.getHours() === 23 && d.getMinutes() === 59 && d.getSeconds() === 59;
+
+/**
+ * A time from the API for people, in a machine-readable <time>. `day: 'start' | 'end'` is for
+ * dates the person chose as whole days: shown as a date when the time is the start (or end) of
+ * that day here, with the hour and zone otherwise (chosen elsewhere, or in another time zone).
+ */
+export function time(iso, { day } = {}) {
   const date = new Date(iso);
-  return h('time', { datetime: iso }, `${(withTime ? dateTime : dateOnly).format(date)}${withTime ? ' UTC' : ''}`);
+  const whole = (day === 'start' && isStartOfDay(date)) || (day === 'end' && isEndOfDay(date));
+  return h('time', { datetime: iso, title: utc(date) }, (whole ? dateOnly : dateTime).format(date));
 }

@@ -2,6 +2,7 @@
 // download. The file is made in this tab (a blob: URL) from the API's answer; nothing is stored.
 import { $, announce, h, problem, show } from './dom.js';
 import { describeError, graphql } from './graphql.js';
+import { serviceInWords } from './words.js';
 
 const MY_DATA = 'query MyData { myData { exportedAt complete unavailable document } }';
 
@@ -28,8 +29,8 @@ export async function exportMyData(onFailure) {
   const link = h('a', { href: lastFile, download: name, id: 'export-file' }, `Download ${name}`);
   show(
     container,
-    data.complete ? null : problem('Part of your data is missing from this file: try again later.', data.unavailable.map((service) => `Not reached: ${service}`)),
+    data.complete ? null : problem('Part of your data is missing from this file: try again later.', data.unavailable.map((service) => `${serviceInWords(service)}: not reached.`)),
     h('p', {}, link),
   );
-  announce(data.complete ? `Your data is ready: ${name}.` : `Your data is ready, but part of it is missing: ${data.unavailable.join(', ')}.`);
+  announce(data.complete ? `Your data is ready: ${name}.` : `Your data is ready, but part of it is missing: ${data.unavailable.map(serviceInWords).join(', ')}.`);
 }

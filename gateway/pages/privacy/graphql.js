@@ -1,6 +1,6 @@
 // The page's only way to the data: the public GraphQL API of this gateway, with the person's token.
-import { currentToken } from './session.js';
-import { reasonInWords } from './words.js';
+import { currentToken, signInMode } from './session.js';
+import { errorInWords } from './words.js';
 
 export class SignInNeeded extends Error {}
 
@@ -16,15 +16,19 @@ export async function graphql(query, variables = {}) {
       body: JSON.stringify({ query, variables }),
     });
   } catch {
-    throw new Error('The gateway cannot be reached. Check your connection and try again.');
+    throw new Error('This page cannot reach the service right now. Check your connection and try again.');
   }
   let body;
   try {
     body = await response.json();
   } catch {
-    throw new Error(`The gateway answered ${response.status} without a readable result.`);
+    throw new Error(`Something went wrong on our side (the answer could not be read, status ${response.status}). Try again in a moment.`);
   }
-  if (response.status === 401) throw new SignInNeeded(`Your sign-in was not accepted: ${body.errors?.[0]?.message ?? 'unauthenticated'}. Sign in again.`);
+  if (response.status === 401) {
+    // A developer pasting tokens wants the gateway's reason; everyone else, what to do.
+    const why = signInMode() === 'dev-token' ? `: ${body.errors?.[0]?.message ?? 'unauthenticated'}` : '';
+    throw new SignInNeeded(`Your sign-in was not accepted${why}. Sign in again.`);
+  }
   if (!body.data && body.errors?.length) throw new GraphQLErrors(body.errors);
   return { data: body.data ?? {}, errors: body.errors ?? [] };
 }
@@ -36,18 +40,19 @@ export class GraphQLErrors extends Error {
     this.errors = errors;
   }
 
-  /** Lines a person can act on: the server's `problems` for bad input, else each error's message. */
+  /** What went wrong, in plain words: `{ text, code }` (the code for a tooltip only). */
   get lines() {
-    return this.errors.flatMap((e) => (Array.isArray(e.extensions?.problems) ? e.extensions.problems : [describeError(e)]));
+    return this.errors.map(errorInWords);
+  }
+
+  /** The gateway's refusals of bad input (extensions.problems), as it worded them. */
+  get problems() {
+    return this.errors.flatMap((e) => (e.extensions?.code === 'BAD_USER_INPUT' && Array.isArray(e.extensions.problems) ? e.extensions.problems : []));
   }
 }
 
-/** One error in words: a denial says why, with the reason's code next to it. */
-export function describeError(error) {
-  const { code, reason } = error.extensions ?? {};
-  if (code === 'FORBIDDEN' && reason) return `${reasonInWords(reason)} (${reason})`;
-  return code ? `${error.message} (${code})` : error.message;
-}
+/** One error in plain words: `{ text, code }`. */
+export const describeError = errorInWords;
 
 /** The errors of a response at `path` or below it (e.g. ['me', 'consents']). */
 export function errorsAt(errors, path) {

@@ -1,6 +1,8 @@
-// The consent policy in plain words (docs/consent-policy.md states it in full): what each
-// permission lets a bank show, each purpose, each field of the access log, and the grant rules
-// that the gateway enforces, repeated here as hints before the request is sent.
+// Everything the page says, in plain words: the consent policy (docs/consent-policy.md states it
+// in full) as people choose it (each permission, each purpose), the access log's fields, why
+// something was refused, the grant rules checked before anything is sent, the gateway's refusals
+// mapped onto those same sentences, and the outcome of an erasure. No text made here shows a
+// code (CONSENT_REQUIRED, BAD_USER_INPUT...) or a server message as it is: codes go in tooltips.
 
 /** Permissions as a person chooses them, in the order they build on each other. */
 export const PERMISSIONS = [
@@ -22,7 +24,7 @@ export const PRECISE_LOCATION = {
 };
 
 const ALL_PERMISSIONS = [...PERMISSIONS, PRECISE_LOCATION];
-export const permissionInWords = (id) => ALL_PERMISSIONS.find((p) => p.id === id) ?? { id, title: id, says: '' };
+export const permissionInWords = (id) => ALL_PERMISSIONS.find((p) => p.id === id) ?? { id, title: 'Other data', says: 'A kind of data this page does not describe yet.' };
 
 export const PURPOSES = [
   { id: 'CUSTOMER_SERVICE', title: 'Customer service', says: 'Helping you when you ask the bank something in a chat; the bank’s agents may look too.' },
@@ -31,7 +33,7 @@ export const PURPOSES = [
   { id: 'FRAUD_PREVENTION', title: 'Fraud prevention', says: 'Spotting payments you did not make.' },
 ];
 
-export const purposeInWords = (id) => PURPOSES.find((p) => p.id === id)?.title ?? id ?? 'no purpose given';
+export const purposeInWords = (id) => (id ? (PURPOSES.find((p) => p.id === id)?.title ?? 'Another purpose') : 'No purpose given');
 
 export const STATUS_WORDS = {
   ACTIVE: 'Active',
@@ -64,8 +66,8 @@ const FIELD_WORDS = {
   'MerchantLocation.longitude': 'exact shop locations',
 };
 
-/** Distinct phrases for a list of field coordinates, unknown ones as they are. */
-export const fieldsInWords = (fields) => [...new Set(fields.map((f) => FIELD_WORDS[f] ?? f))];
+/** Distinct phrases for a list of field coordinates. */
+export const fieldsInWords = (fields) => [...new Set(fields.map((f) => FIELD_WORDS[f] ?? 'other bank data'))];
 
 export function viewerInWords(entry, me) {
   switch (entry.viewerKind) {
@@ -80,33 +82,135 @@ export function viewerInWords(entry, me) {
   }
 }
 
+
+/** Why something was refused, for people. The code stays out of the text (it goes in a tooltip). */
 const REASONS = {
   NOT_AUTHENTICATED: 'You are not signed in.',
   NOT_OWNER: 'This belongs to someone else.',
-  CONSENT_REQUIRED: 'No active consent covers this.',
-  CONSENT_EXPIRED: 'The consent that covered this has expired.',
-  PURPOSE_NOT_ALLOWED: 'Your consent does not allow this purpose.',
-  THIRD_PARTY_CLIENT: 'Apps of other companies never see this; open this page from the platform’s own app.',
-  OUT_OF_WINDOW: 'This is outside the consent’s dates.',
+  CONSENT_REQUIRED: 'You have not given any bank access to this.',
+  CONSENT_EXPIRED: 'The consent that allowed this has ended.',
+  PURPOSE_NOT_ALLOWED: 'You have not allowed this for the reason it was asked for.',
+  THIRD_PARTY_CLIENT: 'Apps of other companies never see this. Open this page from the platform’s own app.',
+  OUT_OF_WINDOW: 'This is outside the dates your consent covers.',
   OPT_IN_REQUIRED: 'You have not allowed messages from this bank.',
 };
 
-export const reasonInWords = (reason) => REASONS[reason] ?? 'Access was denied.';
+export const reasonInWords = (reason) => REASONS[reason] ?? 'You have not allowed this.';
 
-/** The grant rules the gateway checks, as hints before sending (it stays the judge). */
-export function grantHints({ bankId, permissions, purposes, expiresAt, transactionsFrom, transactionsTo }, now = new Date()) {
+/** Bank names by id, for the services an export or an erasure names (`bank:<id>`). */
+const bankNames = new Map();
+export function setBankNames(banks) {
+  for (const bank of banks) bankNames.set(bank.id, bank.name);
+}
+export const bankName = (id) => bankNames.get(id) ?? `the bank “${id}”`;
+
+/** A service of the graph as people know it: "user-profile" → "Your profile". */
+export function serviceInWords(service) {
+  if (service === 'user-profile') return 'Profile';
+  if (service === 'messaging') return 'Chats';
+  if (typeof service === 'string' && service.startsWith('bank:')) return bankName(service.slice(5));
+  return 'One of our services';
+}
+
+/**
+ * One GraphQL error in plain words: `{ text, code }`. The text never holds a code or a server
+ * message as it is; the code is kept for a tooltip, for support.
+ */
+export function errorInWords(error) {
+  const { code, reason, bank, serviceName, problems } = error?.extensions ?? {};
+  const support = [code, reason].filter(Boolean).join(' / ') || undefined;
+  if (code === 'FORBIDDEN' && reason) return { text: reasonInWords(reason), code: support };
+  if (code === 'FORBIDDEN') return { text: 'You are not allowed to see or change this.', code: support };
+  if (code === 'SUBGRAPH_UNAVAILABLE' || code === 'SUBGRAPH_TIMEOUT') {
+    const who = bank ? bankName(bank) : serviceName === 'messaging' ? 'The chat service' : serviceName === 'user-profile' ? 'The profile service' : 'One of our services';
+    return { text: `${who} did not answer, so its part is missing. Try again in a moment.`, code: support };
+  }
+  if (code === 'BAD_USER_INPUT' && Array.isArray(problems)) return { text: problems.map((p) => serverProblemInWords(p).text).join(' '), code: support };
+  if (code === 'NOT_FOUND') return { text: 'This was not found among yours: it may have changed in another window. Reload the page.', code: support };
+  if (code === 'RATE_LIMITED') return { text: 'Too many requests in a short time. Wait a minute, then try again.', code: support };
+  if (code === 'UNAUTHENTICATED') return { text: 'Your sign-in has ended. Sign in again.', code: support };
+  return { text: 'Something went wrong on our side. Try again in a moment.', code: support };
+}
+
+// ---- Giving a bank access: the rules, checked in the page before anything is sent ------------
+
+/**
+ * Every problem of a grant, each with the part of the form it belongs to (`bank`, `permissions`,
+ * `precise`, `purposes`, `expires`, `window`) and a sentence for people. `missing` marks what is
+ * simply not chosen yet (said only once the person tries to send the form).
+ * The gateway checks the same rules again (docs/consent-policy.md); this only spares a refusal.
+ */
+export function grantProblems({ bankId, permissions, purposes, expiresAt, transactionsFrom, transactionsTo }, now = new Date()) {
   const has = (p) => permissions.includes(p);
-  const hints = [];
-  if (!bankId) hints.push('Choose a bank.');
-  if (!has('ACCOUNTS_BASIC') && !has('ACCOUNTS_DETAIL')) hints.push('Choose “Your accounts” (or “Full account numbers”): every consent starts with your accounts.');
+  const problems = [];
+  const add = (field, text, missing = false) => problems.push({ field, text, missing });
+  if (!bankId) add('bank', 'Choose a bank.', true);
+  if (permissions.length === 0) add('permissions', 'Choose what the bank may show: at least “Your accounts”.', true);
+  else if (!has('ACCOUNTS_BASIC') && !has('ACCOUNTS_DETAIL')) add('permissions', 'Also choose “Your accounts” (or “Full account numbers”): every consent starts with your accounts.');
   const transactions = has('TRANSACTIONS_BASIC') || has('TRANSACTIONS_DETAIL');
   const directions = has('TRANSACTIONS_CREDITS') || has('TRANSACTIONS_DEBITS');
-  if (transactions && !directions) hints.push('Card transactions need “Money going out”, “Money coming in” or both.');
-  if (directions && !transactions) hints.push('“Money going out” and “Money coming in” need “Card transactions” or “Where you paid”.');
-  if (has('MERCHANT_LOCATION_COARSE') && !has('TRANSACTIONS_DETAIL')) hints.push('“City and country of shops” needs “Where you paid”.');
-  if (has('MERCHANT_LOCATION_PRECISE') && !has('MERCHANT_LOCATION_COARSE')) hints.push('“Exact shop locations” needs “City and country of shops”.');
-  if (purposes.length === 0) hints.push('Choose at least one purpose.');
-  if (expiresAt && Date.parse(expiresAt) <= now.getTime()) hints.push('“Valid until” must be in the future.');
-  if (transactionsFrom && transactionsTo && Date.parse(transactionsTo) < Date.parse(transactionsFrom)) hints.push('The transaction dates end before they start.');
-  return hints;
+  if (transactions && !directions) add('permissions', 'Card transactions need “Money going out”, “Money coming in” or both.');
+  if (directions && !transactions) add('permissions', '“Money going out” and “Money coming in” need “Card transactions” or “Where you paid”.');
+  if (has('MERCHANT_LOCATION_COARSE') && !has('TRANSACTIONS_DETAIL')) add('permissions', '“City and country of shops” needs “Where you paid”.');
+  if (has('MERCHANT_LOCATION_PRECISE') && !has('MERCHANT_LOCATION_COARSE')) add('precise', '“Exact shop locations” needs “City and country of shops”.');
+  if (purposes.length === 0) add('purposes', 'Choose at least one purpose under “What for”.', true);
+  if (expiresAt && Date.parse(expiresAt) <= now.getTime()) add('expires', '“Valid until” is in the past: choose today or a later day, or leave it empty.');
+  if (transactionsFrom && transactionsTo && Date.parse(transactionsTo) < Date.parse(transactionsFrom)) add('window', 'The transaction dates end before they start: “To” must be the same day as “From” or later.');
+  return problems;
+}
+
+/** What the gateway says when it refuses a grant (extensions.problems), in the page's words. */
+const SERVER_PROBLEMS = [
+  [/^unknown bank/, 'bank', 'This bank is not available. Choose one from the list.'],
+  [/^permissions must not be empty/, 'permissions', 'Choose what the bank may show: at least “Your accounts”.'],
+  [/^unknown permission/, 'permissions', 'One of the choices under “What the bank may show” is not known any more. Reload the page and choose again.'],
+  [/needs ACCOUNTS_BASIC or ACCOUNTS_DETAIL/, 'permissions', 'Also choose “Your accounts” (or “Full account numbers”): every consent starts with your accounts.'],
+  [/^transaction permissions need/, 'permissions', 'Card transactions need “Money going out”, “Money coming in” or both.'],
+  [/^TRANSACTIONS_CREDITS \/ TRANSACTIONS_DEBITS need/, 'permissions', '“Money going out” and “Money coming in” need “Card transactions” or “Where you paid”.'],
+  [/^MERCHANT_LOCATION_COARSE needs/, 'permissions', '“City and country of shops” needs “Where you paid”.'],
+  [/^MERCHANT_LOCATION_PRECISE needs/, 'precise', '“Exact shop locations” needs “City and country of shops”.'],
+  [/^purposes must not be empty/, 'purposes', 'Choose at least one purpose under “What for”.'],
+  [/^unknown purpose/, 'purposes', 'One of the purposes is not known any more. Reload the page and choose again.'],
+  [/^expiresAt is in the past/, 'expires', '“Valid until” is in the past: choose today or a later day, or leave it empty.'],
+  [/^expiresAt is not/, 'expires', '“Valid until” is not a date. Choose a day in the calendar.'],
+  [/^transactionsFrom is not|^transactionsTo is not/, 'window', 'A transaction date is not a date. Choose days in the calendar.'],
+  [/^transactionsTo is before/, 'window', 'The transaction dates end before they start: “To” must be the same day as “From” or later.'],
+];
+
+export function serverProblemInWords(problem) {
+  const match = SERVER_PROBLEMS.find(([pattern]) => pattern.test(String(problem)));
+  if (match) return { field: match[1], text: match[2] };
+  return { field: null, text: 'The bank could not accept these choices. Check them and try again.' };
+}
+
+// ---- Revoking -------------------------------------------------------------------------------
+
+/** The receipt's "how to revoke", for this page (the API's own text is for API users). */
+export const howToRevokeHere = (bank) =>
+  `Press “Revoke access for ${bank}” below: one click, and from that moment ${bank} can no longer show any of this data.`;
+
+// ---- Erasure --------------------------------------------------------------------------------
+
+const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** One step of an erasure report (ErasureStep) as a sentence. */
+export function erasureStepInWords(step) {
+  const who = serviceInWords(step.service);
+  if (step.status !== 'DONE') return `${who}: not reached, so this part is not erased yet. Press “Try again” to finish it.`;
+  const c = step.counts ?? {};
+  const parts = [];
+  if (step.service === 'user-profile') {
+    parts.push(c.profilesDeleted ? 'your profile and contact details deleted' : 'no profile was held');
+    if (c.directoryEntriesDeleted) parts.push('the list of your banks deleted');
+  } else if (step.service === 'messaging') {
+    parts.push(c.conversationsDeleted || c.messagesDeleted ? `${count(c.conversationsDeleted ?? 0, 'chat')} with ${count(c.messagesDeleted ?? 0, 'message')} deleted` : 'no chats were held');
+    if (c.optInsDeleted) parts.push(`${count(c.optInsDeleted, 'message setting')} deleted`);
+  } else {
+    if (c.consentsRevoked) parts.push(`${count(c.consentsRevoked, 'consent')} ended`);
+    if (c.consentsPseudonymized) parts.push(`the history of ${count(c.consentsPseudonymized, 'consent')} kept under a code instead of your user id`);
+    if (c.accountsUnlinked || c.transactionsUnlinked) parts.push(`${count(c.accountsUnlinked ?? 0, 'account')} and ${count(c.transactionsUnlinked ?? 0, 'transaction')} stay with the bank, no longer linked to you`);
+    if (!parts.length) parts.push('nothing about you was held');
+  }
+  if (c.decisionRecordsPseudonymized) parts.push(`${count(c.decisionRecordsPseudonymized, 'access record')} kept without your user id`);
+  return `${who}: ${parts.join('; ')}.`;
 }
