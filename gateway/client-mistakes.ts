@@ -1,11 +1,11 @@
 // Every client mistake is a 4xx. Most are refused before anything runs (the request gate, GraphQL's
 // validation and variable coercion, the reference checks); some can only be found while executing
 // (a message body that is empty, a cursor that was never issued, a grant the bank finds invalid).
-// When such a mistake left the answer with no data at all, and the operation had one root field
-// (so nothing else ran, and a mutation changed nothing), the request as a whole failed because of
-// what the client sent: 400, as if it had been refused at the door. An answer with data keeps 200
-// (GraphQL's partial results), so does a mutation of several fields (an earlier one may have
-// written), and denials keep 200 with FORBIDDEN at their fields.
+// When such a mistake left the answer with no data at all (no data, or its one root field null),
+// and the operation had one root field (so nothing else ran, and a mutation changed nothing), the
+// request as a whole failed because of what the client sent: 400, as if it had been refused at the
+// door. An answer with data keeps 200 (GraphQL's partial results), so does a mutation of several
+// fields (an earlier one may have written), and denials keep 200 with FORBIDDEN at their fields.
 import { Kind } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 
@@ -19,9 +19,11 @@ export function clientMistakeStatus<Ctx extends BaseContext>(): ApolloServerPlug
         async willSendResponse({ response, operation }) {
           if (response.body.kind !== 'single') return;
           const roots = operation?.selectionSet.selections ?? [];
-          if (roots.length !== 1 || roots[0]!.kind !== Kind.FIELD) return;
+          const root = roots[0];
+          if (roots.length !== 1 || root?.kind !== Kind.FIELD) return;
           const { data, errors } = response.body.singleResult;
-          if (data != null || !errors?.length) return;
+          // No data at all: none, or the one root field null (a nullable field keeps `data`).
+          if ((data != null && data[root.alias?.value ?? root.name.value] != null) || !errors?.length) return;
           if (!errors.every((e) => CLIENT_MISTAKES.has(String(e.extensions?.code)))) return;
           if ((response.http.status ?? 200) === 200) response.http.status = 400;
         },

@@ -13,6 +13,8 @@ export type CallOutcome = 'ok' | 'errors' | 'unavailable' | 'timeout';
 export interface CallTarget {
   subgraph: string;
   bank?: string;
+  /** A route beside the GraphQL endpoint (the records routes, `/records/...`): in the span, not in the metrics' labels. */
+  path?: string;
 }
 
 /** Runs one call observed; a thrown SubgraphCallError / BankCallError is a timeout or an unavailable service. */
@@ -40,7 +42,8 @@ export function gatewayMetrics(registry: Registry) {
   const observeCall: ObserveCall = (target, call) => {
     const labels = { subgraph: target.subgraph, bank: target.bank ?? '' };
     const name = target.bank ? `POST bank ${target.bank}` : `POST ${target.subgraph}`;
-    return inClientSpan(name, { 'http.request.method': 'POST', 'consent.subgraph': target.subgraph, ...(target.bank ? { 'consent.bank': target.bank } : {}) }, async (span) => {
+    const attributes = { 'http.request.method': 'POST', 'consent.subgraph': target.subgraph, ...(target.bank ? { 'consent.bank': target.bank } : {}), ...(target.path ? { 'url.path': target.path } : {}) };
+    return inClientSpan(name, attributes, async (span) => {
       const started = performance.now();
       let outcome: CallOutcome = 'unavailable';
       try {

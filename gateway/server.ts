@@ -112,7 +112,19 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     concurrency: config.banks.concurrency,
   });
   const records = createRecordsExecutor(
-    recordStores({ subgraphs: urls, registry: registry.current, mint, subgraphTimeoutMs: config.subgraphCalls.timeoutMs, bankTimeoutMs: config.banks.timeoutMs, dataSubjectTimeoutMs: config.dataSubjectTimeoutMs, concurrency: config.banks.concurrency, log: warn }),
+    recordStores({
+      subgraphs: urls,
+      registry: registry.current,
+      mint,
+      subgraphTimeoutMs: config.subgraphCalls.timeoutMs,
+      bankTimeoutMs: config.banks.timeoutMs,
+      dataSubjectTimeoutMs: config.dataSubjectTimeoutMs,
+      concurrency: config.banks.concurrency,
+      log: warn,
+      // Observed and counted as every other call to a subgraph or bank.
+      observeCall: metrics.observeCall,
+      onRecordFailure: metrics.auditFlushFailed,
+    }),
   );
   let apiSchema: GraphQLSchema | undefined;
 

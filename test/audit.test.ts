@@ -39,10 +39,10 @@ const events = (filter = '', first = 500, after?: string) =>
   stack.query(`query($after: String) { auditEvents(${filter ? `filter: { ${filter} }, ` : ''}first: ${first}, after: $after) { edges { cursor node { ${EVENT} } } pageInfo { hasNextPage endCursor } unavailable } }`, { after }, { token: t.rita });
 const nodes = (res: Awaited<ReturnType<typeof events>>) => res.body.data.auditEvents.edges.map((e: any) => e.node);
 
-/** The `Query.auditEvents` reads each store recorded for itself: which stores a reviewer's query asked. */
+/** The `Query.auditEvents` reads each store allowed and recorded for itself: which stores a reviewer's query asked for records. */
 async function readsRecorded(): Promise<Record<string, number>> {
   const stores = { 'user-profile': stack.dbs['user-profile'], messaging: stack.dbs.messaging, northwind: northwind(), contoso: stack.dbs.banks.contoso! };
-  return Object.fromEntries(await Promise.all(Object.entries(stores).map(async ([name, db]) => [name, await db.collection(AUDIT_COLLECTION).countDocuments({ field: 'Query.auditEvents' })] as const)));
+  return Object.fromEntries(await Promise.all(Object.entries(stores).map(async ([name, db]) => [name, await db.collection(AUDIT_COLLECTION).countDocuments({ field: 'Query.auditEvents', outcome: 'ALLOW' })] as const)));
 }
 async function storesAsked(fn: () => Promise<unknown>): Promise<string[]> {
   const before = await readsRecorded();
@@ -280,12 +280,42 @@ describe("reviewers' auditEvents", () => {
     expect(forbiddenAt(res, 'auditEvents')).toBe('THIRD_PARTY_CLIENT');
   });
 
-  it('gives nobody else anything, and asks no store for them', async () => {
-    for (const token of [t.alice, t.nora, await stack.token({ sub: 'rita', roles: ['user'] }), undefined]) {
+  it('gives nobody else anything and asks no store for records; each refusal is recorded, where a reviewer finds it', async () => {
+    const refusals = () => stack.dbs['user-profile'].collection(AUDIT_COLLECTION).countDocuments({ field: 'Query.auditEvents', outcome: 'DENY' });
+    const before = await refusals();
+    const q = 'query Peek { auditEvents(first: 5) { edges { node { id viewerId } } } }';
+    const callers = { alice: t.alice, 'agent-nora': t.nora, rita: await stack.token({ sub: 'rita', roles: ['user'] }), anonymous: undefined };
+    for (const token of Object.values(callers)) {
       const asked = await storesAsked(async () => {
-        const res = await stack.query('{ auditEvents(first: 5) { edges { node { id viewerId } } } }', {}, { token });
+        const res = await stack.query(q, {}, { token });
         expect(res.body.data?.auditEvents ?? null).toBeNull();
         expect(forbiddenAt(res, 'auditEvents')).toMatch(/NOT_OWNER|NOT_AUTHENTICATED/);
+      });
+      expect(asked).toEqual([]);
+    }
+    // Recorded by user-profile, the keeper of the gateway's own decisions, one per refusal, before the answer went out.
+    expect(await refusals()).toBe(before + 4);
+    const found = nodes(await events('field: "Query.auditEvents", outcome: DENY')).filter((d: any) => d.operationName === 'Peek');
+    expect(found.map((d: any) => [d.viewerKind, d.viewerId, d.reason]).sort()).toEqual([
+      ['ANONYMOUS', null, 'NOT_AUTHENTICATED'],
+      ['BANK_AGENT', 'agent-nora', 'NOT_OWNER'],
+      ['USER', 'alice', 'NOT_OWNER'],
+      ['USER', 'rita', 'NOT_OWNER'],
+    ]);
+    for (const d of found) expect(d).toMatchObject({ subgraph: 'user-profile', rule: 'isSecurityReviewer', operationHash: sha256(q), count: 1 });
+    // The reviewer in a partner's app, refused above, is there too.
+    expect(nodes(await events('field: "Query.auditEvents", reason: "THIRD_PARTY_CLIENT"'))).toEqual([expect.objectContaining({ viewerId: 'rita', client: 'partner-app' })]);
+  });
+
+  it('refuses a bad filter value itself, once, before asking any store (400), naming the value and the allowed ones', async () => {
+    const byVariable = () => stack.query('query($f: AuditFilter) { auditEvents(filter: $f) { edges { node { id } } } }', { f: { reason: 'bogus' } }, { token: t.rita });
+    for (const ask of [() => events('reason: "bogus"'), byVariable]) {
+      const asked = await storesAsked(async () => {
+        const res = await ask();
+        expect(res.status).toBe(400);
+        expect(res.body.errors).toHaveLength(1);
+        expect(res.body.errors![0]).toMatchObject({ path: ['auditEvents'], extensions: { code: 'BAD_USER_INPUT' } });
+        expect(res.body.errors![0]!.message).toMatch(/"bogus".*NOT_AUTHENTICATED, NOT_OWNER, CONSENT_REQUIRED/);
       });
       expect(asked).toEqual([]);
     }

@@ -1,9 +1,9 @@
 // Data-subject rights, from the outside: a user exports everything the graph holds about them as
 // one JSON document (`myData`), and erases it (`eraseMyData`) from every subgraph and bank; only
-// the user themself, in a first-party app, may do either. After erasure nothing personal remains
-// in any database of the stack, the decision records stay (pseudonymized), and every hash chain
-// still verifies. A bank that is down makes both incomplete, said so, and an erasure asked again
-// completes.
+// the user themself, in a first-party app, may do either (anyone else is refused, and the refusal
+// recorded by user-profile). After erasure nothing personal remains in any database of the stack,
+// the decision records stay (pseudonymized), and every hash chain still verifies. A bank that is
+// down makes both incomplete, said so, and an erasure asked again completes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudonymizer, verifyChains } from '@consent-gateway/kit/audit-chain';
 import { AUDIT_COLLECTION, createMongoAuditStore } from '@consent-gateway/kit/audit-mongo';
@@ -45,10 +45,13 @@ afterAll(() => stack?.close());
 const alice = () => stack.data.userProfile.users.find((u) => u._id === 'alice')!;
 const stores = () => ({ ...Object.fromEntries(PLATFORM_SUBGRAPHS.map((n) => [n, stack.dbs[n]])), ...Object.fromEntries(Object.entries(stack.dbs.banks).map(([id, db]) => [bankServiceName(id), db])) });
 
-/** Decisions on the data-subject fields that each store recorded: which stores a request reached. */
-async function dataSubjectDecisions(): Promise<number> {
-  const counts = await Promise.all(Object.values(stores()).map((db) => db.collection(AUDIT_COLLECTION).countDocuments({ field: { $in: ['Query.myData', 'Mutation.eraseMyData'] } })));
-  return counts.reduce((a, b) => a + b, 0);
+/** Decisions on the data-subject fields that each store recorded, by store and outcome. */
+async function dataSubjectDecisions(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [service, db] of Object.entries(stores())) {
+    for (const outcome of ['ALLOW', 'DENY']) counts[`${service} ${outcome}`] = await db.collection(AUDIT_COLLECTION).countDocuments({ field: { $in: ['Query.myData', 'Mutation.eraseMyData'] }, outcome });
+  }
+  return counts;
 }
 
 /** Every document of every collection of every database of the stack, as text, with where it is. */
@@ -101,7 +104,7 @@ describe('export: myData', () => {
 });
 
 describe('who may', () => {
-  it('export and erase: the user themself in a first-party app, nobody else; nobody else makes the gateway ask any store', async () => {
+  it('export and erase: the user themself in a first-party app, nobody else; nobody else makes the gateway ask any store for data, and each refusal is recorded', async () => {
     const before = await dataSubjectDecisions();
     const others = {
       'a third-party app': await stack.token({ sub: 'alice', client: 'partner-app' }),
@@ -116,7 +119,30 @@ describe('who may', () => {
         expect(forbiddenAt(res, field), who).toMatch(/THIRD_PARTY_CLIENT|NOT_OWNER|NOT_AUTHENTICATED/);
       }
     }
-    expect(await dataSubjectDecisions()).toBe(before);
+    // No store was asked for anything (no store allowed anything); each of the 8 refusals is
+    // recorded once, by user-profile, which keeps the gateway's own decisions.
+    const after = await dataSubjectDecisions();
+    expect(Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - before[k]!]))).toEqual({
+      'user-profile ALLOW': 0,
+      'user-profile DENY': 8,
+      'messaging ALLOW': 0,
+      'messaging DENY': 0,
+      'bank-contoso ALLOW': 0,
+      'bank-contoso DENY': 0,
+      'bank-northwind ALLOW': 0,
+      'bank-northwind DENY': 0,
+    });
+    // A reviewer finds them.
+    const reviewer = await stack.token({ sub: 'rita', roles: ['security_reviewer'], client: 'messenger-web' });
+    const found = await stack.query('{ auditEvents(filter: { field: "Mutation.eraseMyData", outcome: DENY }) { edges { node { viewerId client reason subgraph rule } } } }', {}, { token: reviewer });
+    const refused = found.body.data.auditEvents.edges.map((e: any) => e.node);
+    expect(refused.map((d: any) => `${d.viewerId}/${d.client}/${d.reason}`).sort()).toEqual([
+      'agent-nora/bank-console/NOT_OWNER',
+      'alice/partner-app/THIRD_PARTY_CLIENT',
+      'null/null/NOT_AUTHENTICATED',
+      'rita/messenger-web/NOT_OWNER',
+    ]);
+    for (const d of refused) expect(d).toMatchObject({ subgraph: 'user-profile', rule: 'isFirstPartyUser' });
     // alice is still all there.
     expect((await stack.query('{ me { email } }', {}, { token: t.alice })).body.data.me.email).toBe(alice().email);
   });

@@ -80,6 +80,21 @@ describe('log lines of one request', () => {
     }
   });
 
+  it("carry its request id in every store its records routes reached, each with an access line, and the gateway's call lines", async () => {
+    const token = await stack.token({ sub: 'alice' });
+    const res = await stack.query('{ myData { complete } }', {}, { token });
+    expect(res.body.data.myData.complete).toBe(true);
+    const requestId = accessLine('gateway')?.requestId;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const stores = ['user-profile', 'messaging', 'bank-northwind', 'bank-contoso'];
+    expect(new Set(lines.map((l) => l.service))).toEqual(new Set(['gateway', ...stores]));
+    for (const line of lines) expect(line, JSON.stringify(line)).toMatchObject({ requestId, user: pseudonym('alice'), client: 'messenger-web' });
+    for (const service of stores) expect(accessLine(service), service).toMatchObject({ level: 'info', status: 200, path: '/records/export', durationMs: expect.any(Number) });
+    const calls = lines.filter((l) => l.msg === 'subgraph call').map((l) => `${l.subgraph}/${l.bank ?? ''}${l.path}:${l.outcome}`);
+    expect(calls.sort()).toEqual(['bank-account/contoso/records/export:ok', 'bank-account/northwind/records/export:ok', 'messaging//records/export:ok', 'user-profile//records/export:ok']);
+    expect(raw.join('')).not.toContain('alice@');
+  });
+
   it('have the request id for a refused request too, and never the token it was refused for', async () => {
     const forged = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.bm90LWEtc2lnbmF0dXJl';
     const res = await postGraphQL(stack.gatewayUrl, { query: '{ me { displayName } }' }, { authorization: `Bearer ${forged}` });

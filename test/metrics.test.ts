@@ -102,6 +102,28 @@ describe('/metrics', () => {
     expect(sampleValue(families, 'gateway_subgraph_call_duration_seconds_count', northwind)).toBeGreaterThanOrEqual(okBefore + 2);
   });
 
+  it("counts the gateway's calls to every store's records routes like its other calls, and none for a filter it refuses itself", async () => {
+    const calls = async () => {
+      const families = await metricsOf('gateway');
+      const of = (subgraph: string, bank = '', outcome?: string) => sampleValue(families, 'gateway_subgraph_calls_total', { subgraph, bank, ...(outcome ? { outcome } : {}) });
+      return { 'user-profile': of('user-profile'), messaging: of('messaging'), northwind: of('bank-account', 'northwind'), contoso: of('bank-account', 'contoso'), unavailable: of('user-profile', '', 'unavailable') };
+    };
+    const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k]! - a[k]!]));
+    let before = await calls();
+    expect((await stack.query('{ myData { complete } }', {}, { token: await stack.token({ sub: 'alice' }) })).body.data.myData.complete).toBe(true);
+    expect(diff(before, await calls())).toEqual({ 'user-profile': 1, messaging: 1, northwind: 1, contoso: 1, unavailable: 0 });
+    expect(sampleValue(await metricsOf('gateway'), 'gateway_subgraph_call_duration_seconds_count', { subgraph: 'bank-account', bank: 'contoso' })).toBeGreaterThan(0);
+
+    const rita = await stack.token({ sub: 'rita', roles: ['security_reviewer'] });
+    before = await calls();
+    expect((await stack.query('{ auditEvents(filter: { reason: "bogus" }) { edges { node { id } } } }', {}, { token: rita })).status).toBe(400);
+    expect(diff(before, await calls())).toEqual({ 'user-profile': 0, messaging: 0, northwind: 0, contoso: 0, unavailable: 0 });
+    // A refusal is recorded by user-profile: one call, there only.
+    before = await calls();
+    await stack.query('{ auditEvents { edges { node { id } } } }', {}, { token: await stack.token({ sub: 'alice' }) });
+    expect(diff(before, await calls())).toEqual({ 'user-profile': 1, messaging: 0, northwind: 0, contoso: 0, unavailable: 0 });
+  });
+
   it('labels operations by registered name only at the gateway; other names and none are grouped', async () => {
     const token = await stack.token({ sub: 'alice' });
     const overview = buildManifest(new URL('../operations', import.meta.url).pathname).operations.find((op) => op.name === 'MyOverview')!;

@@ -1,7 +1,8 @@
 // OpenTelemetry traces, with an in-memory exporter standing in for the operator's collector: one
 // request through the gateway is one trace, from the gateway through the platform subgraphs and
 // the bank to MongoDB, every parent link right (W3C trace context across the HTTP calls), and no
-// attribute holds a user id, a token, an amount, an email or a database command's contents. Then
+// attribute holds a user id, a token, an amount, an email or a database command's contents; so is
+// a request the gateway answers from every store's records routes (an export). Then
 // the real exporter, configured by the standard variables, delivers spans to a receiver on
 // loopback; with nothing configured, nothing is started.
 import { createServer, type Server } from 'node:http';
@@ -101,6 +102,44 @@ describe('a request through the gateway', () => {
       for (const secret of ['alice', alice.displayName, alice.email!, token, token.split('.')[1]!, 'Bearer']) expect(value, value).not.toContain(secret);
       expect(amounts, value).not.toContain(value);
       for (const merchant of me.accounts.flatMap((a: any) => a.transactions.edges.map((e: any) => e.node.merchant?.name)).filter(Boolean)) expect(value).not.toContain(merchant);
+    }
+  });
+
+  it('an export is one trace too: a client span per store, the store continuing it with its server span, its MongoDB commands under that', async () => {
+    const token = await stack.token({ sub: 'alice' });
+    exporter.reset();
+    const res = await stack.query('{ myData { complete } }', {}, { token });
+    expect(res.body.data.myData.complete).toBe(true);
+    const isGatewayRoot = (s: ReadableSpan) => s.kind === SERVER && s.attributes['consent.service'] === 'gateway';
+    for (let i = 0; i < 200 && !exporter.getFinishedSpans().some(isGatewayRoot); i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50)); // stragglers of other traces, if any, would be there by now
+
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find(isGatewayRoot)!;
+    // Nothing of this request made a trace of its own (the stores' MongoDB spans were orphan roots).
+    expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([root.spanContext().traceId]));
+    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+    for (const span of spans) if (span !== root) expect(byId.has(parentId(span)!), span.name).toBe(true);
+    const ancestors = (span: ReadableSpan) => {
+      const chain: ReadableSpan[] = [];
+      for (let s = byId.get(parentId(span) ?? ''); s; s = byId.get(parentId(s) ?? '')) chain.push(s);
+      return chain;
+    };
+
+    const servers = spans.filter((s) => s.kind === SERVER && s !== root);
+    expect(servers.map((s) => String(s.attributes['consent.service'])).sort()).toEqual(['bank-contoso', 'bank-northwind', 'messaging', 'user-profile']);
+    for (const server of servers) {
+      const service = String(server.attributes['consent.service']);
+      expect(server.name).toBe('POST /records/export');
+      expect(server.attributes).toMatchObject({ 'url.path': '/records/export', 'http.response.status_code': 200, 'enduser.pseudo.id': pseudonym('alice') });
+      const call = byId.get(parentId(server)!)!;
+      expect(call.kind, service).toBe(CLIENT);
+      expect(call.name).toBe(service.startsWith('bank-') ? `POST bank ${service.slice('bank-'.length)}` : `POST ${service}`);
+      expect(call.attributes).toMatchObject({ 'url.path': '/records/export', 'consent.call.outcome': 'ok' });
+      expect(ancestors(call)).toContain(root);
+      const commands = spans.filter((s) => s.attributes['db.system.name'] === 'mongodb' && ancestors(s).includes(server));
+      expect(commands.length, service).toBeGreaterThan(0);
+      expect(commands.map((c) => c.attributes['db.collection.name'])).toContain('audit_decisions');
     }
   });
 });

@@ -7,7 +7,7 @@
 // stores there are, and whichever of them answered before.
 import { bankOfId } from '@consent-gateway/kit/ids';
 import { decodeCursor, encodeCursor } from '@consent-gateway/kit/pagination';
-import { badInput } from '@consent-gateway/kit/reasons';
+import { badInput, REASONS } from '@consent-gateway/kit/reasons';
 import type { DecisionQuery } from '@consent-gateway/kit/audit';
 import { RECORDS_ROUTES, type AuditEvent } from '@consent-gateway/kit/records-routes';
 import type { RecordsContext } from './context.ts';
@@ -21,10 +21,23 @@ type AuditFilterInput = Omit<DecisionQuery, 'subjectUserId' | 'withBank' | 'afte
 /** (at descending, id ascending): the one order of every store and of the merged page. */
 export const newestFirst = (a: Pick<AuditEvent, 'at' | '_id'>, b: Pick<AuditEvent, 'at' | '_id'>) => b.at.localeCompare(a.at) || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
+/**
+ * The filter's values that GraphQL's types do not check, checked here before any store is asked:
+ * a bad one is the caller's mistake (one BAD_USER_INPUT naming it and what is allowed), not every
+ * store's. (Enums, dates and the rest are checked by GraphQL at the edge.)
+ */
+function checkFilter(filter: AuditFilterInput): void {
+  const reason = filter.reason;
+  if (reason && !(REASONS as readonly string[]).includes(reason)) {
+    throw badInput(`reason ${JSON.stringify(reason.slice(0, 100))} is not a reason code: it is one of ${REASONS.join(', ')}`, { argument: 'filter.reason', allowed: [...REASONS] });
+  }
+}
+
 export async function auditEvents(_root: unknown, args: { filter?: AuditFilterInput | null; first?: number | null; after?: string | null }, ctx: RecordsContext) {
   const first = args.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > MAX_AUDIT_EVENTS_PAGE) throw badInput(`first must be between 1 and ${MAX_AUDIT_EVENTS_PAGE}`);
   const position = args.after ? decodeCursor(args.after) : null;
+  checkFilter(args.filter ?? {});
   const { userId, ...rest } = args.filter ?? {};
   const filter = { ...rest, subjectUserId: userId };
   // A bank's records hold that bank's data only: a filter that names a bank (or a consent, whose
@@ -36,13 +49,18 @@ export async function auditEvents(_root: unknown, args: { filter?: AuditFilterIn
     { filter, limit: first + 1, after: position && { at: position[0], id: position[1] } },
     ctx,
   );
+  // A store that refuses the filter as bad input says the caller's query is wrong (a store may
+  // know less than the gateway, e.g. an older kit): one error for the request, not one per store.
+  const badFilter = answers.find((a) => a.refusal?.code === 'BAD_USER_INPUT');
+  if (badFilter) throw badInput(`${badFilter.store.bank ? `The bank ${badFilter.store.bank}` : `The ${badFilter.store.service} service`} refused this filter as bad input`);
   const unavailable: string[] = [];
   const records: AuditEvent[] = [];
   for (const answer of answers) {
-    if (answer.failure) {
+    if (answer.body) records.push(...answer.body.records);
+    else {
       unavailable.push(answer.store.label);
       ctx.problems.push(storeFailure(answer, 'auditEvents', 'its records are missing from this page'));
-    } else records.push(...answer.body.records);
+    }
   }
   records.sort(newestFirst);
   const page = records.slice(0, first);

@@ -12,17 +12,17 @@ export const EXPORT_FORMAT = 'consent-gateway/data-export/v1';
 
 export async function myData(_root: unknown, _args: unknown, ctx: RecordsContext) {
   const answers = await ctx.stores.ask<Record<string, unknown>>(ctx.stores.select(), RECORDS_ROUTES.export, {}, ctx);
-  const unavailable = answers.filter((a) => a.failure).map((a) => a.store.label);
-  for (const answer of answers) if (answer.failure) ctx.problems.push(storeFailure(answer, 'myData', 'its part is missing from the export'));
+  const unavailable = answers.filter((a) => !a.body).map((a) => a.store.label);
+  for (const answer of answers) if (!answer.body) ctx.problems.push(storeFailure(answer, 'myData', 'its part is missing from the export'));
   const exportedAt = ctx.now.toISOString();
   const complete = unavailable.length === 0;
-  const services = Object.fromEntries(answers.filter((a) => !a.failure).map((a) => [a.store.label, a.body]));
+  const services = Object.fromEntries(answers.filter((a) => a.body).map((a) => [a.store.label, a.body]));
   return { exportedAt, complete, unavailable, document: { format: EXPORT_FORMAT, userId: ctx.identity.sub, exportedAt, complete, unavailable, services } };
 }
 
 export async function eraseMyData(_root: unknown, _args: unknown, ctx: RecordsContext) {
   const answers = await ctx.stores.ask<{ erased: Record<string, number> }>(ctx.stores.select(), RECORDS_ROUTES.erase, {}, ctx);
-  for (const answer of answers) if (answer.failure) ctx.problems.push(storeFailure(answer, 'eraseMyData', 'its part of the erasure is not done: ask again'));
-  const steps = answers.map((a) => (a.failure ? { service: a.store.label, status: 'FAILED', counts: null } : { service: a.store.label, status: 'DONE', counts: a.body.erased }));
+  for (const answer of answers) if (!answer.body) ctx.problems.push(storeFailure(answer, 'eraseMyData', 'its part of the erasure is not done: ask again'));
+  const steps = answers.map((a) => (a.body ? { service: a.store.label, status: 'DONE', counts: a.body.erased } : { service: a.store.label, status: 'FAILED', counts: null }));
   return { requestedAt: ctx.now.toISOString(), complete: steps.every((s) => s.status === 'DONE'), steps };
 }

@@ -2,14 +2,19 @@
 // subgraph (from the supergraph) and every bank of the registry, each through the records routes
 // the kit serves (kit/src/records-routes.ts) with a token minted for that store alone. A store
 // that does not answer is an outcome, not an exception: the caller says which one is missing.
+// Every call is observed like any other call of the gateway's (observed-calls.ts): a client span
+// whose `traceparent` the call carries (the store continues the trace), a count and a latency by
+// subgraph and bank in gateway_subgraph_calls_total, a debug line with the request id.
 import type { GraphQLFormattedError } from 'graphql';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { bankAudience } from '@consent-gateway/kit/internal-token';
+import { requestLog } from '@consent-gateway/kit/observability';
 import { RECORDS_ROUTES } from '@consent-gateway/kit/records-routes';
 import { traceHeaders } from '@consent-gateway/kit/tracing';
 import type { BankRegistry } from '../bank-registry.ts';
 import { mapLimit } from '../bank-router/calls.ts';
 import type { GatewayContext, MintToken } from '../engine.ts';
+import type { ObserveCall } from '../observed-calls.ts';
 
 export interface RecordStore {
   /** How answers and errors name it: the subgraph's name, or `bank:<id>`. */
@@ -24,13 +29,29 @@ export interface RecordStore {
   timeoutMs: number;
 }
 
-export type StoreAnswer<T> = { store: RecordStore; body: T; failure?: undefined } | { store: RecordStore; body?: undefined; failure: 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT' };
+export type StoreFailure = 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT';
+
+/**
+ * A store's answer: its body; or a failure (it did not answer, or not as a store does); or a
+ * refusal, a 4xx with the store's error code (BAD_USER_INPUT: what it was asked is wrong, the
+ * caller's mistake and not an outage).
+ */
+export type StoreAnswer<T> =
+  | { store: RecordStore; body: T; failure?: undefined; refusal?: undefined }
+  | { store: RecordStore; body?: undefined; failure: StoreFailure; refusal?: undefined }
+  | { store: RecordStore; body?: undefined; failure?: undefined; refusal: { status: number; code: string } };
 
 export interface RecordStores {
   /** Every store; with `bankId`, the platform's subgraphs and that bank only. */
   select(bankId?: string): RecordStore[];
   /** POSTs `body` to `route` of each store (at most `concurrency` at once), answers in order. */
   ask<T>(stores: readonly RecordStore[], route: string, body: unknown, context: GatewayContext): Promise<Array<StoreAnswer<T>>>;
+  /**
+   * Has the store that keeps the gateway's own decisions (user-profile) record the gateway's
+   * refusal of `field` to this request's viewer; it decides again, with the same rule, and reads
+   * nothing. Resolves when written; a failure is counted and logged (the refusal still goes out).
+   */
+  recordRefusal(field: string, context: GatewayContext): Promise<void>;
 }
 
 export interface RecordStoresOptions {
@@ -44,12 +65,34 @@ export interface RecordStoresOptions {
   dataSubjectTimeoutMs: number;
   concurrency: number;
   log?: (line: string) => void;
+  /** Observes each call (span, count, latency), as every other call of the gateway's; unobserved without. */
+  observeCall?: ObserveCall;
+  /** The store that records the gateway's own refusals: user-profile, which keeps its other decisions. */
+  keeper?: string;
+  /** A refusal could not be recorded (audit_flush_failures_total). */
+  onRecordFailure?: () => void;
 }
 
 export const storeLabel = (bankId: string) => `bank:${bankId}`;
 
+/** A call that brought no answer a store gives: a timeout, a transport failure, a 5xx or a body that is not one. */
+class StoreCallError extends Error {
+  constructor(
+    readonly code: StoreFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Answered = { body: unknown; errors?: undefined; refusal?: undefined } | { body?: undefined; errors: unknown[]; refusal: { status: number; code: string } };
+
+const unobserved: ObserveCall = (_target, call) => call();
+
 export function recordStores(options: RecordStoresOptions): RecordStores {
   const log = options.log ?? (() => {});
+  const observe = options.observeCall ?? unobserved;
+  const keeper = options.keeper ?? 'user-profile';
   const platform: RecordStore[] = Object.entries(options.subgraphs)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, url]) => ({ label: name, service: name, audience: name, url, timeoutMs: options.subgraphTimeoutMs }));
@@ -58,37 +101,74 @@ export function recordStores(options: RecordStoresOptions): RecordStores {
       .filter((b) => only === undefined || b.id === only)
       .map((b) => ({ label: storeLabel(b.id), service: BANK_SUBGRAPH, bank: b.id, audience: bankAudience(b.id), url: b.url, timeoutMs: options.bankTimeoutMs }));
 
+  /** One POST, in its client span; throws StoreCallError when no store's answer came back. */
+  async function post(store: RecordStore, route: string, body: unknown, context: GatewayContext, timeoutMs: number): Promise<Answered> {
+    return observe({ subgraph: store.service, bank: store.bank, path: route }, async () => {
+      let res: Response;
+      let answer: unknown;
+      try {
+        res = await fetch(new URL(route, store.url), {
+          method: 'POST',
+          // The headers are made inside the client span: `traceparent` names it.
+          headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await options.mint(context, store.audience)}`, ...traceHeaders() },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        answer = await res.json().catch(() => undefined);
+      } catch (error) {
+        const timeout = (error as Error).name === 'TimeoutError';
+        throw new StoreCallError(timeout ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE', timeout ? `no answer within ${timeoutMs} ms` : (error as Error).message);
+      }
+      if (res.ok && answer !== undefined) return { body: answer };
+      // The store's own error code only: its message may quote what it was asked about.
+      const errors = (answer as { errors?: Array<{ extensions?: { code?: unknown } }> } | undefined)?.errors;
+      const code = errors?.[0]?.extensions?.code;
+      // A 4xx with a code is the store's answer: a refusal of what it was asked, not an outage.
+      if (res.status >= 400 && res.status < 500 && typeof code === 'string') return { errors: errors!, refusal: { status: res.status, code } };
+      throw new StoreCallError('SUBGRAPH_UNAVAILABLE', `HTTP ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`);
+    });
+  }
+
   async function askOne<T>(store: RecordStore, route: string, body: unknown, context: GatewayContext): Promise<StoreAnswer<T>> {
     const timeoutMs = route === RECORDS_ROUTES.auditEvents ? store.timeoutMs : options.dataSubjectTimeoutMs;
     try {
-      const res = await fetch(new URL(route, store.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await options.mint(context, store.audience)}`, ...traceHeaders() },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const answer = await res.json().catch(() => undefined);
-      if (res.ok && answer !== undefined) return { store, body: answer as T };
-      // The store's own error code only: its message may quote what it was asked about.
-      const code = (answer as { errors?: Array<{ extensions?: { code?: unknown } }> } | undefined)?.errors?.[0]?.extensions?.code;
-      log(`${store.label} ${route}: HTTP ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`);
-      return { store, failure: 'SUBGRAPH_UNAVAILABLE' };
+      const answered = await post(store, route, body, context, timeoutMs);
+      if (answered.refusal) {
+        // What the store was asked is wrong (or not for this caller): not an outage, no warning.
+        requestLog().debug({ subgraph: store.service, bank: store.bank, status: answered.refusal.status, code: answered.refusal.code }, `${store.label} ${route}: refused`);
+        return { store, refusal: answered.refusal };
+      }
+      return { store, body: answered.body as T };
     } catch (error) {
-      const timeout = (error as Error).name === 'TimeoutError';
-      log(`${store.label} ${route}: ${timeout ? `no answer within ${timeoutMs} ms` : (error as Error).message}`);
-      return { store, failure: timeout ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE' };
+      const failure = error instanceof StoreCallError ? error : new StoreCallError('SUBGRAPH_UNAVAILABLE', (error as Error).message);
+      log(`${store.label} ${route}: ${failure.message}`);
+      return { store, failure: failure.code };
     }
+  }
+
+  async function recordRefusal(field: string, context: GatewayContext): Promise<void> {
+    const store = platform.find((s) => s.label === keeper);
+    let problem: string;
+    if (!store) problem = `no ${keeper} subgraph to keep them`;
+    else {
+      const answer = await askOne<{ recorded?: unknown }>(store, RECORDS_ROUTES.refused, { field }, context);
+      if (answer.body?.recorded === true) return;
+      problem = answer.failure ?? (answer.refusal ? `HTTP ${answer.refusal.status} ${answer.refusal.code}` : 'not an answer of the records route');
+    }
+    options.onRecordFailure?.();
+    requestLog().error(`audit flush failed: the gateway's refusal of ${field} was not recorded: ${problem}`);
   }
 
   return {
     select: (bankId) => [...platform, ...banks(options.registry(), bankId)],
     ask: (stores, route, body, context) => mapLimit(stores, options.concurrency, (store) => askOne(store, route, body, context)),
+    recordRefusal,
   };
 }
 
-/** The client's view of a store that did not answer, at `path`: which one, no address, no cause. */
-export function storeFailure(answer: { store: RecordStore; failure: 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT' }, path: string, missing: string): GraphQLFormattedError {
-  const { store, failure } = answer;
+/** The client's view of a store that did not answer (or answered with a refusal), at `path`: which one, no address, no cause. */
+export function storeFailure(answer: { store: RecordStore; failure?: StoreFailure; refusal?: { code: string } }, path: string, missing: string): GraphQLFormattedError {
+  const { store, failure = 'SUBGRAPH_UNAVAILABLE' } = answer;
   const who = store.bank ? `The bank ${store.bank}` : `The ${store.service} service`;
   return {
     message: `${who} ${failure === 'SUBGRAPH_TIMEOUT' ? 'did not answer in time' : 'is unavailable'}; ${missing}.`,

@@ -146,13 +146,16 @@ export function maskError(exposeErrors: boolean, origin?: { service: string; ban
  * Flushes the request's decision records once, when the response goes out, and counts them
  * (consent_decisions_total) as they pass to the sink; the DecisionRecorder itself is untouched.
  */
-function auditFlushPlugin(sink: AuditSink, metrics: ReturnType<typeof decisionMetrics>): ApolloServerPlugin<KitContext> {
-  const counted: AuditSink = {
+function countedSink(sink: AuditSink, metrics: ReturnType<typeof decisionMetrics>): AuditSink {
+  return {
     recordDecisions: async (records) => {
       metrics.count(records);
       await sink.recordDecisions(records);
     },
   };
+}
+
+function auditFlushPlugin(counted: AuditSink, metrics: ReturnType<typeof decisionMetrics>): ApolloServerPlugin<KitContext> {
   return {
     async requestDidStart() {
       return {
@@ -199,9 +202,11 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   });
   const pseudonym = pseudonymizer(runtime.auditKey);
   // One chain per process: replicas sharing the store never contend for a link.
-  const sink = chainedSink(runtime.audit, { chain: newChainId(audience), pseudonym });
+  const decisionCounts = decisionMetrics(observe.metrics.registry);
+  // Counted as they are written, the records routes' decisions as much as GraphQL's.
+  const sink = countedSink(chainedSink(runtime.audit, { chain: newChainId(audience), pseudonym }), decisionCounts);
   const plugins = [
-    auditFlushPlugin(sink, decisionMetrics(observe.metrics.registry)),
+    auditFlushPlugin(sink, decisionCounts),
     observabilityPlugin<KitContext>(observe.metrics),
     ...(runtime.onRequest ? [requestLogPlugin(runtime.onRequest)] : []),
   ];

@@ -94,8 +94,11 @@ export function noteSentOperation(name: unknown): void {
 /**
  * Serves one GraphQL request inside its scope and server span, then counts and times it and writes
  * its access line (status, duration, operation label: nothing the caller sent but that bounded name).
+ * With `graphql: false` (a POST route such as the kit's records routes), the same scope, span and
+ * access line (with the route's path), but no count in graphql_requests_total.
  */
-export function observeRequest(o: Observability, req: IncomingMessage, res: ServerResponse, path: string, serve: () => Promise<void>): Promise<void> {
+export function observeRequest(o: Observability, req: IncomingMessage, res: ServerResponse, path: string, serve: () => Promise<void>, options: { graphql?: boolean } = {}): Promise<void> {
+  const graphql = options.graphql ?? true;
   const started = performance.now();
   const scope: RequestScope = { base: o.log, log: o.log };
   if (o.assignRequestIds) {
@@ -111,10 +114,10 @@ export function observeRequest(o: Observability, req: IncomingMessage, res: Serv
         const status = res.statusCode;
         const seconds = (performance.now() - started) / 1000;
         const operation = o.metrics.operationLabel(scope.operation ?? scope.sentOperation);
-        o.metrics.request(operation, status, seconds);
+        if (graphql) o.metrics.request(operation, status, seconds);
         span.setAttributes({ 'http.response.status_code': status, 'graphql.operation.name': operation });
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        scope.log.info({ status, durationMs: Math.round(seconds * 10_000) / 10, operation }, 'request');
+        scope.log.info({ status, durationMs: Math.round(seconds * 10_000) / 10, operation, ...(graphql ? {} : { path }) }, 'request');
       }
     }),
   );

@@ -2,7 +2,9 @@
 // gateway alone (its token, audience = this subgraph, like every GraphQL call):
 //   POST /records/audit-events  a page of this store's decision records, for security reviewers;
 //   POST /records/export        everything this subgraph holds about the user who asks;
-//   POST /records/erase         erasure of it (the user themself, first-party).
+//   POST /records/erase         erasure of it (the user themself, first-party);
+//   POST /records/refused       records a refusal of one of those fields that the gateway gave
+//                               itself, decided again here (the gateway asks user-profile).
 // The gateway answers `auditEvents`, `myData` and `eraseMyData` by calling these on every
 // subgraph and every bank and merging the answers (gateway/records/). They are routes, not
 // GraphQL fields: a root field cannot be answered by several subgraphs through federation, and
@@ -14,10 +16,11 @@ import type { Pseudonymizer } from './audit-chain.ts';
 import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
 import type { Identity } from './identity.ts';
 import { HttpError, type PostRoute } from './http.ts';
+import { identifyRequest, noteSentOperation } from './observability.ts';
 import { gatewayClaims, type GatewayKeys, type InternalClaims } from './internal-token.ts';
 import { REASONS, type Reason } from './reasons.ts';
 
-export const RECORDS_ROUTES = { auditEvents: '/records/audit-events', export: '/records/export', erase: '/records/erase' } as const;
+export const RECORDS_ROUTES = { auditEvents: '/records/audit-events', export: '/records/export', erase: '/records/erase', refused: '/records/refused' } as const;
 
 /** What a subgraph holds about a person, for their export and their erasure (docs/consent-policy.md, "Data-subject rights"). */
 export interface DataSubjectAdapter {
@@ -83,37 +86,66 @@ export interface RecordsRoutesOptions {
   dataSubject?: DataSubjectAdapter;
 }
 
-export function recordsRoutes(options: RecordsRoutesOptions): Record<string, PostRoute> {
-  const verified = (req: IncomingMessage) => gatewayClaims(req, options.audience, options.gatewayKey);
+/** The records fields and the rule that judges each (the gateway's rule too: gateway/records/permissions.ts). */
+const RECORDS_DECISIONS: Record<string, { rule: string; denial: (identity: Identity) => Reason | undefined; subject?: boolean }> = {
+  'Query.auditEvents': { rule: 'isSecurityReviewer', denial: reviewerDenial },
+  // The person themself: the decision is about them.
+  'Query.myData': { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
+  'Mutation.eraseMyData': { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
+};
 
-  /** Judges the caller and records the decision (before anything is read or erased); refuses a denial. */
-  async function judge(claims: InternalClaims, decision: { rule: string; field: string; denial: (identity: Identity) => Reason | undefined; subject?: boolean }): Promise<void> {
+export function recordsRoutes(options: RecordsRoutesOptions): Record<string, PostRoute> {
+  /** The gateway's claims; from then on the request's lines carry its id, and its access line the client's operation. */
+  const verified = async (req: IncomingMessage) => {
+    const claims = await gatewayClaims(req, options.audience, options.gatewayKey);
+    identifyRequest(claims.requestId, claims.identity);
+    noteSentOperation(claims.operation?.name);
+    return claims;
+  };
+
+  /** Judges the caller on `field` with its rule and records the decision; the reason of a denial. */
+  async function decide(claims: InternalClaims, field: string): Promise<Reason | undefined> {
+    const decision = RECORDS_DECISIONS[field]!;
     const reason = decision.denial(claims.identity);
     const recorder = new DecisionRecorder(options.name, claims.identity, claims.requestId, claims.operation, options.bankId);
     recorder.record({
       rule: decision.rule,
-      field: decision.field,
+      field,
       outcome: reason ? 'DENY' : 'ALLOW',
       reason,
       subjectUserId: decision.subject ? claims.identity.sub : undefined,
     });
     await recorder.flush(options.sink);
-    if (reason) throw new HttpError(403, `Forbidden: ${decision.field} is not for this caller`, 'FORBIDDEN', { extensions: { reason } });
+    return reason;
   }
 
-  const forTheSubject = { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true };
+  /** Judges the caller and records the decision (before anything is read or erased); refuses a denial. */
+  async function judge(claims: InternalClaims, field: string): Promise<void> {
+    const reason = await decide(claims, field);
+    if (reason) throw new HttpError(403, `Forbidden: ${field} is not for this caller`, 'FORBIDDEN', { extensions: { reason } });
+  }
 
   return {
     [RECORDS_ROUTES.auditEvents]: async (req, body) => {
       const claims = await verified(req);
       const query = auditEventsRequest(body);
-      await judge(claims, { rule: 'isSecurityReviewer', field: 'Query.auditEvents', denial: reviewerDenial });
+      await judge(claims, 'Query.auditEvents');
       const records = await options.store.findRecords(query);
       return { status: 200, body: { records: records.map(withoutPseudonyms) } };
     },
+    // The gateway refused one of the records fields to the request's viewer (it asks no store for
+    // anything then): this store, the keeper of the gateway's own decisions, decides it again with
+    // the same rule and records it, reading nothing. The gateway says which field, never the decision.
+    [RECORDS_ROUTES.refused]: async (req, body) => {
+      const claims = await verified(req);
+      const field = (body as { field?: unknown } | undefined)?.field;
+      if (typeof field !== 'string' || !Object.hasOwn(RECORDS_DECISIONS, field)) throw bad(`field is one of ${Object.keys(RECORDS_DECISIONS).join(', ')}`);
+      const reason = await decide(claims, field);
+      return { status: 200, body: { recorded: true, outcome: reason ? 'DENY' : 'ALLOW', reason: reason ?? null } };
+    },
     [RECORDS_ROUTES.export]: async (req) => {
       const claims = await verified(req);
-      await judge(claims, { ...forTheSubject, field: 'Query.myData' });
+      await judge(claims, 'Query.myData');
       const userId = claims.identity.sub!;
       const held = (await options.dataSubject?.exportSubject(userId)) ?? {};
       const decisions: StoredRecord[] = [];
@@ -122,7 +154,7 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
     },
     [RECORDS_ROUTES.erase]: async (req) => {
       const claims = await verified(req);
-      await judge(claims, { ...forTheSubject, field: 'Mutation.eraseMyData' });
+      await judge(claims, 'Mutation.eraseMyData');
       const userId = claims.identity.sub!;
       const pseudonym = options.pseudonym(userId);
       const erased = (await options.dataSubject?.eraseSubject({ userId, pseudonym })) ?? {};
