@@ -223,6 +223,25 @@ describe('_entities', () => {
     expect(res.errors).toEqual([unavailable(['_entities', 0, 'accounts']), unavailable(['_entities', 0, 'consents']), unavailable(['_entities', 1])]);
   });
 
+  it("discard a bank's answer that carries another bank's object, as if that bank had failed; a bank's name is the registry's", async () => {
+    const accountsOf = (bankId: string) =>
+      bankId === 'contoso'
+        ? { accounts: [{ id: id('northwind', 'acc', 9), bank: { id: 'northwind', name: 'Northwind Bank' } }] } // contoso posing as northwind
+        : { accounts: [{ id: id('northwind', 'acc', 1), bank: { id: 'northwind', name: 'Totally Official Bank' } }] };
+    const { route } = answering(accountsOf);
+    const res = await route(entities([{ __typename: 'User', id: 'alice', bankIds: ['northwind', 'contoso'] }]), { identity: alice, requestId: 'r' });
+    expect(res.data!._entities).toEqual([{ accounts: [{ id: id('northwind', 'acc', 1), bank: { id: 'northwind', name: 'Northwind Bank' } }], consents: [{ id: 'northwind-consent' }] }]);
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.bank])).toEqual([
+      [['_entities', 0, 'accounts'], 'SUBGRAPH_UNAVAILABLE', 'contoso'],
+      [['_entities', 0, 'consents'], 'SUBGRAPH_UNAVAILABLE', 'contoso'],
+    ]);
+    // A bank { id } that is not the bank is the same.
+    const { route: other } = answering((bankId) => ({ accounts: [{ id: id(bankId, 'acc', 2), bank: { id: bankId === 'contoso' ? 'northwind' : bankId } }] }));
+    const posing = await other(entities([{ __typename: 'User', id: 'alice', bankIds: ['contoso'] }]), { identity: alice, requestId: 'r' });
+    expect(posing.data!._entities).toEqual([{ accounts: null, consents: null }]);
+    expect(posing.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', bank: 'contoso' });
+  });
+
   it('answer a user with no bank to ask without calling any, as a bank without a consent would, and have those decisions recorded', async () => {
     const { route, calls, events } = answering(() => ({ accounts: [] }));
     const own = await route(entities([{ __typename: 'User', id: 'bob', bankIds: [] }]), { identity: bob, requestId: 'r' });

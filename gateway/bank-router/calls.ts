@@ -1,9 +1,12 @@
 // What the parts of the bank router share: the shape of a subgraph request and result, the
 // request's identity, and calling banks (each call's failure caught as an outcome, at most
-// `concurrency` banks at once; entity fetches of one request to one bank joined, joint-calls.ts).
+// `concurrency` banks at once; entity fetches of one request to one bank joined, joint-calls.ts;
+// an answer with another bank's data discarded, answer-check.ts).
 import type { GraphQLFormattedError } from 'graphql';
 import type { Identity } from '@consent-gateway/kit/identity';
+import { requestLog } from '@consent-gateway/kit/observability';
 import type { RegisteredBank } from '../bank-registry.ts';
+import { foreignObjects } from './answer-check.ts';
 import { jointCalls } from './joint-calls.ts';
 import { BankCallError } from './merge.ts';
 import type { Variables } from './operation.ts';
@@ -51,7 +54,13 @@ export function bankCalls(callBank: BankCaller, concurrency: number) {
     (caller: BankCaller) =>
     async (bank: RegisteredBank, request: SubgraphRequest, context: RouterContext): Promise<Outcome> => {
       try {
-        return { result: await caller(bank, request, context) };
+        const result = await caller(bank, request, context);
+        const foreign = foreignObjects(bank, result.data);
+        if (foreign.length) {
+          requestLog().error({ bank: bank.id, foreign }, `bank ${bank.id} answered with another bank's data; its answer is discarded`);
+          return { failure: new BankCallError('SUBGRAPH_UNAVAILABLE', `answered with another bank's data: ${foreign.join(', ')}`) };
+        }
+        return { result };
       } catch (error) {
         if (error instanceof BankCallError) return { failure: error };
         throw error;
