@@ -87,6 +87,21 @@ const VENDOR_FILES: Record<string, [pkg: string, file: string]> = {
   'graphiql.min.css': ['graphiql', 'graphiql.min.css'],
 };
 
+/**
+ * The names of the operations the gateway's own pages send (the privacy centre's, the explorer's
+ * examples): files we ship, not names a caller chooses, so metrics may label them by name.
+ */
+export function pageOperationNames(): string[] {
+  const names = new Set<string>();
+  for (const entry of readdirSync(PAGES_DIR, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !/\.(js|json|html)$/.test(entry.name)) continue;
+    // In JSON, documents are strings: their line breaks are `\n` escapes.
+    const text = readFileSync(join(entry.parentPath, entry.name), 'utf8').replaceAll('\\n', '\n');
+    for (const match of text.matchAll(/\b(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)\s*[({]/g)) names.add(match[1]!);
+  }
+  return [...names].sort();
+}
+
 export interface Site {
   files: Map<string, Page>;
   /** What a browser gets at GET /graphql: the explorer, or a page saying it is switched off. */

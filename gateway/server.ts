@@ -27,7 +27,7 @@ import { clientMistakeStatus } from './client-mistakes.ts';
 import { loadClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
-import { loadSite, withPages } from './pages.ts';
+import { loadSite, pageOperationNames, withPages } from './pages.ts';
 import { PersistedOperations } from './persisted-operations.ts';
 import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from './rate-limit.ts';
 import { RedisRateLimitStore } from './rate-limit-redis.ts';
@@ -89,13 +89,17 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   const observe = createObservability('gateway', {
     log: options.log,
     level: config.observability.logLevel,
-    operationLabel: operationLabels({ known: operations.names }),
+    // Registered operations and our own pages' (files we ship): by name; anything else `other`.
+    operationLabel: operationLabels({ known: [...operations.names, ...pageOperationNames()] }),
     continueTrace: false,
     assignRequestIds: true,
   });
   const metrics = gatewayMetrics(observe.metrics.registry);
   const warn = (line: string) => requestLog(observe.log).warn(line);
-  const mint = (context: GatewayContext, audience: string) => mintInternalToken(context, audience, signingKey);
+  // Each call carries the gateway's label of the client's operation: subgraphs and banks label
+  // their metrics with it, so one client operation is labelled alike everywhere, from this set.
+  const mint = (context: GatewayContext, audience: string) =>
+    mintInternalToken({ ...context, operationLabel: observe.metrics.operationLabel(context.operation?.name) }, audience, signingKey);
   const registry = watchBankRegistry(config.bankRegistryFile, (line, level) => observe.log[level](line));
   const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
   const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections, log: warn });

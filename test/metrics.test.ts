@@ -124,7 +124,7 @@ describe('/metrics', () => {
     expect(diff(before, await calls())).toEqual({ 'user-profile': 1, messaging: 0, northwind: 0, contoso: 0, unavailable: 0 });
   });
 
-  it('labels operations by registered name only at the gateway; other names and none are grouped', async () => {
+  it("labels operations by registered name or our own pages' names only, at the gateway and in every subgraph alike; other names and none are grouped", async () => {
     const token = await stack.token({ sub: 'alice' });
     const overview = buildManifest(new URL('../operations', import.meta.url).pathname).operations.find((op) => op.name === 'MyOverview')!;
     const invented = `Invented${Date.now()}`;
@@ -135,8 +135,16 @@ describe('/metrics', () => {
     expect(sampleValue(gateway, 'graphql_requests_total', { operation: OTHER })).toBeGreaterThan(0);
     expect(sampleValue(gateway, 'graphql_requests_total', { operation: UNNAMED })).toBeGreaterThan(0);
     expect(samples(gateway, 'graphql_requests_total').some((s) => s.labels.operation === invented)).toBe(false);
-    // Subgraphs see the client's name in the planner's (`MyOverview__user_profile__0`) and label by it.
-    expect(sampleValue(await metricsOf('user-profile'), 'graphql_requests_total', { operation: 'MyOverview' })).toBe(1);
+    // Subgraphs label by the gateway's label, carried in its token: the registered name, and the
+    // invented one as `other` (the planner's `Invented…__user_profile__0` would be the client's choice).
+    const profile = await metricsOf('user-profile');
+    expect(sampleValue(profile, 'graphql_requests_total', { operation: 'MyOverview' })).toBe(1);
+    expect(samples(profile, 'graphql_requests_total').some((s) => s.labels.operation?.startsWith('Invented'))).toBe(false);
+    expect(sampleValue(profile, 'graphql_requests_total', { operation: OTHER })).toBeGreaterThan(0);
+    // The privacy centre's own operations are named too (files we ship, not a caller's choice).
+    expect((await stack.query('query PrivacyCentre { me { displayName } }', {}, { token })).status).toBe(200);
+    expect(sampleValue(await metricsOf('gateway'), 'graphql_requests_total', { operation: 'PrivacyCentre', status: '200' })).toBe(1);
+    expect(sampleValue(await metricsOf('user-profile'), 'graphql_requests_total', { operation: 'PrivacyCentre' })).toBe(1);
   });
 
   it('keeps operation labels bounded whatever names arrive', () => {

@@ -20,7 +20,7 @@ import { createHandler, listen, mayShowDetails, type Listening, type Route } fro
 import { gatewayClaims, type GatewayKeys } from './internal-token.ts';
 import type { Logger, LogLevel } from './log.ts';
 import { decisionMetrics, metricsRoute, operationLabels } from './metrics.ts';
-import { createObservability, identifyRequest, observabilityPlugin, requestLog } from './observability.ts';
+import { createObservability, identifyRequest, labelRequest, observabilityPlugin, requestLog } from './observability.ts';
 import { recordsRoutes, type DataSubjectAdapter } from './records-routes.ts';
 import { vendorReportingOff } from './vendor-reporting.ts';
 
@@ -226,6 +226,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
   const context = async (req: IncomingMessage): Promise<Ctx> => {
     const claims = await gatewayClaims(req, audience, runtime.gatewayKey);
     identifyRequest(claims.requestId, claims.identity);
+    labelRequest(claims.operationLabel);
     const base: KitContext = {
       subgraph: def.name,
       identity: claims.identity,

@@ -33,10 +33,12 @@ export interface InternalClaims {
    * bank's agent cannot attach one customer's transaction to another customer's conversation.
    */
   referenceFor?: string;
+  /** The gateway's metrics label of the client's operation (a registered name, `other`, `unnamed`). */
+  operationLabel?: string;
 }
 
 export async function mintInternalToken(claims: InternalClaims, audience: string, key: Key): Promise<string> {
-  const { identity, requestId, operation, referenceFor } = claims;
+  const { identity, requestId, operation, referenceFor, operationLabel } = claims;
   const jwt = new SignJWT({
     client: identity.client,
     client_type: identity.clientType,
@@ -47,6 +49,7 @@ export async function mintInternalToken(claims: InternalClaims, audience: string
     op_name: operation?.name ?? undefined,
     op_hash: operation?.hash ?? undefined,
     ref_for: referenceFor,
+    op_label: operationLabel,
   })
     .setIssuer(INTERNAL_ISSUER)
     .setAudience(audience)
@@ -130,7 +133,14 @@ export async function verifyInternalToken(token: string, audience: string, keys:
   };
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
   const referenceFor = text(payload.ref_for) ?? undefined;
-  return { identity, requestId, operation: { name: text(payload.op_name), hash: text(payload.op_hash) }, ...(referenceFor !== undefined && { referenceFor }) };
+  const operationLabel = text(payload.op_label) ?? undefined;
+  return {
+    identity,
+    requestId,
+    operation: { name: text(payload.op_name), hash: text(payload.op_hash) },
+    ...(referenceFor !== undefined && { referenceFor }),
+    ...(operationLabel !== undefined && { operationLabel }),
+  };
 }
 
 /** The claims of a request to a subgraph: its gateway token for `audience`, verified; 401 otherwise. */

@@ -59,6 +59,8 @@ interface RequestScope {
   log: Logger;
   /** Given as the request arrived (gateway), else unset until the service knows it. */
   requestId?: string;
+  /** A subgraph's request: the gateway's label of the client's operation (its internal token). */
+  label?: string;
   /** The operation Apollo resolved; else the name the request sent (refused before Apollo saw it). */
   operation?: string | null;
   sentOperation?: unknown;
@@ -83,6 +85,16 @@ export function identifyRequest(requestId: string, identity?: Identity): void {
   annotateSpan({ 'consent.request_id': requestId, ...(user ? { 'enduser.pseudo.id': user } : {}) });
   const scope = scopes.getStore();
   if (scope) scope.log = scope.base.child({ requestId, ...(user ? { user } : {}), ...(identity?.client ? { client: identity.client } : {}) });
+}
+
+/**
+ * A subgraph labels a request by the gateway's label of the client's operation (carried in the
+ * gateway's token), not by the names inside the query planner's operations, which the client
+ * chooses: so every service labels one client operation alike, from the gateway's bounded set.
+ */
+export function labelRequest(label: string | undefined): void {
+  const scope = scopes.getStore();
+  if (scope && label) scope.label = label;
 }
 
 /** The operation name a request sent (before Apollo resolves it, or if it never does). */
@@ -113,7 +125,7 @@ export function observeRequest(o: Observability, req: IncomingMessage, res: Serv
       } finally {
         const status = res.statusCode;
         const seconds = (performance.now() - started) / 1000;
-        const operation = o.metrics.operationLabel(scope.operation ?? scope.sentOperation);
+        const operation = o.metrics.operationLabel(scope.label ?? scope.operation ?? scope.sentOperation);
         if (graphql) o.metrics.request(operation, status, seconds);
         span.setAttributes({ 'http.response.status_code': status, 'graphql.operation.name': operation });
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
