@@ -1,9 +1,9 @@
-// The hash chains of decision records, on their own (no I/O): what verification catches, and
-// that erasing plain user ids leaves every chain intact. The same checks against a real store,
-// through `npm run audit:verify`, are in test/audit.test.ts.
+// The hash chains of decision records, on their own (no I/O): what verification catches, that
+// erasing plain user ids leaves every chain intact, and that removing them otherwise is caught.
+// The same checks against a real store, through `npm run audit:verify`, are in test/audit.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord, StoredRecord } from '@consent-gateway/kit/audit';
-import { chainedSink, GENESIS, linkRecords, pseudonymizer, recordHash, verifyChains } from '@consent-gateway/kit/audit-chain';
+import { chainedSink, ERASURE_FIELD, GENESIS, linkRecords, pseudonymizer, recordHash, verifyChains } from '@consent-gateway/kit/audit-chain';
 
 const pseudonym = pseudonymizer('a-store-audit-key-of-32-characters!');
 
@@ -91,9 +91,55 @@ describe('a chain of decision records', () => {
     expect(await problems(chain, { pseudonym })).toEqual([['c', 1, 'subjectUserId was altered: it does not match its pseudonym']]);
   });
 
-  it('still verifies once plain user ids are erased: the chain covers their pseudonyms only', async () => {
-    const chain = chainOf('c', 3).map((r) => ({ ...r, viewerId: null, subjectUserId: null }));
+  /** alice's erasure as the records route writes it: her own allowed eraseMyData, recorded before anything is erased. */
+  const erasure = (n: number, userId = 'alice') => record(n, { field: ERASURE_FIELD, rule: 'isFirstPartyUser', permission: null, consentId: null, bankId: null, viewerId: userId, subjectUserId: userId });
+  /** What erasure does to a stored record of `userId`: its plain ids removed, nothing the hash covers touched. */
+  const erased = (r: StoredRecord, userId = 'alice') => ({ ...r, viewerId: r.viewerId === userId ? null : r.viewerId, subjectUserId: r.subjectUserId === userId ? null : r.subjectUserId });
+
+  it('still verifies once plain user ids are erased: the chain covers their pseudonyms, and the erasure is a record of it', async () => {
+    const chain = linkRecords('c', null, [record(0), record(1), record(2), erasure(3)], pseudonym).map((r) => erased(r));
+    expect(chain.every((r) => r.viewerId === null && r.subjectUserId === null)).toBe(true);
     expect(await problems(chain, { pseudonym })).toEqual([]);
+    // The erasure may be in another chain of the store (another process of the subgraph).
+    const other = linkRecords('d', null, [erasure(5)], pseudonym).map((r) => erased(r));
+    expect(await problems([...chainOf('c', 3).map((r) => erased(r)), ...other])).toEqual([]);
+  });
+
+  it('catches plain user ids removed by anything but an erasure of that person, with or without the key', async () => {
+    // Nobody asked for erasure: ids set to null on a record are tampering.
+    const nulled = chainOf('c', 4);
+    nulled[2] = { ...nulled[2]!, viewerId: null, subjectUserId: null };
+    expect(await problems(nulled)).toEqual([['c', 2, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+    expect(await problems(nulled, { pseudonym })).toEqual([['c', 2, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+    // Only the subject's id.
+    const subject = chainOf('c', 2);
+    subject[1] = { ...subject[1]!, subjectUserId: null };
+    expect(await problems(subject)).toEqual([['c', 1, 'subjectUserId was removed, but this store recorded no erasure of that person at or after the record']]);
+    // Someone else's erasure accounts for nothing of alice's.
+    const bobs = linkRecords('c', null, [record(0), erasure(1, 'bob')], pseudonym).map((r) => erased(r, 'bob'));
+    bobs[0] = { ...bobs[0]!, viewerId: null };
+    expect(await problems(bobs)).toEqual([['c', 0, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+    // A record made after her erasure keeps her ids: removing them is not the erasure's doing.
+    const later = linkRecords('c', null, [record(0), erasure(1), record(2)], pseudonym).map((r) => erased(r));
+    expect(await problems(later)).toEqual([['c', 2, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+    // A removal after an earlier break of the same chain: the first break stands.
+    const both = chainOf('c', 4);
+    both[1] = { ...both[1]!, count: 9 };
+    both[3] = { ...both[3]!, viewerId: null };
+    expect(await problems(both)).toEqual([['c', 1, 'the record was altered: its content does not match its hash']]);
+    // A removal before a later break: the removal is the first break.
+    const first = chainOf('c', 4);
+    first[1] = { ...first[1]!, viewerId: null };
+    first[3] = { ...first[3]!, count: 9 };
+    expect(await problems(first)).toEqual([['c', 1, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+  });
+
+  it('catches a plain user id added to a record that names nobody', async () => {
+    const chain = linkRecords('c', null, [record(0, { viewerKind: 'ANONYMOUS', viewerId: null, subjectUserId: null })], pseudonym);
+    expect(chain[0]!.viewerRef).toBeNull();
+    const added = [{ ...chain[0]!, viewerId: 'alice' }];
+    expect(await problems(added)).toEqual([['c', 0, 'viewerId was added: the record names no viewer']]);
+    expect(await problems([{ ...chain[0]!, subjectUserId: 'alice' }])).toEqual([['c', 0, 'subjectUserId was added: the record names no data subject']]);
   });
 
   it('shows truncation and deletion of whole chains against anchors taken earlier, and a rewrite below an anchor', async () => {

@@ -369,4 +369,16 @@ describe('npm run audit:verify', () => {
     expect(broken.stdout).toContain(`chain ${deleted!.chain}, record 1: record 1 is missing (deleted)`);
     expect(broken.stdout).toContain(`${bankDatabaseName(stack.dbPrefix, 'contoso')}: OK`);
   });
+
+  it("catches a person's plain ids removed from a record when that person never asked for erasure", async () => {
+    const profile = stack.dbs['user-profile'].collection(AUDIT_COLLECTION);
+    const name = databaseName(stack.dbPrefix, 'user-profile');
+    expect((await verify(name)).stdout).toContain(`${name}: OK`);
+    // What erasure does to a record (plain ids gone, pseudonyms and hash untouched), done to one of alice's who never erased.
+    const doctored = await profile.findOne({ viewerId: 'alice', subjectUserId: 'alice', seq: { $gt: 0 } });
+    await profile.updateOne({ _id: doctored!._id }, { $set: { viewerId: null, subjectUserId: null } });
+    const broken = await verify(name);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`chain ${doctored!.chain}, record ${doctored!.seq} (${doctored!._id}): viewerId was removed, but this store recorded no erasure of that person at or after the record`);
+  });
 });

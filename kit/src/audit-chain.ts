@@ -8,9 +8,18 @@
 //
 // What verification catches: an altered record (its hash no longer matches its content), a
 // record re-hashed after an alteration (the next record's link no longer matches), a deleted
-// record (a gap in the sequence), a plain id changed behind its pseudonym (with the store's
-// key). What a chain alone cannot show: its last records deleted, or a whole chain deleted; the
-// heads of earlier verifications (anchors, kept elsewhere) show those up to the last anchor.
+// record (a gap in the sequence), a plain id removed other than by an erasure (below), a plain id
+// added where the record names nobody, and a plain id changed behind its pseudonym (with the
+// store's key). What a chain alone cannot show: its last records deleted, or a whole chain
+// deleted; the heads of earlier verifications (anchors, kept elsewhere) show those up to the last
+// anchor.
+//
+// Erasure removes plain ids, which the hash does not cover, so a removal must be accounted for
+// otherwise: the erasure's own decision record (`Mutation.eraseMyData`, allowed, about the person
+// themself, written before anything is erased) is an ordinary chained record naming the person's
+// pseudonym, and the store erases only records made at or before it. A record whose plain id is
+// gone is sound only if its store holds such an erasure record of that pseudonym, made at or
+// after the record; otherwise the id was removed by someone else.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditSink, AuditStore, ChainHead, StoredRecord } from './audit.ts';
 import { loadConfigFile } from './config.ts';
@@ -140,6 +149,23 @@ export interface VerifyOptions {
   anchors?: Record<string, ChainHead>;
 }
 
+/** The field whose allowed decision record stands for an erasure of the person it names (records-routes.ts). */
+export const ERASURE_FIELD = 'Mutation.eraseMyData';
+
+/** The pseudonym whose erasure `record` stands for: an allowed erasure asked by the person themself. */
+function erasureOf(record: StoredRecord): string | undefined {
+  if (record.field !== ERASURE_FIELD || record.outcome !== 'ALLOW' || !record.subjectRef || record.viewerRef !== record.subjectRef) return undefined;
+  return record.subjectRef;
+}
+
+/** The pseudonyms whose plain ids `record` no longer shows (erased, or removed by someone). */
+function removedIds(record: StoredRecord): Array<{ id: 'viewerId' | 'subjectUserId'; ref: string }> {
+  const removed: Array<{ id: 'viewerId' | 'subjectUserId'; ref: string }> = [];
+  if ((record.viewerId === null || record.viewerId === undefined) && record.viewerRef) removed.push({ id: 'viewerId', ref: record.viewerRef });
+  if ((record.subjectUserId === null || record.subjectUserId === undefined) && record.subjectRef) removed.push({ id: 'subjectUserId', ref: record.subjectRef });
+  return removed;
+}
+
 function problemOf(record: StoredRecord, expected: { seq: number; prev: string }, pseudonym?: Pseudonymizer): string | undefined {
   if (record.seq > expected.seq) {
     return expected.seq === record.seq - 1 ? `record ${expected.seq} is missing (deleted)` : `records ${expected.seq} to ${record.seq - 1} are missing (deleted)`;
@@ -148,6 +174,9 @@ function problemOf(record: StoredRecord, expected: { seq: number; prev: string }
   if (record.v !== CHAIN_FORMAT) return `unknown record format ${JSON.stringify(record.v)}`;
   if (recordHash(record) !== record.hash) return 'the record was altered: its content does not match its hash';
   if (record.prev !== expected.prev) return "the link to the previous record is broken: the previous record was altered (and re-hashed) or replaced";
+  // A plain id where the record has no pseudonym was put there afterwards: the hash covers the pseudonym only.
+  if (record.viewerId !== null && record.viewerId !== undefined && !record.viewerRef) return 'viewerId was added: the record names no viewer';
+  if (record.subjectUserId !== null && record.subjectUserId !== undefined && !record.subjectRef) return 'subjectUserId was added: the record names no data subject';
   if (pseudonym) {
     if (record.viewerId !== null && record.viewerId !== undefined && pseudonym(record.viewerId) !== record.viewerRef) return 'viewerId was altered: it does not match its pseudonym';
     if (record.subjectUserId !== null && record.subjectUserId !== undefined && pseudonym(record.subjectUserId) !== record.subjectRef) {
@@ -161,6 +190,12 @@ function problemOf(record: StoredRecord, expected: { seq: number; prev: string }
 export async function verifyChains(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, options: VerifyOptions = {}): Promise<VerifyReport> {
   const report: VerifyReport = { records: 0, heads: {}, breaks: [] };
   const anchors = new Map(Object.entries(options.anchors ?? {}));
+  /** The first broken link found in each chain's walk (an index into report.breaks). */
+  const firstBreak = new Map<string, number>();
+  /** The latest erasure record of each pseudonym (its `at`), from sound records of any chain. */
+  const erasures = new Map<string, string>();
+  /** Sound records whose plain ids are gone, checked against the erasures once all are known. */
+  const removals: Array<{ chain: string; seq: number; id: string; at: string; removed: ReturnType<typeof removedIds> }> = [];
   let chain: string | undefined;
   let expected = { seq: 0, prev: GENESIS };
   let broken = false;
@@ -181,11 +216,29 @@ export async function verifyChains(records: AsyncIterable<StoredRecord> | Iterab
     const problem = problemOf(record, expected, options.pseudonym);
     if (problem) {
       broken = true;
+      firstBreak.set(chain, report.breaks.length);
       // A gap is about records that are not there: no id to name.
       report.breaks.push(record.seq > expected.seq ? { chain, seq: expected.seq, problem } : { chain, seq: record.seq, id: record._id, problem });
       continue;
     }
     expected = { seq: record.seq + 1, prev: record.hash };
+    const erased = erasureOf(record);
+    if (erased && !((erasures.get(erased) ?? '') >= record.at)) erasures.set(erased, record.at);
+    const removed = removedIds(record);
+    if (removed.length) removals.push({ chain, seq: record.seq, id: record._id, at: record.at, removed });
+  }
+  // A plain id is gone by erasure only if the store holds that person's erasure, made at or after the record.
+  for (const removal of removals) {
+    const unexplained = removal.removed.find(({ ref }) => !((erasures.get(ref) ?? '') >= removal.at));
+    if (!unexplained) continue;
+    const at = firstBreak.get(removal.chain);
+    if (at !== undefined && report.breaks[at]!.seq <= removal.seq) continue; // the chain broke before: its first break stands
+    const found = { chain: removal.chain, seq: removal.seq, id: removal.id, problem: `${unexplained.id} was removed, but this store recorded no erasure of that person at or after the record` };
+    if (at !== undefined) report.breaks[at] = found;
+    else {
+      firstBreak.set(removal.chain, report.breaks.length);
+      report.breaks.push(found);
+    }
   }
   for (const [lost, anchor] of anchors) {
     report.breaks.push({

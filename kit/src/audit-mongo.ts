@@ -55,9 +55,9 @@ export function createMongoAuditStore(db: Db): MongoAuditStore {
       return last ? { seq: last.seq, hash: last.hash } : null;
     },
     findRecords: async (query) => (await records.find(filterOf(query), { sort: { at: -1, _id: 1 }, limit: query.limit }).toArray()) as StoredRecord[],
-    pseudonymize: async (ref) => {
-      const viewer = await records.updateMany({ viewerRef: ref, viewerId: { $ne: null } }, { $set: { viewerId: null } });
-      const subject = await records.updateMany({ subjectRef: ref, subjectUserId: { $ne: null } }, { $set: { subjectUserId: null } });
+    pseudonymize: async (ref, until) => {
+      const viewer = await records.updateMany({ viewerRef: ref, viewerId: { $ne: null }, at: { $lte: until } }, { $set: { viewerId: null } });
+      const subject = await records.updateMany({ subjectRef: ref, subjectUserId: { $ne: null }, at: { $lte: until } }, { $set: { subjectUserId: null } });
       return viewer.modifiedCount + subject.modifiedCount;
     },
     allRecords: () => records.find({}, { sort: { chain: 1, seq: 1 } }) as unknown as AsyncIterable<StoredRecord>,

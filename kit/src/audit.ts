@@ -78,9 +78,11 @@ export class DecisionRecorder {
     private readonly bankId?: string,
   ) {}
 
-  record(input: DecisionInput): void {
+  /** Records one more instance of the decision; returns its record (when it was made, for an erasure). */
+  record(input: DecisionInput): Readonly<AuditRecord> {
     const record = this.recordOf(this.group(keyOf(input)), input, input.field);
     record.count += 1;
+    return record;
   }
 
   /**
@@ -231,10 +233,11 @@ export interface AuditStore {
   findRecords(query: DecisionQuery): Promise<StoredRecord[]>;
   /**
    * Erasure: removes the plain ids of one person (`viewerId` where `viewerRef` is `ref`,
-   * `subjectUserId` where `subjectRef` is `ref`); everything the chain covers stays. Returns how
-   * many records changed.
+   * `subjectUserId` where `subjectRef` is `ref`) in the records made at or before `until` (the
+   * time of the erasure's own record: verification accepts a removed id only up to it);
+   * everything the chain covers stays. Returns how many records changed.
    */
-  pseudonymize(ref: string): Promise<number>;
+  pseudonymize(ref: string, until: string): Promise<number>;
   /** Every record, ordered by `chain` then `seq` (for verification). */
   allRecords(): AsyncIterable<StoredRecord>;
 }

@@ -12,7 +12,7 @@
 // decision is written to this store's records before anything is read or erased.
 import type { IncomingMessage } from 'node:http';
 import { accessLogOf, allMatching, DecisionRecorder, type AuditSink, type AuditStore, type DecisionQuery, type StoredRecord } from './audit.ts';
-import type { Pseudonymizer } from './audit-chain.ts';
+import { ERASURE_FIELD, type Pseudonymizer } from './audit-chain.ts';
 import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
 import type { Identity } from './identity.ts';
 import { HttpError, type PostRoute } from './http.ts';
@@ -91,7 +91,7 @@ const RECORDS_DECISIONS: Record<string, { rule: string; denial: (identity: Ident
   'Query.auditEvents': { rule: 'isSecurityReviewer', denial: reviewerDenial },
   // The person themself: the decision is about them.
   'Query.myData': { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
-  'Mutation.eraseMyData': { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
+  [ERASURE_FIELD]: { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
 };
 
 export function recordsRoutes(options: RecordsRoutesOptions): Record<string, PostRoute> {
@@ -103,12 +103,12 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
     return claims;
   };
 
-  /** Judges the caller on `field` with its rule and records the decision; the reason of a denial. */
-  async function decide(claims: InternalClaims, field: string): Promise<Reason | undefined> {
+  /** Judges the caller on `field` with its rule and records the decision; the reason of a denial, and when it was made. */
+  async function decide(claims: InternalClaims, field: string): Promise<{ reason?: Reason; at: string }> {
     const decision = RECORDS_DECISIONS[field]!;
     const reason = decision.denial(claims.identity);
     const recorder = new DecisionRecorder(options.name, claims.identity, claims.requestId, claims.operation, options.bankId);
-    recorder.record({
+    const { at } = recorder.record({
       rule: decision.rule,
       field,
       outcome: reason ? 'DENY' : 'ALLOW',
@@ -116,13 +116,14 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
       subjectUserId: decision.subject ? claims.identity.sub : undefined,
     });
     await recorder.flush(options.sink);
-    return reason;
+    return { reason, at };
   }
 
-  /** Judges the caller and records the decision (before anything is read or erased); refuses a denial. */
-  async function judge(claims: InternalClaims, field: string): Promise<void> {
-    const reason = await decide(claims, field);
+  /** Judges the caller and records the decision (before anything is read or erased); refuses a denial; when the decision was made. */
+  async function judge(claims: InternalClaims, field: string): Promise<string> {
+    const { reason, at } = await decide(claims, field);
     if (reason) throw new HttpError(403, `Forbidden: ${field} is not for this caller`, 'FORBIDDEN', { extensions: { reason } });
+    return at;
   }
 
   return {
@@ -140,7 +141,7 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
       const claims = await verified(req);
       const field = (body as { field?: unknown } | undefined)?.field;
       if (typeof field !== 'string' || !Object.hasOwn(RECORDS_DECISIONS, field)) throw bad(`field is one of ${Object.keys(RECORDS_DECISIONS).join(', ')}`);
-      const reason = await decide(claims, field);
+      const { reason } = await decide(claims, field);
       return { status: 200, body: { recorded: true, outcome: reason ? 'DENY' : 'ALLOW', reason: reason ?? null } };
     },
     [RECORDS_ROUTES.export]: async (req) => {
@@ -154,12 +155,14 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
     },
     [RECORDS_ROUTES.erase]: async (req) => {
       const claims = await verified(req);
-      await judge(claims, 'Mutation.eraseMyData');
+      // The erasure's own record, written first, is what lets verification tell this erasure's
+      // removal of plain ids from tampering (audit-chain.ts): the records up to it are erased.
+      const until = await judge(claims, ERASURE_FIELD);
       const userId = claims.identity.sub!;
       const pseudonym = options.pseudonym(userId);
       const erased = (await options.dataSubject?.eraseSubject({ userId, pseudonym })) ?? {};
       // Last: the decision just recorded for this request is pseudonymized with the rest.
-      const decisionRecords = await options.store.pseudonymize(pseudonym);
+      const decisionRecords = await options.store.pseudonymize(pseudonym, until);
       return { status: 200, body: { erased: { ...erased, decisionRecordsPseudonymized: decisionRecords } } };
     },
   };
