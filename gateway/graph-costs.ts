@@ -9,7 +9,7 @@ import { MAX_AUDIT_EVENTS_PAGE } from './records/audit-events.ts';
 
 /**
  * `first` of each paged field, both ends included. The gate refuses a page size outside its
- * range (400 PAGE_SIZE_OUT_OF_RANGE) before any subgraph is called: the subgraph would refuse it
+ * range (400 BAD_USER_INPUT naming the argument, the value and the range) before any subgraph is called: the subgraph would refuse it
  * too, but only after the request was planned and sent, and a negative size would first have
  * made everything below it cost nothing.
  */

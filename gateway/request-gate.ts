@@ -95,12 +95,16 @@ function refuseLimit(first: ErrorDetail, more: ErrorDetail[] = []): HttpError {
   return new HttpError(400, first.message, first.code, { extensions: first.extensions, more });
 }
 
-/** `first: -1` on a paged field: what was sent, and what the field accepts. */
+/**
+ * `first: -1` on a paged field: BAD_USER_INPUT, as the subgraph itself would answer (so a client
+ * sees one code for it wherever it is caught), naming the argument, its field, what was sent and
+ * what the field accepts.
+ */
 function pageSizeRefusal(p: PageSizeProblem): ErrorDetail {
   return {
     message: `"${p.argument}" of ${p.field} must be from ${p.min} to ${p.max} (got ${p.value}).`,
-    code: 'PAGE_SIZE_OUT_OF_RANGE',
-    extensions: { field: p.field, argument: p.argument, value: p.value, min: p.min, max: p.max },
+    code: 'BAD_USER_INPUT',
+    extensions: { argument: p.argument, field: p.field, value: p.value, min: p.min, max: p.max },
   };
 }
 

@@ -116,24 +116,24 @@ describe('page sizes outside their range: refused at the gate, naming the argume
 
   it('a negative first (which once made everything below it cost nothing)', async () => {
     const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(`{ ${PAGE('-1')} }`, {}, { token: await token('alice') }));
-    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expectRefusal(res, 400, 'BAD_USER_INPUT');
     expect(res.body.errors![0]).toEqual({
       message: '"first" of BankAccount.transactions must be from 0 to 100 (got -1).',
-      extensions: { code: 'PAGE_SIZE_OUT_OF_RANGE', field: 'BankAccount.transactions', argument: 'first', value: -1, min: 0, max: 100 },
+      extensions: { code: 'BAD_USER_INPUT', argument: 'first', field: 'BankAccount.transactions', value: -1, min: 0, max: 100 },
     });
   });
 
   it('100 aliases of a page of -1 rows', async () => {
     const query = `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: ${PAGE('-1')}`).join(' ')} }`;
     const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice') }));
-    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
-    expect(res.body.errors!.filter((e) => e.extensions?.code === 'PAGE_SIZE_OUT_OF_RANGE')).toHaveLength(1); // once, not once per alias
+    expectRefusal(res, 400, 'BAD_USER_INPUT');
+    expect(res.body.errors!.filter((e) => e.extensions?.code === 'BAD_USER_INPUT')).toHaveLength(1); // once, not once per alias
   });
 
   it('a negative page size in a variable, and in the default of a variable not given', async () => {
     const query = 'query($n: Int = -7) { me { conversations { messages(first: $n) { edges { node { body } } } } } }';
     const given = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, { n: -2 }, { token: await token('alice') }));
-    expectRefusal(given, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expectRefusal(given, 400, 'BAD_USER_INPUT');
     expect(given.body.errors![0]!.extensions).toMatchObject({ field: 'Conversation.messages', value: -2, min: 0, max: 100 });
     const defaulted = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice') }));
     expect(defaulted.body.errors![0]!.extensions).toMatchObject({ field: 'Conversation.messages', value: -7 });
@@ -142,7 +142,7 @@ describe('page sizes outside their range: refused at the gate, naming the argume
   it('a registered operation sent by hash, with a hostile page size in its variables', async () => {
     const body = { variables: { transactions: -100 }, extensions: { persistedQuery: { version: 1, sha256Hash: MY_OVERVIEW } } };
     const res = await refusedBeforeAnySubgraph(async () => postGraphQL(hostile.stack.gatewayUrl, body, { authorization: `Bearer ${await token('alice')}` }));
-    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expectRefusal(res, 400, 'BAD_USER_INPUT');
   });
 
   it.each([
@@ -153,7 +153,7 @@ describe('page sizes outside their range: refused at the gate, naming the argume
     ['messages of 2^31 - 1', '{ me { conversations { messages(first: 2147483647) { edges { node { body } } } } } }', { field: 'Conversation.messages', value: 2 ** 31 - 1 }],
   ])('%s', async (_what, query, extensions) => {
     const res = await refusedBeforeAnySubgraph(async () => hostile.stack.query(query, {}, { token: await token('alice') }));
-    expectRefusal(res, 400, 'PAGE_SIZE_OUT_OF_RANGE');
+    expectRefusal(res, 400, 'BAD_USER_INPUT');
     expect(res.body.errors![0]!.extensions).toMatchObject({ argument: 'first', ...extensions });
   });
 
