@@ -3,6 +3,7 @@
 // leaked), and the closing test of every file: every service still answers /health and the
 // databases hold what they held before, except the decision records that refused requests
 // are meant to leave and what the file's legitimate requests wrote.
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit-mongo';
@@ -66,10 +67,28 @@ export function sendRaw(baseUrl: string, request: string | Buffer): Promise<{ st
 }
 
 type Snapshot = Record<string, Record<string, number>>;
+/** `<database without prefix>/<collection>` → a hash of every document in it (decision records aside). */
+type Fingerprints = Record<string, string>;
+
+/** What every collection holds, to the byte: a change in place (a consent revoked, an opt-in turned, a profile edited) shows too, not only a count. */
+async function fingerprints(stack: TestStack): Promise<Fingerprints> {
+  const out: Fingerprints = {};
+  const { databases } = await stack.client.db().admin().listDatabases({ nameOnly: true });
+  for (const { name } of databases.filter((d) => d.name.startsWith(stack.dbPrefix))) {
+    const db = stack.client.db(name);
+    for (const { name: collection } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+      if (collection === AUDIT_COLLECTION) continue;
+      const docs = await db.collection(collection).find({}).sort({ _id: 1 }).toArray();
+      out[`${name.slice(stack.dbPrefix.length)}/${collection}`] = createHash('sha256').update(JSON.stringify(docs)).digest('hex');
+    }
+  }
+  return out;
+}
 
 export class HostileStack {
   private current?: TestStack;
   private before: Snapshot = {};
+  private beforeContents: Fingerprints = {};
   private readonly writes: Record<string, number> = {};
 
   get stack(): TestStack {
@@ -85,13 +104,14 @@ export class HostileStack {
   async start(options: { env?: NodeJS.ProcessEnv }): Promise<void> {
     this.current = await startTestStack(options);
     this.before = await this.current.snapshotDatabases();
+    this.beforeContents = await fingerprints(this.current);
   }
 
   async close(): Promise<void> {
     await this.current?.close();
   }
 
-  /** Every service answers /health; the databases equal the snapshot plus the declared writes (decision records may grow). */
+  /** Every service answers /health; the databases equal the snapshot plus the declared writes (decision records may grow), and undeclared collections are unchanged to the byte. */
   async expectIntact(): Promise<void> {
     const s = this.stack;
     for (const [name, url] of Object.entries(s.serviceUrls())) expect((await fetch(`${url}/health`)).status, `${name} /health`).toBe(200);
@@ -111,6 +131,11 @@ export class HostileStack {
       delete expected[db]?.[AUDIT_COLLECTION];
     }
     expect(after).toEqual(expected);
+    // Where no legitimate write was declared, not one byte changed either.
+    const declared = new Set(Object.keys(this.writes).map((where) => where.replace(/\/(conversations\.head)$/, '/conversations')));
+    const contents = await fingerprints(s);
+    const changed = Object.keys({ ...this.beforeContents, ...contents }).filter((where) => !declared.has(where) && contents[where] !== this.beforeContents[where]);
+    expect(changed, 'collections changed in place by requests that should have changed nothing').toEqual([]);
   }
 }
 
