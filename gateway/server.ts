@@ -65,7 +65,7 @@ async function probe(url: string): Promise<Probe> {
 async function rateLimitStore(config: GatewayConfig): Promise<RateLimitStore> {
   if (config.rateLimit.store === 'memory') return new MemoryRateLimitStore();
   try {
-    return await RedisRateLimitStore.connect(config.rateLimit.redisUrl!);
+    return await RedisRateLimitStore.connect(config.rateLimit.redisUrl!, { commandTimeoutMs: config.rateLimit.redisCommandTimeoutMs });
   } catch (error) {
     throw new ConfigError(`RATE_LIMIT_STORE=redis: cannot connect to REDIS_URL ${config.rateLimit.redisUrl}: ${(error as Error).message}`);
   }

@@ -4,13 +4,15 @@
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bankContractSdl } from '@consent-gateway/kit/bank';
 import { checkBank, formatReport } from '@consent-gateway/kit/conformance';
-import type { ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
+import { KIT_VERSION, type ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
 import { contractDifferences } from '../kit/src/conformance/contract.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
 import { seedBank } from '../scripts/seed.ts';
@@ -59,7 +61,8 @@ describe('check:bank', () => {
   ])('passes the demo bank %s', async (bankId, users) => {
     const report = await checkBank({ url: `${stack.banks[bankId]!.url}/graphql`, bankId, gatewayKey: gatewayKey(), testUsers: users, runs: 40, seed: 7 });
     expect(report.ok, formatReport(report)).toBe(true);
-    expect(report.checks).toHaveLength(7);
+    expect(report.checks).toHaveLength(8);
+    expect(report.checks[0]!.summary).toBe(`runs kit ${KIT_VERSION} (this checker: kit ${KIT_VERSION})`);
     expect(report.checks.find((c) => c.name.startsWith('serves the records routes'))!.summary).toMatch(/decision records for reviewers only, each in a hash chain/);
     expect(report.checks.at(-1)!.summary).toMatch(/protected values rightly revealed: no leak/);
   }, 120_000);
@@ -95,8 +98,20 @@ describe('check:bank', () => {
   it('refuses calls with the wrong key and says how to fix it', async () => {
     const report = await checkBank({ url: `${stack.banks.northwind!.url}/graphql`, bankId: 'contoso', gatewayKey: gatewayKey(), testUsers: ['alice'] });
     expect(report.ok).toBe(false);
-    expect(report.checks).toHaveLength(1);
-    expect(report.checks[0]!.summary).toMatch(/refuses a valid gateway token .*audience bank:contoso/);
+    expect(report.checks).toHaveLength(2);
+    expect(report.checks[1]!.summary).toMatch(/refuses a valid gateway token .*audience bank:contoso/);
+  });
+
+  it('fails a bank on a kit older than the checker, saying to upgrade', async () => {
+    const old = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","kit":"0.0.9"}'));
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    try {
+      const report = await checkBank({ url: `http://127.0.0.1:${(old.address() as AddressInfo).port}/graphql`, bankId: 'northwind', gatewayKey: gatewayKey(), testUsers: ['alice'] });
+      expect(report.checks[0]).toMatchObject({ ok: false, summary: `runs kit 0.0.9, older than this checker's ${KIT_VERSION}` });
+      expect(report.checks[0]!.details[0]).toMatch(/upgrade the kit/);
+    } finally {
+      old.close();
+    }
   });
 
   it('--make-key makes a key pair for the bank to load, where the command was typed, and stops there (exit 2)', async () => {

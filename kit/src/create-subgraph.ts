@@ -5,6 +5,7 @@
 // It also serves the records routes (records-routes.ts): the reviewers' reads of those records,
 // and a person's export and erasure, so every subgraph and every bank built with the kit has them.
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -115,6 +116,9 @@ export function buildProtectedSchema<Ctx>(def: { typeDefs: DocumentNode; resolve
 export function withoutSuggestions(message: string): string {
   return message.replace(/\s*Did you mean [^?]*\?/g, '');
 }
+
+/** This kit's version (its package.json, one directory up from src/ and from dist/ alike). */
+export const KIT_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
  * Unexpected errors are masked (no message, no stack), but say which service failed, so that a
@@ -239,7 +243,9 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     return def.extendContext(base);
   };
 
-  const who = { subgraph: def.name, ...def.info };
+  // Which kit it runs: a kit release may add a check every bank must make (docs/partner-banks.md,
+  // "Upgrading the kit"); the gateway's /ready shows it for every bank.
+  const who = { subgraph: def.name, ...def.info, kit: KIT_VERSION };
   const routes: Record<string, Route> = {
     '/health': async () => ({ status: 200, body: { status: 'ok', ...who } }),
     // The database's error message may name hosts: details for this machine or an operator only.

@@ -8,6 +8,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { CryptoKey } from 'jose';
 import { bankContractSdl } from '../bank/contract.ts';
+import { KIT_VERSION } from '../create-subgraph.ts';
 import { PURPOSES, type Purpose } from '../identity.ts';
 import { INTERNAL_ISSUER, bankAudience } from '../internal-token.ts';
 import { createCaller, viewers, type Answer, type Caller, type Viewer } from './caller.ts';
@@ -94,6 +95,7 @@ export async function checkBank(options: ConformanceOptions): Promise<Conformanc
     return report();
   }
 
+  await run('runs a kit at least as new as this checker', () => kitCheck(options.url));
   await run('refuses every call without a valid gateway token for this bank', () => tokenChecks(caller, options, users[0]!));
   if (!checks.at(-1)!.ok && checks.at(-1)!.summary.startsWith('refuses a valid')) return report();
   await run('serves the bank subgraph contract', () => contractCheck(caller));
@@ -112,6 +114,29 @@ export async function checkBank(options: ConformanceOptions): Promise<Conformanc
   await run("denies by default: nobody but the customer and the bank's agents gets anything", () => strangerChecks(caller, options.bankId, users, truth, book));
   await run('no field resolves without a matching consent (randomized search)', () => search(caller, options, users, truth, book, random, options.runs ?? 60));
   return report();
+}
+
+// ---- 0. the kit it runs -------------------------------------------------------------------------
+
+/** `1.2.3` → [1, 2, 3]; anything else → undefined. */
+const versionParts = (v: unknown) => (typeof v === 'string' && /^\d+\.\d+\.\d+/.test(v) ? v.split(/[.-]/).slice(0, 3).map(Number) : undefined);
+
+async function kitCheck(url: string) {
+  let kit: unknown;
+  try {
+    const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(10_000) });
+    kit = ((await res.json()) as { kit?: unknown }).kit;
+  } catch {
+    kit = undefined;
+  }
+  const theirs = versionParts(kit);
+  if (!theirs) return { summary: `its /health names no kit version: built without this kit, or with one older than 0.1 (this checker: kit ${KIT_VERSION})` };
+  const ours = versionParts(KIT_VERSION)!;
+  const order = theirs.map((n, i) => n - ours[i]!).find((d) => d !== 0) ?? 0;
+  if (order < 0) {
+    return { summary: `runs kit ${String(kit)}, older than this checker's ${KIT_VERSION}`, details: [`upgrade the kit: a newer kit may check what kit ${String(kit)} does not make your bank enforce (docs/partner-banks.md, "Upgrading the kit")`] };
+  }
+  return { summary: `runs kit ${String(kit)} (this checker: kit ${KIT_VERSION})` };
 }
 
 // ---- 1. gateway tokens ----------------------------------------------------------------------------
