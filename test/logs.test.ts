@@ -89,7 +89,8 @@ describe('log lines of one request', () => {
     const stores = ['user-profile', 'messaging', 'bank-northwind', 'bank-contoso'];
     expect(new Set(lines.map((l) => l.service))).toEqual(new Set(['gateway', ...stores]));
     for (const line of lines) expect(line, JSON.stringify(line)).toMatchObject({ requestId, user: pseudonym('alice'), client: 'messenger-web' });
-    for (const service of stores) expect(accessLine(service), service).toMatchObject({ level: 'info', status: 200, path: '/records/export', durationMs: expect.any(Number) });
+    const operation = accessLine('gateway')!.operation;
+    for (const service of stores) expect(accessLine(service), service).toMatchObject({ level: 'info', status: 200, path: '/records/export', operation, durationMs: expect.any(Number) });
     const calls = lines.filter((l) => l.msg === 'subgraph call').map((l) => `${l.subgraph}/${l.bank ?? ''}${l.path}:${l.outcome}`);
     expect(calls.sort()).toEqual(['bank-account/contoso/records/export:ok', 'bank-account/northwind/records/export:ok', 'messaging//records/export:ok', 'user-profile//records/export:ok']);
     expect(raw.join('')).not.toContain('alice@');

@@ -16,7 +16,7 @@ import { ERASURE_FIELD, type Pseudonymizer } from './audit-chain.ts';
 import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
 import type { Identity } from './identity.ts';
 import { HttpError, type PostRoute } from './http.ts';
-import { identifyRequest, noteSentOperation } from './observability.ts';
+import { identifyRequest, labelRequest, noteSentOperation } from './observability.ts';
 import { gatewayClaims, type GatewayKeys, type InternalClaims } from './internal-token.ts';
 import { REASONS, type Reason } from './reasons.ts';
 
@@ -95,10 +95,11 @@ const RECORDS_DECISIONS: Record<string, { rule: string; denial: (identity: Ident
 };
 
 export function recordsRoutes(options: RecordsRoutesOptions): Record<string, PostRoute> {
-  /** The gateway's claims; from then on the request's lines carry its id, and its access line the client's operation. */
+  /** The gateway's claims; from then on the request's lines carry its id, and its access line the gateway's label of the client's operation. */
   const verified = async (req: IncomingMessage) => {
     const claims = await gatewayClaims(req, options.audience, options.gatewayKey);
     identifyRequest(claims.requestId, claims.identity);
+    labelRequest(claims.operationLabel);
     noteSentOperation(claims.operation?.name);
     return claims;
   };
