@@ -101,10 +101,12 @@ function refuseLimit(first: ErrorDetail, more: ErrorDetail[] = []): HttpError {
  * what the field accepts.
  */
 function pageSizeRefusal(p: PageSizeProblem): ErrorDetail {
+  // The field as the caller wrote it, not its type's name (schema-disclosure.ts).
+  const field = p.field.slice(p.field.indexOf('.') + 1);
   return {
-    message: `"${p.argument}" of ${p.field} must be from ${p.min} to ${p.max} (got ${p.value}).`,
+    message: `"${p.argument}" of ${field} must be between ${p.min} and ${p.max} (got ${p.value}).`,
     code: 'BAD_USER_INPUT',
-    extensions: { argument: p.argument, field: p.field, value: p.value, min: p.min, max: p.max },
+    extensions: { argument: p.argument, field, value: p.value, min: p.min, max: p.max },
   };
 }
 
