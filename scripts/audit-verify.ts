@@ -20,7 +20,7 @@ import { AUDIT_COLLECTION, createMongoAuditStore } from '@consent-gateway/kit/au
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import type { ChainHead } from '@consent-gateway/kit/audit';
 import { DEV_KEYS_DIR } from './dev-keys.ts';
-import { startDevDatabase, type DevDatabase } from './dev-database.ts';
+import { keptDevDatabase, startDevDatabase, type DevDatabase } from './dev-database.ts';
 
 export const RUNNING_DATABASE_FILE = '.data/database.json';
 
@@ -66,7 +66,7 @@ async function localDatabase(): Promise<DevDatabase> {
     const running = JSON.parse(readFileSync(RUNNING_DATABASE_FILE, 'utf8')) as { uri?: string; pid?: number };
     if (running.uri && pidAlive(running.pid)) return { uri: running.uri, kind: 'external', description: `the database of npm start at ${running.uri}`, stop: async () => {} };
   }
-  return startDevDatabase({ dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb', log: () => undefined });
+  return startDevDatabase({ ...keptDevDatabase(), log: () => undefined });
 }
 
 async function main(): Promise<number> {

@@ -50,6 +50,15 @@ const READY_TIMEOUT_MS = 30_000;
 const MEMORY_SERVER_TIMEOUT_MS = 20_000;
 
 /** Hides the credentials of a connection string, for logs. */
+/**
+ * Where `npm start` keeps its embedded database (DEV_DATA_DIR, DEV_POSTGRES_DATABASE): the
+ * commands that read that database afterwards (`npm run audit:verify`) open the same one, not a
+ * fresh empty one.
+ */
+export function keptDevDatabase(): Pick<DevDatabaseOptions, 'dataDir' | 'postgresDatabase'> {
+  return { dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb', postgresDatabase: process.env.DEV_POSTGRES_DATABASE ?? 'consent_gateway_dev' };
+}
+
 export function redact(uri: string): string {
   return uri.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1***@');
 }

@@ -2,7 +2,7 @@
 // user-profile, messaging, each bank of the registry (northwind and contoso) and the gateway, each
 // as its own process under a supervisor; prints the URLs, how to get a token and an example query.
 // Ctrl-C stops the services, then the database.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DEFAULT_BANK_REGISTRY_FILE, loadBankRegistry } from '../gateway/bank-registry.ts';
 import { EnvReader } from '@consent-gateway/kit/config';
@@ -10,12 +10,22 @@ import { connectMongo } from '@consent-gateway/kit/mongo';
 import { runService } from '@consent-gateway/kit/run-service';
 import { bankServiceName, DEFAULT_PORTS, PLATFORM_SUBGRAPHS, portEnvName, type PlatformSubgraph } from '../subgraphs/catalog.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
-import { startDevDatabase } from './dev-database.ts';
+import { keptDevDatabase, startDevDatabase } from './dev-database.ts';
 import { ensureDevKeys } from './dev-keys.ts';
 import { DEMO_BANKS, demoData, defaultAnchor } from './demo-data.ts';
 import { RUNNING_DATABASE_FILE } from './audit-verify.ts';
 import { startProcessStack, type ProcessStack } from './process-stack.ts';
 import { graphDbs, isEmpty, seed, transactionCount } from './seed.ts';
+
+/** Removes the note of the running database, unless another `npm start` of this checkout wrote its own since. */
+function forgetRunningDatabase(): void {
+  try {
+    if ((JSON.parse(readFileSync(RUNNING_DATABASE_FILE, 'utf8')) as { pid?: number }).pid !== process.pid) return;
+  } catch {
+    return;
+  }
+  rmSync(RUNNING_DATABASE_FILE, { force: true });
+}
 
 const EXAMPLE = `{
   me {
@@ -41,7 +51,7 @@ await runService(async () => {
   const registry = loadBankRegistry(registryFile);
 
   // Kept across runs: FerretDB's SQLite files, or its database on the local PostgreSQL.
-  const keptIn = { dataDir: process.env.DEV_DATA_DIR ?? '.data/ferretdb', postgresDatabase: process.env.DEV_POSTGRES_DATABASE ?? 'consent_gateway_dev' };
+  const keptIn = keptDevDatabase();
   const database = await startDevDatabase(keptIn);
   // `npm run audit:verify` finds the running database here.
   mkdirSync(dirname(RUNNING_DATABASE_FILE), { recursive: true });
@@ -79,7 +89,7 @@ await runService(async () => {
     });
   } catch (error) {
     await database.stop();
-    rmSync(RUNNING_DATABASE_FILE, { force: true });
+    forgetRunningDatabase();
     throw error;
   }
   const url = stack.gatewayUrl;
@@ -106,7 +116,7 @@ Ctrl-C stops everything.`);
     console.log('\nstopping the services…');
     await stack.stop();
     await database.stop();
-    rmSync(RUNNING_DATABASE_FILE, { force: true });
+    forgetRunningDatabase();
     console.log('stopped: every service, then the database.');
   };
 });
