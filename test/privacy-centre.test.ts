@@ -56,6 +56,14 @@ async function expectPlainWords(page: Page) {
 }
 
 /** The page's requests to the API that run `operation` (e.g. GrantConsent), recorded from now on. */
+/** Presses "Give access" and waits for the problems listed under `heading`; their sentences. */
+async function submitGrant(page: Page, heading: string): Promise<string[]> {
+  await page.getByRole('button', { name: 'Give access' }).click();
+  const summary = page.locator('#grant-problems');
+  await summary.getByText(heading).waitFor();
+  return summary.locator('li').allTextContents();
+}
+
 function operationsSent(page: Page, operation: string): string[] {
   const sent: string[] = [];
   page.on('request', (request) => {
@@ -250,10 +258,8 @@ describe('privacy centre', () => {
     const grants = operationsSent(page, 'GrantConsent');
 
     // Nothing chosen: the prompt of the bank list is not a bank, and everything missing is said at once.
-    await page.getByRole('button', { name: 'Give access' }).click();
     const summary = page.locator('#grant-problems');
-    await summary.getByText('3 things to fix before the bank can be given access:').waitFor();
-    expect(await summary.locator('li').allTextContents()).toEqual([
+    expect(await submitGrant(page, '3 things to fix before the bank can be given access:')).toEqual([
       'Choose a bank.',
       'Choose what the bank may show: at least “Your accounts”.',
       'Choose at least one purpose under “What for”.',
@@ -305,10 +311,7 @@ describe('privacy centre', () => {
     await page.getByLabel('Bank', { exact: true }).selectOption({ label: 'Northwind Bank' });
     await page.getByRole('checkbox', { name: 'Your accounts' }).check();
     await page.getByRole('checkbox', { name: 'Fraud prevention' }).check();
-    await page.getByRole('button', { name: 'Give access' }).click();
-    const summary = page.locator('#grant-problems');
-    await summary.getByText('Northwind Bank was not given access:').waitFor();
-    expect(await summary.locator('li').allTextContents()).toEqual([
+    expect(await submitGrant(page, 'Northwind Bank was not given access:')).toEqual([
       'This bank is not available. Choose one from the list.',
       'Also choose “Your accounts” (or “Full account numbers”): every consent starts with your accounts.',
       'Card transactions need “Money going out”, “Money coming in” or both.',

@@ -19,6 +19,18 @@ const SERVER = 1; // SpanKind.SERVER
 const CLIENT = 2; // SpanKind.CLIENT
 const parentId = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
+
+/** The spans of one trace as a tree: every span but the root hangs from another of them (asserted); a span's ancestors, nearest first. */
+function treeOf(spans: ReadableSpan[], root: ReadableSpan) {
+  const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+  for (const span of spans) if (span !== root) expect(byId.has(parentId(span)!), span.name).toBe(true);
+  const ancestors = (span: ReadableSpan) => {
+    const chain: ReadableSpan[] = [];
+    for (let s = byId.get(parentId(span) ?? ''); s; s = byId.get(parentId(s) ?? '')) chain.push(s);
+    return chain;
+  };
+  return { byId, ancestors };
+}
 describe('a request through the gateway', () => {
   const exporter = new InMemorySpanExporter();
   const logLines: Array<Record<string, any>> = [];
@@ -49,14 +61,8 @@ describe('a request through the gateway', () => {
     const root = roots[0]!;
     expect(parentId(root)).toBeUndefined(); // the edge starts the trace
     const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === root.spanContext().traceId);
-    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
     // Every span of the trace hangs from another of the same trace, up to the gateway's.
-    for (const span of spans) if (span !== root) expect(byId.has(parentId(span)!), span.name).toBe(true);
-    const ancestors = (span: ReadableSpan) => {
-      const chain: ReadableSpan[] = [];
-      for (let s = byId.get(parentId(span) ?? ''); s; s = byId.get(parentId(s) ?? '')) chain.push(s);
-      return chain;
-    };
+    const { byId, ancestors } = treeOf(spans, root);
 
     expect(root.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/graphql', 'http.response.status_code': 200, 'enduser.pseudo.id': pseudonym('alice') });
     // Apollo Gateway's own spans sit under ours.
@@ -118,13 +124,7 @@ describe('a request through the gateway', () => {
     const root = spans.find(isGatewayRoot)!;
     // Nothing of this request made a trace of its own (the stores' MongoDB spans were orphan roots).
     expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([root.spanContext().traceId]));
-    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
-    for (const span of spans) if (span !== root) expect(byId.has(parentId(span)!), span.name).toBe(true);
-    const ancestors = (span: ReadableSpan) => {
-      const chain: ReadableSpan[] = [];
-      for (let s = byId.get(parentId(span) ?? ''); s; s = byId.get(parentId(s) ?? '')) chain.push(s);
-      return chain;
-    };
+    const { byId, ancestors } = treeOf(spans, root);
 
     const servers = spans.filter((s) => s.kind === SERVER && s !== root);
     expect(servers.map((s) => String(s.attributes['consent.service'])).sort()).toEqual(['bank-contoso', 'bank-northwind', 'messaging', 'user-profile']);
