@@ -134,6 +134,27 @@ describe('a chain of decision records', () => {
     expect(await problems(first)).toEqual([['c', 1, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
   });
 
+  it("catches an erasure record forged to cover a removal, with the store key: only the store can seal one", async () => {
+    const honest = linkRecords('c', null, [record(0), record(1), erasure(2)], pseudonym);
+    expect(honest[2]!.seal).toBe(pseudonym.seal(honest[2]!.hash));
+    expect(honest.slice(0, 2).every((r) => r.seal === undefined)).toBe(true); // only erasures are sealed
+    expect(await problems(honest.map((r) => erased(r)), { pseudonym })).toEqual([]);
+    // Someone with write access appends an erasure of alice (the hash is not keyed; her pseudonym
+    // is copied from her records), then removes her ids: the chain holds, only the seal tells.
+    const before = chainOf('c', 2);
+    const forged = linkRecords('c', before.at(-1)!, [erasure(2)], pseudonymizer('the-forger-does-not-have-the-key-!!'));
+    forged[0] = { ...forged[0]!, viewerRef: before[0]!.viewerRef, subjectRef: before[0]!.subjectRef };
+    forged[0] = { ...forged[0]!, hash: recordHash(forged[0]!), seal: undefined };
+    const doctored = [...before, ...forged].map((r) => erased(r));
+    expect(await problems(doctored)).toEqual([]); // without the key, the chain is all there is
+    // With the key the forged erasure accounts for nothing: the removal is caught where it was made.
+    expect(await problems(doctored, { pseudonym })).toEqual([['c', 0, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+    // And the forgery itself is reported, whether unsealed or sealed with another key.
+    expect(await problems([...before, ...forged], { pseudonym })).toEqual([['c', 2, "an erasure record without the store's seal: it was not written by the store (forged), or altered"]]);
+    const otherSeal = [...before, { ...forged[0]!, seal: pseudonymizer('the-forger-does-not-have-the-key-!!').seal(forged[0]!.hash) }];
+    expect((await problems(otherSeal, { pseudonym }))[0]?.[2]).toMatch(/without the store's seal/);
+  });
+
   it('catches a plain user id added to a record that names nobody', async () => {
     const chain = linkRecords('c', null, [record(0, { viewerKind: 'ANONYMOUS', viewerId: null, subjectUserId: null })], pseudonym);
     expect(chain[0]!.viewerRef).toBeNull();

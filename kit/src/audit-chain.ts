@@ -19,7 +19,11 @@
 // themself, written before anything is erased) is an ordinary chained record naming the person's
 // pseudonym, and the store erases only records made at or before it. A record whose plain id is
 // gone is sound only if its store holds such an erasure record of that pseudonym, made at or
-// after the record; otherwise the id was removed by someone else.
+// after the record; otherwise the id was removed by someone else. Someone with write access could
+// append an erasure record of their own (the hash is not keyed, a pseudonym can be copied from
+// another record) and then remove ids: so an erasure record carries a seal, an HMAC of its hash
+// under the store's audit key, which only the store can make; verifying with the key (`--key`)
+// counts an erasure only when its seal holds, and reports one whose seal does not.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditSink, AuditStore, ChainHead, StoredRecord } from './audit.ts';
 import { loadConfigFile } from './config.ts';
@@ -39,14 +43,18 @@ export function recordHash(record: Omit<StoredRecord, 'hash'>): string {
   return createHash('sha256').update(JSON.stringify(HASHED.map((field) => record[field] ?? null))).digest('hex');
 }
 
-/** A user id's pseudonym in one store: HMAC-SHA-256 with that store's audit key. */
-export type Pseudonymizer = (userId: string) => string;
+/**
+ * A user id's pseudonym in one store: HMAC-SHA-256 with that store's audit key; and `seal`, the
+ * same key's HMAC of an erasure record's hash (see above), which nobody without the key can make.
+ */
+export type Pseudonymizer = ((userId: string) => string) & { seal(hash: string): string };
 
 export const MIN_AUDIT_KEY_LENGTH = 32;
 
 export function pseudonymizer(key: string | Buffer): Pseudonymizer {
   if (key.length < MIN_AUDIT_KEY_LENGTH) throw new Error(`an audit key has at least ${MIN_AUDIT_KEY_LENGTH} characters`);
-  return (userId) => createHmac('sha256', key).update(`user:${userId}`).digest('hex');
+  const hmac = (text: string) => createHmac('sha256', key).update(text).digest('hex');
+  return Object.assign((userId: string) => hmac(`user:${userId}`), { seal: (hash: string) => hmac(`erasure:${hash}`) });
 }
 
 /** Reads a store's audit key from the file the configuration names (`AUDIT_KEY_FILE`). */
@@ -78,7 +86,8 @@ export function linkRecords(chain: string, head: ChainHead | null, records: read
       prev,
       v: CHAIN_FORMAT,
     };
-    const linked = { ...unhashed, hash: recordHash(unhashed) };
+    const hash = recordHash(unhashed);
+    const linked: StoredRecord = { ...unhashed, hash, ...(erasureOf(unhashed) && { seal: pseudonym.seal(hash) }) };
     prev = linked.hash;
     return linked;
   });
@@ -153,7 +162,7 @@ export interface VerifyOptions {
 export const ERASURE_FIELD = 'Mutation.eraseMyData';
 
 /** The pseudonym whose erasure `record` stands for: an allowed erasure asked by the person themself. */
-function erasureOf(record: StoredRecord): string | undefined {
+function erasureOf(record: Pick<StoredRecord, 'field' | 'outcome' | 'subjectRef' | 'viewerRef'>): string | undefined {
   if (record.field !== ERASURE_FIELD || record.outcome !== 'ALLOW' || !record.subjectRef || record.viewerRef !== record.subjectRef) return undefined;
   return record.subjectRef;
 }
@@ -223,6 +232,13 @@ export async function verifyChains(records: AsyncIterable<StoredRecord> | Iterab
     }
     expected = { seq: record.seq + 1, prev: record.hash };
     const erased = erasureOf(record);
+    // With the store's key, an erasure counts only under its seal (without it, the chain is all there is).
+    if (erased && options.pseudonym && record.seal !== options.pseudonym.seal(record.hash)) {
+      broken = true;
+      firstBreak.set(chain, report.breaks.length);
+      report.breaks.push({ chain, seq: record.seq, id: record._id, problem: "an erasure record without the store's seal: it was not written by the store (forged), or altered" });
+      continue;
+    }
     if (erased && !((erasures.get(erased) ?? '') >= record.at)) erasures.set(erased, record.at);
     const removed = removedIds(record);
     if (removed.length) removals.push({ chain, seq: record.seq, id: record._id, at: record.at, removed });

@@ -183,6 +183,8 @@ export interface StoredRecord extends AuditRecord {
   /** The hash of the chain's previous record (GENESIS for the first), and this record's. */
   prev: string;
   hash: string;
+  /** An erasure record's seal: the store's keyed HMAC of its hash (audit-chain.ts). */
+  seal?: string;
   /** Format of the hashed content. */
   v: number;
 }
