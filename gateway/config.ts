@@ -1,4 +1,5 @@
 // Gateway configuration from the environment, validated at start (every problem named at once).
+import { BlockList, isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { EnvReader, isDevelopment } from '@consent-gateway/kit/config';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
@@ -61,6 +62,26 @@ export interface SubgraphCallConfig {
   maxConnections: number;
 }
 
+/** TRUSTED_PROXIES: `10.0.0.5, 10.1.0.0/16, fd00::/8`; every entry an address or a CIDR range. */
+function trustedProxies(r: EnvReader): BlockList | undefined {
+  const entries = (r.optional('TRUSTED_PROXIES') ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const prefix = Number(bits);
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= (family === 6 ? 128 : 32)))) {
+      r.problem(`TRUSTED_PROXIES: "${entry}" is not an IP address or a CIDR range (e.g. 10.0.0.5, 10.1.0.0/16, fd00::/8)`);
+      continue;
+    }
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, prefix, type);
+  }
+  return list;
+}
+
 export interface GatewayConfig {
   port: number;
   host: string;
@@ -99,6 +120,11 @@ export interface GatewayConfig {
   subgraphCalls: SubgraphCallConfig;
   /** Shows /ready's details and /metrics to callers that are not on this machine (`Authorization: Bearer <token>`). */
   operatorToken?: string;
+  /**
+   * Reverse proxies before the gateway (TRUSTED_PROXIES: addresses and CIDR ranges): from them,
+   * `X-Forwarded-For` names the client, for rate limits and for what only this machine may see.
+   */
+  trustedProxies?: BlockList;
   exposeErrors: boolean;
   /** LOG_LEVEL and tracing (OTEL_*). */
   observability: ObservabilityConfig;
@@ -197,6 +223,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
       maxConnections: r.int('SUBGRAPH_MAX_CONNECTIONS', 32, { min: 1, max: 10_000 }),
     },
     operatorToken: r.secret('OPERATOR_TOKEN'),
+    trustedProxies: trustedProxies(r),
     exposeErrors: isDevelopment(env),
     observability: readObservabilityConfig(r),
   };

@@ -9,7 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { GraphQLSchema } from 'graphql';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
-import { createHandler, HttpError, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
+import { clientAddress, createHandler, HttpError, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { mintInternalToken } from '@consent-gateway/kit/internal-token';
 import type { Logger } from '@consent-gateway/kit/log';
@@ -216,7 +216,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       // a refusal's included, carries it; the client gets it as `x-request-id`.
       const requestId = currentRequestId() ?? randomUUID();
       identifyRequest(requestId);
-      const address = req.socket.remoteAddress ?? 'unknown';
+      const address = clientAddress(req); // the peer, or the client a trusted proxy names
       let identity;
       try {
         identity = await authenticate(req.headers.authorization);
@@ -232,6 +232,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     },
     gate,
     observe,
+    trustedProxies: config.trustedProxies,
     routes: {
       '/health': async () => ({ status: 200, body: { status: 'ok' } }),
       // Ready means this gateway serves: a subgraph or a bank that is down costs only its own

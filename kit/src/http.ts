@@ -2,7 +2,7 @@
 // with a size limit, plain routes (/health, /ready), and refusals as GraphQL-shaped errors.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo, type BlockList } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
 import { noteSentOperation, observeRequest, requestLog, type Observability } from './observability.ts';
@@ -64,6 +64,8 @@ export interface HttpOptions<Ctx extends BaseContext> {
   gate?: (input: GateInput, context: Ctx) => Promise<{ body: unknown; search: string }>;
   /** The service's logger, metrics and tracing: every GraphQL request is served in its scope (observability.ts). */
   observe?: Observability;
+  /** Proxies whose `X-Forwarded-For` names the client (TRUSTED_PROXIES); without, the peer is the client. */
+  trustedProxies?: BlockList;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -81,8 +83,43 @@ export function sendError(res: ServerResponse, error: HttpError): void {
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /** The peer of this connection is this machine (no proxy in front is assumed: see README, Security). */
+/** Each request's client address, when a trusted proxy stands before the service (see clientAddressFrom). */
+const clientAddresses = new WeakMap<IncomingMessage, string>();
+
+/**
+ * The client's address: the peer, or, when the peer is a proxy the operator trusts, the nearest
+ * address of `X-Forwarded-For` that is not a trusted proxy itself (read from the right: the left
+ * part is whatever the client wrote). Without trusted proxies, the header is ignored altogether.
+ */
+export function clientAddressFrom(req: IncomingMessage, trustedProxies: BlockList | undefined): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  if (!trustedProxies || !isTrusted(trustedProxies, peer)) return peer;
+  const forwarded = String(req.headers['x-forwarded-for'] ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    const address = forwarded[i]!;
+    if (!isIP(address)) return peer; // a malformed chain: trust nothing of it
+    if (!isTrusted(trustedProxies, address)) return address;
+  }
+  return peer;
+}
+
+function isTrusted(list: BlockList, address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  return mapped ? list.check(mapped, 'ipv4') : list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** The address a request came from, as the handler resolved it (clientAddressFrom), else its peer. */
+export function clientAddress(req: IncomingMessage): string {
+  return clientAddresses.get(req) ?? req.socket.remoteAddress ?? 'unknown';
+}
+
 export function fromLoopback(req: IncomingMessage): boolean {
-  return LOOPBACK.test(req.socket.remoteAddress ?? '');
+  return LOOPBACK.test(clientAddress(req));
 }
 
 /** `Authorization: Bearer <token>` equals `expected`, compared in constant time (digests of equal length). */
@@ -184,6 +221,7 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (options.trustedProxies) clientAddresses.set(req, clientAddressFrom(req, options.trustedProxies));
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
