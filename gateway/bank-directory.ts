@@ -7,7 +7,7 @@
 //   itself, and user-profile records those decisions (made again there by the same function).
 import type { GraphQLFormattedError } from 'graphql';
 import { requestLog } from '@consent-gateway/kit/observability';
-import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
+import { callProblem, errorCodes, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import type { DirectoryLink, RecordWithoutBank, RouterContext } from './bank-router/router.ts';
 import type { SubgraphPool } from './subgraph-fetch.ts';
 
@@ -37,9 +37,7 @@ export function createDirectoryLink(options: {
     // The user-profile rule says who may link (the user alone, first-party): its denial is the grant's.
     const refusal = isResult(body) ? body.errors?.find((e) => ['FORBIDDEN', 'BAD_USER_INPUT'].includes(String(e.extensions?.code))) : undefined;
     if (refusal) return { error: { message: refusal.message, extensions: refusal.extensions } };
-    // Error codes only: the answer itself is not for logs.
-    const codes = isResult(body) ? (body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ') : 'not a GraphQL answer';
-    log(`linking a user to bank ${bankId} failed: ${codes || 'no error'}`);
+    log(`linking a user to bank ${bankId} failed: ${errorCodes(body)}`);
     return { error: unavailable };
   };
 }
@@ -60,7 +58,7 @@ export function createRecordWithoutBank(options: {
     try {
       const { body } = await postGraphQL(options.pool, options.url, await options.mint(context, 'user-profile'), { query: RECORD, variables: { userIds, fields } });
       if (isResult(body) && body.data?.recordDecisionsWithoutBank === true) return;
-      problem = isResult(body) ? (body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ') || 'no error' : 'not a GraphQL answer';
+      problem = errorCodes(body);
     } catch (error) {
       problem = callProblem(error);
     }

@@ -18,7 +18,7 @@ import { unknownBank } from '@consent-gateway/kit/bank-policy';
 import { grantProblems } from '@consent-gateway/kit/consent-policy';
 import { isPurpose, PURPOSE_ENUM } from '@consent-gateway/kit/identity';
 import type { BankRegistry } from './bank-registry.ts';
-import { callProblem, isResult, postGraphQL } from './bank-router/bank-client.ts';
+import { callProblem, errorCodes, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import { argumentValue, collectFields, parseOperation, withDefaults } from './bank-router/operation.ts';
 import type { BankRouter, RouterContext } from './bank-router/router.ts';
 import type { SubgraphPool } from './subgraph-fetch.ts';
@@ -82,15 +82,13 @@ export function createConversationUser(options: {
       options.log(`checking a message's transaction: messaging gave no answer: ${callProblem(error)}`);
       throw unavailable();
     }
-    if (!isResult(body)) {
-      options.log(`checking a message's transaction: messaging's answer is not GraphQL`);
-      throw unavailable();
+    if (isResult(body)) {
+      const user = (body.data?.conversation as { user?: { id?: unknown } } | null | undefined)?.user?.id;
+      if (typeof user === 'string') return user;
+      // Not a participant, or no such conversation: its own rule refuses; anything else is a failure.
+      if ((body.errors ?? []).every((e) => ['FORBIDDEN', 'NOT_FOUND'].includes(String(e.extensions?.code)))) return null;
     }
-    const user = (body.data?.conversation as { user?: { id?: unknown } } | null | undefined)?.user?.id;
-    if (typeof user === 'string') return user;
-    // Not a participant, or no such conversation: its own rule refuses; anything else is a failure.
-    if ((body.errors ?? []).every((e) => ['FORBIDDEN', 'NOT_FOUND'].includes(String(e.extensions?.code)))) return null;
-    options.log(`checking a message's transaction: messaging answered ${(body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ')}`);
+    options.log(`checking a message's transaction: messaging answered ${errorCodes(body)}`);
     throw unavailable();
   };
 }

@@ -188,7 +188,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   // per READY_PROBE_MS, whoever asks and however often: /ready is no amplifier.
   const probeAll = async (targets: Array<[string, string]>) =>
     Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const));
-  let lastProbe: { at: number; result: Promise<{ subgraphs: Record<string, Probe>; banks: Record<string, Probe>; }> } | undefined;
+  let lastProbe: { at: number; result: Promise<{ subgraphs: Record<string, Probe>; banks: Record<string, Probe> }> } | undefined;
   const readiness = () => {
     if (!lastProbe || performance.now() - lastProbe.at > READY_PROBE_MS) {
       lastProbe = {

@@ -27,6 +27,10 @@ export interface BankClient extends BankCaller {
 export const isResult = (body: unknown): body is SubgraphResult =>
   typeof body === 'object' && body !== null && ('data' in body || Array.isArray((body as SubgraphResult).errors));
 
+/** What went wrong with an answer, for a log line: its error codes only (the messages may quote what was asked). */
+export const errorCodes = (body: unknown): string =>
+  isResult(body) ? (body.errors ?? []).map((e) => e.extensions?.code ?? 'no code').join(', ') || 'no error' : 'not a GraphQL answer';
+
 /** One POST of a GraphQL request with a gateway token, through a pool (which owns the deadline); throws on no answer. */
 export async function postGraphQL(pool: SubgraphPool, url: string, token: string, request: SubgraphRequest): Promise<{ status: number; body: unknown }> {
   const res = await pool.fetch(url, {
