@@ -1,6 +1,7 @@
 // Sending operations to a gateway and measuring them: the operations of the benchmark, a client
 // that fails loudly on anything but a clean answer, and runs at a given concurrency.
 import { request as httpRequest, Agent } from 'node:http';
+import { readmeBigQuery } from '../scripts/readme-examples.ts';
 
 export interface Operation {
   query: string;
@@ -15,10 +16,9 @@ export interface Operation {
 export const OPERATIONS: Record<string, Operation> = {
   profile: { query: '{ me { displayName } }', as: 'alice', what: 'gateway, token checks, one subgraph' },
   acceptance: {
-    query: `{ me { displayName accounts { bank { name } transactions(first: 5) { edges { node { amount { minorUnits currency }
-      merchant { name location { city } } } } } } conversations { messages(first: 3) { edges { node { body transaction { amount { minorUnits } } } } } } } }`,
+    query: readmeBigQuery(),
     as: 'alice',
-    what: "the README's example query: every kind of subgraph, consent rules, entity references, bank routing",
+    what: "the README's example query (read from README.md): every kind of subgraph, consent rules, entity references, bank routing",
   },
   page100: {
     query: '{ me { accounts { transactions(first: 100) { edges { node { amount { minorUnits } merchant { name location { city } } } } } } } }',

@@ -40,6 +40,13 @@ export function createLoaders(store: BankStore, userId?: string) {
   const transactions = new FieldLoader<TransactionRow, TransactionField>((ids, f) => store.transactions(ids, f));
   const merchants = new FieldLoader<MerchantRow, MerchantField>((ids, f) => store.merchants(ids, f));
   const readOwn = userId && store.ownTransactions?.bind(store);
+  // Each user's accounts at this bank, with `fields`, primed into the account rows.
+  const accountsOfUsers = <K extends AccountField>(fields: readonly K[]) =>
+    new DataLoader(async (userIds: readonly string[]) => {
+      const lists = await store.accountsOfUsers(userIds, fields);
+      for (const list of lists) accounts.prime(list, fields);
+      return lists;
+    });
   return {
     /**
      * The user's own transactions by id (another user's id reads nothing and answers null): a
@@ -55,11 +62,13 @@ export function createLoaders(store: BankStore, userId?: string) {
       : undefined,
     /** Every consent of a user at this bank, read fresh for each request: nothing outlives a revoke. */
     consentsByUser: new DataLoader((userIds: readonly string[]) => store.consentsOfUsers(userIds)),
-    accountsOf: new DataLoader(async (userIds: readonly string[]) => {
-      const lists = await store.accountsOfUsers(userIds, ACCOUNT_BASIC);
-      for (const list of lists) accounts.prime(list, ACCOUNT_BASIC);
-      return lists;
-    }),
+    accountsOf: accountsOfUsers(ACCOUNT_BASIC),
+    /**
+     * The same lists read with each account's balance, for an owner whose consents open BALANCES
+     * (resolvers.ts, User.accounts): that rule, one decision for every account of one owner, can
+     * then only pass, and the balances come with the list instead of one read later.
+     */
+    accountsWithBalanceOf: accountsOfUsers([...ACCOUNT_BASIC, 'balanceMinor'] as const),
     /**
      * Pages of one tick are read side by side and handed back together, so that their rows'
      * fields (merchants...) are asked in one tick and read together too.

@@ -5,6 +5,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Resolvers } from '../create-subgraph.ts';
 import { bankOfId } from '../ids.ts';
 import { DateTime } from '../scalars.ts';
+import { selectedUnder } from '../selection.ts';
 import { decide, mayReference } from './access.ts';
 import { auditResolvers } from './audit-queries.ts';
 import { consentMutations, consentResolvers } from './consents.ts';
@@ -44,8 +45,12 @@ export const bankResolvers: Resolvers<BankContext> = {
   User: {
     // Extending an entity owned elsewhere: the reference is all we need, nothing is read.
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    // Its rule passed: the viewer may list this user's accounts at this bank.
-    accounts: (user: { id: string }, _args, ctx) => ctx.loaders.accountsOf.load(user.id),
+    // Its rule passed: the viewer may list this user's accounts at this bank. Their balances are
+    // read with the list when asked and opened (the rule of `balance` asks the same decision).
+    accounts: async (user: { id: string }, _args, ctx, info) => {
+      const withBalance = selectedUnder(info, []).has('balance') && (await decide(ctx, { ownerId: user.id }, 'BALANCES')).outcome === 'ALLOW';
+      return (withBalance ? ctx.loaders.accountsWithBalanceOf : ctx.loaders.accountsOf).load(user.id);
+    },
     ...consentResolvers.User,
     ...auditResolvers.User,
   },
