@@ -20,6 +20,7 @@ import { prefersHtml } from '../gateway/pages.ts';
 import { startGateway, type RunningGateway } from '../gateway/server.ts';
 import { DEV_ISSUER, ensureDevKeys } from '../scripts/dev-keys.ts';
 import { devToken } from '../scripts/token.ts';
+import { readmeExamples } from '../scripts/readme-examples.ts';
 
 const keys = ensureDevKeys(`${mkdtempSync(join(tmpdir(), 'pages-keys-'))}/`);
 const BASE_ENV = { AUTH_PUBLIC_KEY_FILE: keys.idpPublic, AUTH_ISSUER: DEV_ISSUER, GATEWAY_PRIVATE_KEY_FILE: keys.gatewayPrivate, GATEWAY_PORT: '0' };
@@ -212,16 +213,12 @@ describe('GET /graphql', () => {
   });
 
   it('preloads every example query of the README in the explorer', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('### Example queries'));
-    const block = section.match(/```graphql\n([\s\S]*?)```/)?.[1];
-    expect(block).toBeDefined();
     // The explorer names each operation (tab titles come from operation names); compare without names.
     const anonymous = (definition: DefinitionNode) =>
       print(definition.kind === Kind.OPERATION_DEFINITION ? { ...definition, name: undefined } : definition);
     const examples: Array<{ query: string }> = JSON.parse(pageFile('explorer/examples.json'));
     const preloaded = new Set(examples.flatMap((e) => parse(e.query).definitions.map(anonymous)));
-    const documented = parse(block!).definitions.map(anonymous);
+    const documented = readmeExamples().map(anonymous);
     expect(documented.length).toBeGreaterThan(4);
     for (const operation of documented) expect(preloaded.has(operation), operation).toBe(true);
   });
