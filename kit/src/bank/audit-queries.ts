@@ -19,7 +19,10 @@ export const auditResolvers = {
       const records = await ctx.store.findRecords({ subjectUserId: user.id, outcome: 'ALLOW', withBank: true, limit: n * 25 });
       // Reads of the user's bank data, judged under a consent (each names its permission): every
       // record here names this bank, the user's own look at their consents or this log included.
-      return accessLogOf(records.filter((r) => r.permission !== null)).slice(0, n);
+      // The subject and the bank are checked again (defence in depth): an adapter whose
+      // findRecords ignores a filter lists no one else's reads.
+      const own = records.filter((r) => r.permission !== null && r.subjectUserId === user.id && r.bankId === ctx.bank.id);
+      return accessLogOf(own).slice(0, n);
     },
   },
   types: {

@@ -72,7 +72,12 @@ export const consentResolvers = {
   User: {
     consents: async (user: { id: string }, _args: unknown, ctx: BankContext) => {
       const docs = await ctx.loaders.consentsByUser.load(user.id);
-      return [...docs].sort((a, b) => b.grantedAt.localeCompare(a.grantedAt)).map(toConsent);
+      // Defence in depth: an adapter whose consentsOfUsers forgets its user filter must not list
+      // another customer's receipts (or another bank's) to this one.
+      return docs
+        .filter((d) => d.userId === user.id && d.bankId === ctx.bank.id)
+        .sort((a, b) => b.grantedAt.localeCompare(a.grantedAt))
+        .map(toConsent);
     },
   },
   types: {
