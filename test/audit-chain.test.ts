@@ -122,16 +122,89 @@ describe('a chain of decision records', () => {
     // A record made after her erasure keeps her ids: removing them is not the erasure's doing.
     const later = linkRecords('c', null, [record(0), erasure(1), record(2)], pseudonym).map((r) => erased(r));
     expect(await problems(later)).toEqual([['c', 2, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
-    // A removal after an earlier break of the same chain: the first break stands.
+    // A removal after an earlier break of the same chain, and one before a later break: both are
+    // reported, each on its own line, in the order of the chain.
     const both = chainOf('c', 4);
     both[1] = { ...both[1]!, count: 9 };
     both[3] = { ...both[3]!, viewerId: null };
-    expect(await problems(both)).toEqual([['c', 1, 'the record was altered: its content does not match its hash']]);
-    // A removal before a later break: the removal is the first break.
+    expect(await problems(both)).toEqual([
+      ['c', 1, 'the record was altered: its content does not match its hash'],
+      ['c', 3, 'viewerId was removed, but this store recorded no erasure of that person at or after the record'],
+    ]);
     const first = chainOf('c', 4);
     first[1] = { ...first[1]!, viewerId: null };
     first[3] = { ...first[3]!, count: 9 };
-    expect(await problems(first)).toEqual([['c', 1, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+    expect(await problems(first)).toEqual([
+      ['c', 1, 'viewerId was removed, but this store recorded no erasure of that person at or after the record'],
+      ['c', 3, 'the record was altered: its content does not match its hash'],
+    ]);
+    // Removed from many records: the first is named, with how many more.
+    const many = chainOf('c', 5).map((r, i) => (i >= 1 ? { ...r, subjectUserId: null } : r));
+    expect(await problems(many)).toEqual([['c', 1, 'subjectUserId was removed, but this store recorded no erasure of that person at or after the record (and plain ids were removed from 3 more records of this chain)']]);
+  });
+
+  describe('a deleted record and an erasure in the same chain', () => {
+    /** Records 0..n-1 of alice, her erasure at `erasureAt`; erased as the store erases (records up to her erasure). */
+    function erasedChain(n: number, erasureAt: number, key = pseudonym) {
+      const chain = linkRecords('c', null, Array.from({ length: n }, (_, i) => (i === erasureAt ? erasure(i) : record(i))), key);
+      return chain.map((r) => (r.seq <= erasureAt ? erased(r) : r));
+    }
+    const without = (chain: StoredRecord[], seq: number) => chain.filter((r) => r.seq !== seq);
+
+    it('deletion first, then a legitimate erasure: the deletion is reported, the erasure accounts for its removals (with and without the key)', async () => {
+      const chain = without(erasedChain(8, 6), 3);
+      for (const options of [{}, { pseudonym }]) expect(await problems(chain, options)).toEqual([['c', 3, 'record 3 is missing (deleted)']]);
+      // Several records deleted before it: the same.
+      expect(await problems(erasedChain(8, 6).filter((r) => r.seq !== 2 && r.seq !== 3), { pseudonym })).toEqual([['c', 2, 'records 2 to 3 are missing (deleted)']]);
+    });
+
+    it('a legitimate erasure first, then a deletion: the deletion is reported, nothing else', async () => {
+      const chain = without(erasedChain(8, 2), 5);
+      for (const options of [{}, { pseudonym }]) expect(await problems(chain, options)).toEqual([['c', 5, 'record 5 is missing (deleted)']]);
+    });
+
+    it('a deletion and a removal no erasure accounts for: both reported, whichever comes first', async () => {
+      // Removal before the deletion.
+      const removedFirst = without(chainOf('c', 6), 4).map((r) => (r.seq === 1 ? { ...r, viewerId: null } : r));
+      expect(await problems(removedFirst, { pseudonym })).toEqual([
+        ['c', 1, 'viewerId was removed, but this store recorded no erasure of that person at or after the record'],
+        ['c', 4, 'record 4 is missing (deleted)'],
+      ]);
+      // Deletion before the removal.
+      const deletedFirst = without(chainOf('c', 6), 1).map((r) => (r.seq === 4 ? { ...r, viewerId: null } : r));
+      expect(await problems(deletedFirst, { pseudonym })).toEqual([
+        ['c', 1, 'record 1 is missing (deleted)'],
+        ['c', 4, 'viewerId was removed, but this store recorded no erasure of that person at or after the record'],
+      ]);
+      // A record made after her erasure, past a deletion, has its ids removed: not the erasure's doing.
+      const late = without(erasedChain(8, 2), 4).map((r) => (r.seq === 6 ? { ...r, viewerId: null, subjectUserId: null } : r));
+      expect(await problems(late, { pseudonym })).toEqual([
+        ['c', 4, 'record 4 is missing (deleted)'],
+        ['c', 6, 'viewerId was removed, but this store recorded no erasure of that person at or after the record'],
+      ]);
+    });
+
+    it('past a deletion, with the key, a forged erasure still accounts for nothing', async () => {
+      const before = without(chainOf('c', 4), 1);
+      const forged = linkRecords('c', before.at(-1)!, [erasure(4)], pseudonymizer('the-forger-does-not-have-the-key-!!'));
+      forged[0] = { ...forged[0]!, viewerRef: before[0]!.viewerRef, subjectRef: before[0]!.subjectRef };
+      forged[0] = { ...forged[0]!, hash: recordHash(forged[0]!), seal: undefined };
+      const doctored = [...before, ...forged].map((r) => erased(r));
+      expect(await problems(doctored, { pseudonym })).toEqual([
+        ['c', 0, 'viewerId was removed, but this store recorded no erasure of that person at or after the record (and plain ids were removed from 2 more records of this chain)'],
+        ['c', 1, 'record 1 is missing (deleted)'],
+      ]);
+    });
+
+    it('an altered erasure record accounts for nothing, even past a deletion', async () => {
+      const chain = without(erasedChain(8, 6), 3);
+      const at = chain.findIndex((r) => r.seq === 6);
+      chain[at] = { ...chain[at]!, at: '2030-01-01T00:00:00.000Z' }; // made to look later than it was: its hash no longer matches
+      expect(await problems(chain)).toEqual([
+        ['c', 0, 'viewerId was removed, but this store recorded no erasure of that person at or after the record (and plain ids were removed from 4 more records of this chain)'],
+        ['c', 3, 'record 3 is missing (deleted)'],
+      ]);
+    });
   });
 
   it("catches an erasure record forged to cover a removal, with the store key: only the store can seal one", async () => {
@@ -147,8 +220,12 @@ describe('a chain of decision records', () => {
     forged[0] = { ...forged[0]!, hash: recordHash(forged[0]!), seal: undefined };
     const doctored = [...before, ...forged].map((r) => erased(r));
     expect(await problems(doctored)).toEqual([]); // without the key, the chain is all there is
-    // With the key the forged erasure accounts for nothing: the removal is caught where it was made.
-    expect(await problems(doctored, { pseudonym })).toEqual([['c', 0, 'viewerId was removed, but this store recorded no erasure of that person at or after the record']]);
+    // With the key the forged erasure accounts for nothing: the removal is caught where it was
+    // made, and the forgery is reported too.
+    expect(await problems(doctored, { pseudonym })).toEqual([
+      ['c', 0, 'viewerId was removed, but this store recorded no erasure of that person at or after the record (and plain ids were removed from 1 more record of this chain)'],
+      ['c', 2, "an erasure record without the store's seal: it was not written by the store (forged), or altered"],
+    ]);
     // And the forgery itself is reported, whether unsealed or sealed with another key.
     expect(await problems([...before, ...forged], { pseudonym })).toEqual([['c', 2, "an erasure record without the store's seal: it was not written by the store (forged), or altered"]]);
     const otherSeal = [...before, { ...forged[0]!, seal: pseudonymizer('the-forger-does-not-have-the-key-!!').seal(forged[0]!.hash) }];

@@ -381,4 +381,26 @@ describe('npm run audit:verify', () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`chain ${doctored!.chain}, record ${doctored!.seq} (${doctored!._id}): viewerId was removed, but this store recorded no erasure of that person at or after the record`);
   });
+
+  it('reports a deleted record, and not the removals of a legitimate erasure made after it', async () => {
+    const name = bankDatabaseName(stack.dbPrefix, 'contoso');
+    const contoso = stack.dbs.banks.contoso!.collection(AUDIT_COLLECTION);
+    const cleo = await stack.token({ sub: 'agent-cleo', roles: ['bank_agent'], bank: 'contoso', client: 'bank-console' });
+    // contoso records a look at bob's data (his ids, to be erased), then another record, which is deleted.
+    await stack.query('query LookAtBob { user(id: "bob") { accounts { id } } }', {}, { token: cleo });
+    const bobs = await contoso.find({ subjectUserId: 'bob' }).sort({ seq: -1 }).toArray();
+    expect(bobs.length).toBeGreaterThan(0);
+    await stack.query('query LookAgain { user(id: "alice") { accounts { id } } }', {}, { token: cleo });
+    const deleted = await contoso.findOne({ chain: bobs[0]!.chain, seq: { $gt: bobs[0]!.seq } });
+    await contoso.deleteOne({ _id: deleted!._id });
+    // Then bob erases his data: contoso records his erasure (after the deletion, in the same chain) and removes his ids.
+    expect((await stack.query('mutation { eraseMyData { complete } }', {}, { token: t.bob })).body.data.eraseMyData.complete).toBe(true);
+    expect(await contoso.countDocuments({ subjectUserId: 'bob' })).toBe(0);
+    expect(await contoso.countDocuments({ chain: bobs[0]!.chain, field: 'Mutation.eraseMyData', seq: { $gt: deleted!.seq } })).toBe(1);
+
+    const broken = await verify(name);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`chain ${deleted!.chain}, record ${deleted!.seq}: record ${deleted!.seq} is missing (deleted)`);
+    expect(broken.stdout).not.toContain('was removed');
+  });
 });

@@ -24,6 +24,11 @@
 // another record) and then remove ids: so an erasure record carries a seal, an HMAC of its hash
 // under the store's audit key, which only the store can make; verifying with the key (`--key`)
 // counts an erasure only when its seal holds, and reports one whose seal does not.
+//
+// A report names, per chain, its first broken link and, apart from it, the first record whose
+// plain ids no erasure accounts for: a deletion and a removal are two findings, and neither stands
+// for the other. The walk goes on past a break (a record deleted before an erasure does not make
+// that erasure's legitimate removals look like tampering).
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditSink, AuditStore, ChainHead, StoredRecord } from './audit.ts';
 import { loadConfigFile } from './config.ts';
@@ -133,10 +138,10 @@ export function chainedSink(store: Pick<AuditStore, 'appendRecords' | 'chainHead
   };
 }
 
-/** The first broken link of a chain. */
+/** A broken link of a chain, or a record whose plain ids were removed by no erasure. */
 export interface ChainBreak {
   chain: string;
-  /** The sequence number where the chain breaks. */
+  /** The sequence number where the chain breaks (or of the record whose ids were removed). */
   seq: number;
   /** The record found there, if any. */
   id?: string;
@@ -147,7 +152,12 @@ export interface VerifyReport {
   records: number;
   /** Every chain and its last record: keep them elsewhere as anchors for the next verification. */
   heads: Record<string, ChainHead>;
-  /** The first broken link of each broken chain (and anchors that no longer hold). */
+  /**
+   * Per broken chain, in order of sequence number: its first broken link (a deleted, altered,
+   * duplicated or forged record), and, on its own line, the first record whose plain ids were
+   * removed by no erasure (with how many more there are), wherever it is; one never stands for
+   * the other. Then anchors that no longer hold.
+   */
   breaks: ChainBreak[];
 }
 
@@ -195,48 +205,67 @@ function problemOf(record: StoredRecord, expected: { seq: number; prev: string }
   return undefined;
 }
 
-/** Walks records ordered by chain then seq, and reports the first broken link of each chain. */
+/**
+ * Walks records ordered by chain then seq. Reports the first broken link of each chain and, on its
+ * own line, the first record of each chain whose plain ids were removed by no erasure: neither
+ * hides or replaces the other.
+ *
+ * A break does not end the walk of its chain: from there on each record is judged against the
+ * record stored before it (the one where the chain broke, on its own: its hash must match its
+ * content), so that what comes after a deleted record still counts. An erasure recorded after a
+ * deletion still accounts for the ids it removed (with the key: only under its seal, as anywhere
+ * else), and a removal after a break is still caught. Only a record that is itself unsound (altered,
+ * or an erasure without the store's seal) accounts for nothing.
+ */
 export async function verifyChains(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, options: VerifyOptions = {}): Promise<VerifyReport> {
   const report: VerifyReport = { records: 0, heads: {}, breaks: [] };
   const anchors = new Map(Object.entries(options.anchors ?? {}));
-  /** The first broken link found in each chain's walk (an index into report.breaks). */
-  const firstBreak = new Map<string, number>();
+  /** What the walk found wrong in each chain. */
+  const found = new Map<string, ChainBreak[]>();
+  const note = (finding: ChainBreak) => {
+    const list = found.get(finding.chain);
+    if (list) list.push(finding);
+    else found.set(finding.chain, [finding]);
+  };
+  /** The chains whose first broken link is reported (later ones are not). */
+  const broken = new Set<string>();
   /** The latest erasure record of each pseudonym (its `at`), from sound records of any chain. */
   const erasures = new Map<string, string>();
-  /** Sound records whose plain ids are gone, checked against the erasures once all are known. */
+  /** Sound records whose plain ids are gone, in walk order, checked against the erasures once all are known. */
   const removals: Array<{ chain: string; seq: number; id: string; at: string; removed: ReturnType<typeof removedIds> }> = [];
   let chain: string | undefined;
   let expected = { seq: 0, prev: GENESIS };
-  let broken = false;
   for await (const record of records) {
     report.records += 1;
     if (record.chain !== chain) {
       chain = record.chain;
       expected = { seq: 0, prev: GENESIS };
-      broken = false;
     }
     report.heads[chain] = { seq: record.seq, hash: record.hash };
     const anchor = anchors.get(chain);
     if (anchor && anchor.seq === record.seq) {
       anchors.delete(chain);
-      if (anchor.hash !== record.hash) report.breaks.push({ chain, seq: record.seq, id: record._id, problem: 'the record differs from the anchor taken earlier: the chain was rewritten' });
+      if (anchor.hash !== record.hash) note({ chain, seq: record.seq, id: record._id, problem: 'the record differs from the anchor taken earlier: the chain was rewritten' });
     }
-    if (broken) continue;
     const problem = problemOf(record, expected, options.pseudonym);
-    if (problem) {
-      broken = true;
-      firstBreak.set(chain, report.breaks.length);
+    if (problem && !broken.has(chain)) {
+      broken.add(chain);
       // A gap is about records that are not there: no id to name.
-      report.breaks.push(record.seq > expected.seq ? { chain, seq: expected.seq, problem } : { chain, seq: record.seq, id: record._id, problem });
-      continue;
+      note(record.seq > expected.seq ? { chain, seq: expected.seq, problem } : { chain, seq: record.seq, id: record._id, problem });
     }
+    // The next record links to this one as stored, whatever is wrong with it.
     expected = { seq: record.seq + 1, prev: record.hash };
+    if (problem) {
+      // Judged on its own: its link cannot be checked, its content can.
+      if (problemOf(record, { seq: record.seq, prev: record.prev }, options.pseudonym)) continue;
+    }
     const erased = erasureOf(record);
     // With the store's key, an erasure counts only under its seal (without it, the chain is all there is).
     if (erased && options.pseudonym && record.seal !== options.pseudonym.seal(record.hash)) {
-      broken = true;
-      firstBreak.set(chain, report.breaks.length);
-      report.breaks.push({ chain, seq: record.seq, id: record._id, problem: "an erasure record without the store's seal: it was not written by the store (forged), or altered" });
+      if (!broken.has(chain)) {
+        broken.add(chain);
+        note({ chain, seq: record.seq, id: record._id, problem: "an erasure record without the store's seal: it was not written by the store (forged), or altered" });
+      }
       continue;
     }
     if (erased && !((erasures.get(erased) ?? '') >= record.at)) erasures.set(erased, record.at);
@@ -244,18 +273,22 @@ export async function verifyChains(records: AsyncIterable<StoredRecord> | Iterab
     if (removed.length) removals.push({ chain, seq: record.seq, id: record._id, at: record.at, removed });
   }
   // A plain id is gone by erasure only if the store holds that person's erasure, made at or after the record.
+  const unexplained = new Map<string, { first: ChainBreak; more: number }>();
   for (const removal of removals) {
-    const unexplained = removal.removed.find(({ ref }) => !((erasures.get(ref) ?? '') >= removal.at));
-    if (!unexplained) continue;
-    const at = firstBreak.get(removal.chain);
-    if (at !== undefined && report.breaks[at]!.seq <= removal.seq) continue; // the chain broke before: its first break stands
-    const found = { chain: removal.chain, seq: removal.seq, id: removal.id, problem: `${unexplained.id} was removed, but this store recorded no erasure of that person at or after the record` };
-    if (at !== undefined) report.breaks[at] = found;
+    const id = removal.removed.find(({ ref }) => !((erasures.get(ref) ?? '') >= removal.at));
+    if (!id) continue;
+    const seen = unexplained.get(removal.chain);
+    if (seen) seen.more += 1;
     else {
-      firstBreak.set(removal.chain, report.breaks.length);
-      report.breaks.push(found);
+      const problem = `${id.id} was removed, but this store recorded no erasure of that person at or after the record`;
+      unexplained.set(removal.chain, { first: { chain: removal.chain, seq: removal.seq, id: removal.id, problem }, more: 0 });
     }
   }
+  for (const { first, more } of unexplained.values()) {
+    note(more ? { ...first, problem: `${first.problem} (and plain ids were removed from ${more} more record${more === 1 ? '' : 's'} of this chain)` } : first);
+  }
+  // Chain by chain as walked, each chain's findings by sequence number.
+  for (const name of Object.keys(report.heads)) report.breaks.push(...(found.get(name) ?? []).sort((a, b) => a.seq - b.seq));
   for (const [lost, anchor] of anchors) {
     report.breaks.push({
       chain: lost,
