@@ -5,9 +5,12 @@
 // hash chains and catches an altered and a deleted record.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit-mongo';
+import { parseRuleName } from '@consent-gateway/kit/rule-meanings';
+import { AUTHORIZATION_FILE } from '../scripts/authorization-table.ts';
 import { bankDatabaseName, databaseName } from '../subgraphs/registry.ts';
 import { forbiddenAt, startTestStack, type TestStack } from './support/stack.ts';
 import { KIT_SOURCE_FLAG } from '../scripts/kit-source.ts';
@@ -134,6 +137,17 @@ describe('decision records', () => {
       operationHash: sha256(q),
     });
     expect(nodes(await events('userId: "bob", field: "User.consents"'))).toMatchObject([{ subgraph: 'user-profile', outcome: 'ALLOW', rule: 'withoutBankRelationship' }]);
+  });
+});
+
+describe('the rule of a record', () => {
+  it('is one the authorization map lists, with its meaning, in every store', async () => {
+    const stores = [stack.dbs['user-profile'], stack.dbs.messaging, ...Object.values(stack.dbs.banks)];
+    const rules = new Set<string>();
+    for (const db of stores) for (const { rule } of await db!.collection(AUDIT_COLLECTION).find({}, { projection: { rule: 1 } }).toArray()) rules.add(parseRuleName(rule).base);
+    expect([...rules]).toEqual(expect.arrayContaining(['withoutBankRelationship', 'accountConsent', 'isSecurityReviewer']));
+    const map = readFileSync(AUTHORIZATION_FILE, 'utf8');
+    for (const rule of rules) expect(map, rule).toMatch(new RegExp(`^\\| \`${rule}\` \\| [^|]+ \\| [^|]*consent-policy\\.md#`, 'm'));
   });
 });
 

@@ -1,11 +1,12 @@
 // The authorization map: every field has an explicit rule, bank data is consent-gated, every rule
 // has a stated meaning, and the reviewers' table in schema/authorization.md is current.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authorizationTable, coverage } from '@consent-gateway/kit/authorization-table';
 import { bankContractTypeDefs, bankPermissions } from '@consent-gateway/kit/bank';
 import { impliedBy, parseRuleName } from '@consent-gateway/kit/rule-meanings';
-import { AUTHORIZATION_FILE, permissionMaps, renderAuthorizationTable, ruleMeanings } from '../scripts/authorization-table.ts';
+import { AUTHORIZATION_FILE, gatewayDecisions, permissionMaps, recordedRules, renderAuthorizationTable, ruleMeanings, unexplainedRules } from '../scripts/authorization-table.ts';
 
 const table = (name: string) => Object.fromEntries(authorizationTable(permissionMaps().find((m) => m.name === name)!).map((r) => [`${r.type}.${r.field}`, r.rule]));
 
@@ -61,6 +62,44 @@ describe('authorization map', () => {
     const used = new Set(permissionMaps().flatMap((map) => authorizationTable(map).map((r) => parseRuleName(r.rule).base)));
     expect([...used].filter((rule) => !meanings[rule])).toEqual([]);
     expect(used.size).toBeGreaterThan(10);
+  });
+
+  it('states, in the map, the meaning of every rule name a decision record can carry, the gateway\'s own decisions included', () => {
+    const recorded = recordedRules();
+    // Those of the permission maps, of the records routes, and of the gateway's own answers.
+    expect([...recorded.keys()]).toEqual(expect.arrayContaining(['accountConsent', 'transactionConsent', 'canListAccounts', 'isParticipant', 'isSecurityReviewer', 'isFirstPartyUser', 'withoutBankRelationship']));
+    // Rules that record nothing are not among them.
+    for (const silent of ['allow', 'deny', 'gatewayOnly']) expect(recorded.has(silent), silent).toBe(false);
+    expect(unexplainedRules()).toEqual([]);
+    // A recordable rule without a meaning is caught.
+    const { withoutBankRelationship: _gone, ...fewer } = ruleMeanings();
+    expect(unexplainedRules(fewer)).toEqual(['withoutBankRelationship']);
+
+    const text = readFileSync(AUTHORIZATION_FILE, 'utf8');
+    const section = (title: string) => text.slice(text.indexOf(`## ${title}\n`)).split('\n## ')[0]!;
+    const rules = section('Rules in decision records');
+    for (const rule of recorded.keys()) {
+      const line = rules.split('\n').find((l) => l.startsWith(`| \`${rule}\` |`));
+      expect(line, rule).toMatch(/consent-policy\.md#/);
+      expect(line, rule).not.toContain('no meaning stated');
+    }
+    // The gateway's own decisions, field by field, recorded by user-profile.
+    const own = section('Decisions the gateway makes itself');
+    expect(own).toContain('decides each again, with the same function, for the request\'s viewer, and records it');
+    for (const field of ['User.accounts', 'User.accessLog', 'User.consents']) expect(own).toMatch(new RegExp(`\\| ${field} \\| \`withoutBankRelationship\` \\| [^|]+ \\| The gateway's own answer`));
+    expect(gatewayDecisions().map((d) => `${d.field} ${d.rule}`)).toEqual(expect.arrayContaining(['Query.auditEvents isSecurityReviewer', 'Mutation.eraseMyData isFirstPartyUser']));
+  });
+
+  it('knows every place that records decisions (a new one must add its rules to recordedRules())', () => {
+    // Decisions are recorded by a protected rule (rules.ts: the permission maps' rules), by the
+    // records routes (their RECORDS_FIELD_RULES) and by user-profile for the gateway (gatewayDecisions()).
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const recording = ['kit/src', 'subgraphs', 'gateway']
+      .flatMap(sources)
+      .filter((file) => readFileSync(file, 'utf8').split('\n').some((line) => !line.trim().startsWith('//') && /\.(record|tally)\(/.test(line)))
+      .sort();
+    expect(recording).toEqual(['kit/src/records-routes.ts', 'kit/src/rules.ts', 'subgraphs/user-profile/resolvers.ts']);
   });
 
   it('prints next to each field the rule, its permission, what implies it, the row filters and the section of the policy', () => {

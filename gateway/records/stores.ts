@@ -75,6 +75,9 @@ export interface RecordStoresOptions {
 
 export const storeLabel = (bankId: string) => `bank:${bankId}`;
 
+/** The store that keeps the decisions the gateway makes itself (its refusals, its answers for users without a bank): user-profile, the directory's keeper. */
+export const GATEWAY_DECISIONS_KEEPER = 'user-profile';
+
 /** A call that brought no answer a store gives: a timeout, a transport failure, a 5xx or a body that is not one. */
 class StoreCallError extends Error {
   constructor(
@@ -92,7 +95,7 @@ const unobserved: ObserveCall = (_target, call) => call();
 export function recordStores(options: RecordStoresOptions): RecordStores {
   const log = options.log ?? (() => {});
   const observe = options.observeCall ?? unobserved;
-  const keeper = options.keeper ?? 'user-profile';
+  const keeper = options.keeper ?? GATEWAY_DECISIONS_KEEPER;
   const platform: RecordStore[] = Object.entries(options.subgraphs)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, url]) => ({ label: name, service: name, audience: name, url, timeoutMs: options.subgraphTimeoutMs }));

@@ -3,6 +3,7 @@
 // in (schema/authorization.md), and a test fails when it is stale, so every change shows in review.
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { directEvaluation } from './rules.ts';
 import { allow, deny } from './shield.ts';
 import type { PermissionMap, SubgraphDefinition } from './create-subgraph.ts';
 import type { KitContext } from './context.ts';
@@ -13,6 +14,8 @@ export interface TableRow {
   rule: string;
   /** `@inaccessible`: not in the graph's public API, so no client's operation reaches it. */
   hidden: boolean;
+  /** The rule records its decisions (a protected rule, rules.ts): its name appears in decision records. */
+  recorded: boolean;
 }
 
 const FEDERATION_FIELDS = new Set(['Query._service', 'Query._entities']);
@@ -29,14 +32,20 @@ function isFieldMap(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-/** The rule for one field: field-level, else type-level (`'*'` or a rule on the type), else none. */
-export function ruleFor(permissions: PermissionMap, type: string, field: string): string | undefined {
+/** The rule object for one field: field-level, else type-level (`'*'` or a rule on the type), else none. */
+function ruleAt(permissions: PermissionMap, type: string, field: string): unknown {
   const entry = (permissions as Record<string, unknown>)[type];
   if (entry === undefined) return undefined;
-  if (!isFieldMap(entry)) return ruleName(entry);
-  if (field in entry) return ruleName(entry[field]);
-  if ('*' in entry) return ruleName(entry['*']);
+  if (!isFieldMap(entry)) return entry;
+  if (field in entry) return entry[field];
+  if ('*' in entry) return entry['*'];
   return undefined;
+}
+
+/** The name of the rule for one field (see ruleAt), or undefined when none covers it. */
+export function ruleFor(permissions: PermissionMap, type: string, field: string): string | undefined {
+  const rule = ruleAt(permissions, type, field);
+  return rule === undefined ? undefined : ruleName(rule);
 }
 
 export function authorizationTable(def: Pick<SubgraphDefinition<KitContext & any>, 'typeDefs' | 'permissions'>): TableRow[] {
@@ -48,7 +57,8 @@ export function authorizationTable(def: Pick<SubgraphDefinition<KitContext & any
       const coordinate = `${type.name}.${field}`;
       if (FEDERATION_FIELDS.has(coordinate)) continue;
       const hidden = Boolean(definition.astNode?.directives?.some((d) => d.name.value === 'inaccessible'));
-      rows.push({ type: type.name, field, rule: ruleFor(def.permissions, type.name, field) ?? NO_RULE, hidden });
+      const rule = ruleAt(def.permissions, type.name, field);
+      rows.push({ type: type.name, field, rule: rule === undefined ? NO_RULE : ruleName(rule), hidden, recorded: directEvaluation(rule) !== undefined });
     }
   }
   return rows.sort((a, b) => a.type.localeCompare(b.type) || a.field.localeCompare(b.field));

@@ -94,6 +94,9 @@ const RECORDS_DECISIONS: Record<string, { rule: string; denial: (identity: Ident
   [ERASURE_FIELD]: { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
 };
 
+/** The records fields and the rule each is judged and recorded under (for the authorization map). */
+export const RECORDS_FIELD_RULES: ReadonlyArray<{ field: string; rule: string }> = Object.entries(RECORDS_DECISIONS).map(([field, { rule }]) => ({ field, rule }));
+
 export function recordsRoutes(options: RecordsRoutesOptions): Record<string, PostRoute> {
   /** The gateway's claims; from then on the request's lines carry its id, and its access line the gateway's label of the client's operation. */
   const verified = async (req: IncomingMessage) => {

@@ -71,6 +71,11 @@ export const KIT_RULE_MEANINGS: RuleMeanings = {
       "Not in the API (@inaccessible): reached by the gateway's own calls only, never by a client's operation. It records, for the request's viewer, the decisions the gateway made itself when the directory listed no bank to ask, each made again by the policy's own function.",
     policy: POLICY_SECTIONS.records,
   },
+  withoutBankRelationship: {
+    definition:
+      "The gateway's own answer for a bank field of `User` when the directory lists no bank to ask for that user and viewer (no relationship with any bank, or an agent whose bank is not registered), as a bank holding no consent of the user would answer: `accounts` is denied (CONSENT_REQUIRED, or why this viewer could not be allowed at all), `consents` and `accessLog` are an empty list for the user themself and denied to anyone else. No bank is asked; user-profile decides it again with the same function, for the request's viewer, and records it (no bank id).",
+    policy: POLICY_SECTIONS.records,
+  },
   isSecurityReviewer: { definition: 'Security reviewers only (role security_reviewer), in a first-party app: they see decision records, never data.', policy: POLICY_SECTIONS.records },
   canListAccounts: {
     definition: `Listing the user's accounts at this bank: ${CONSENTED}.`,
