@@ -1,8 +1,8 @@
 // `npm run bench -- memory`: does memory stay flat? A mix of operations through the process graph,
 // 20,000 requests; the resident memory of the gateway and of every subgraph and bank after the
 // first 1,000 and after all of them. Flat: within 10 % of the first figure, either way. Resident
-// memory moves with the garbage collector's heap sizing (a bank's heap swings by tens of MiB between collections after
-// pages of 100 rows), so each figure is the lowest of five readings over the last 200 requests,
+// memory moves with the garbage collector's heap sizing (a bank's heap swings by tens of MiB
+// between collections after pages of 100 rows), so each figure is the lowest of five readings over the last 200 requests,
 // each taken right after a full collection in the process (bench/gc-probe.mjs, preloaded for this
 // part only), which also reports the live heap (a leak raises both) and the young generation's
 // resident size (it follows load, not what is kept: resident memory moves with it, the live heap
