@@ -37,7 +37,7 @@ const northwind = () => stack.dbs.banks.northwind!;
 const audit = () => northwind().collection(AUDIT_COLLECTION);
 const seedConsent = () => stack.bank('northwind').consents[0]!._id;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const EVENT = 'id at subgraph outcome reason rule permission consentId field count viewerKind viewerId client purpose subjectUserId bankId operationName operationHash chain seq hash';
+const EVENT = 'id at requestId subgraph outcome reason rule permission consentId field count viewerKind viewerId client purpose subjectUserId bankId operationName operationHash chain seq hash';
 const events = (filter = '', first = 500, after?: string) =>
   stack.query(`query($after: String) { auditEvents(${filter ? `filter: { ${filter} }, ` : ''}first: ${first}, after: $after) { edges { cursor node { ${EVENT} } } pageInfo { hasNextPage endCursor } unavailable } }`, { after }, { token: t.rita });
 const nodes = (res: Awaited<ReturnType<typeof events>>) => res.body.data.auditEvents.edges.map((e: any) => e.node);
@@ -231,7 +231,8 @@ describe("reviewers' auditEvents", () => {
     ['field: "User.email"', (d: any) => d.field === 'User.email' && d.subgraph === 'user-profile'],
     ['client: "bank-console"', (d: any) => d.client === 'bank-console'],
     ['purpose: SPENDING_INSIGHTS', (d: any) => d.purpose === 'SPENDING_INSIGHTS'],
-    ['operationName: "x"', null],
+    ['operationName: "Overview"', (d: any) => d.operationName === 'Overview'],
+    ['operation: "x"', null],
   ])('filters by %s', async (filter, matches) => {
     if (!matches) {
       // Not a filter: an unknown criterion is refused by validation, before any store is asked.
@@ -243,6 +244,33 @@ describe("reviewers' auditEvents", () => {
     const found = nodes(res);
     expect(found.length).toBeGreaterThan(0);
     for (const d of found) expect(matches(d), JSON.stringify(d)).toBe(true);
+  });
+
+  it('finds every decision behind the x-request-id a client was answered with, and behind an operation by its name or its hash, in every store', async () => {
+    const q = 'query RequestTrail { me { displayName accounts { balance { minorUnits } } } }';
+    const answered = (await stack.query(q, {}, { token: t.alice })) as Awaited<ReturnType<TestStack['query']>> & { headers: Headers };
+    const requestId = answered.headers.get('x-request-id')!;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const byRequest = nodes(await events(`requestId: "${requestId}"`));
+    expect(new Set(byRequest.map((d: any) => d.subgraph))).toEqual(new Set(['user-profile', 'bank-account']));
+    expect(byRequest.map((d: any) => d.field)).toEqual(expect.arrayContaining(['Query.me', 'User.displayName', 'BankAccount.balance']));
+    for (const d of byRequest) expect(d).toMatchObject({ requestId, operationName: 'RequestTrail', operationHash: sha256(q), viewerId: 'alice' });
+    const ids = byRequest.map((d: any) => d.id).sort();
+    expect(nodes(await events('operationName: "RequestTrail"')).map((d: any) => d.id).sort()).toEqual(ids);
+    expect(nodes(await events(`operationHash: "${sha256(q)}", field: "BankAccount.balance"`)).map((d: any) => d.id)).toEqual(byRequest.filter((d: any) => d.field === 'BankAccount.balance').map((d: any) => d.id));
+    // Any request id may be asked for: one no request had finds nothing.
+    const none = await events('requestId: "no-such-request"');
+    expect(none.body.errors).toBeUndefined();
+    expect(nodes(none)).toEqual([]);
+  });
+
+  it.each(['operationHash: "abc"', 'operationName: "not a name"', 'field: "balance"'])('refuses %s as bad input before asking any store', async (filter) => {
+    const asked = await storesAsked(async () => {
+      const res = await events(filter);
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([expect.objectContaining({ path: ['auditEvents'], extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    });
+    expect(asked).toEqual([]);
   });
 
   it('filters by consent and by time, together with the rest', async () => {

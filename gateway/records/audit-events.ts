@@ -9,7 +9,7 @@ import { bankOfId } from '@consent-gateway/kit/ids';
 import { decodeCursor, encodeCursor } from '@consent-gateway/kit/pagination';
 import { badInput, REASONS } from '@consent-gateway/kit/reasons';
 import type { DecisionQuery } from '@consent-gateway/kit/audit';
-import { RECORDS_ROUTES, type AuditEvent } from '@consent-gateway/kit/records-routes';
+import { filterValueProblem, RECORDS_ROUTES, type AuditEvent } from '@consent-gateway/kit/records-routes';
 import type { RecordsContext } from './context.ts';
 import { storeFailure } from './stores.ts';
 
@@ -24,12 +24,22 @@ export const newestFirst = (a: Pick<AuditEvent, 'at' | '_id'>, b: Pick<AuditEven
 /**
  * The filter's values that GraphQL's types do not check, checked here before any store is asked:
  * a bad one is the caller's mistake (one BAD_USER_INPUT naming it and what is allowed), not every
- * store's. (Enums, dates and the rest are checked by GraphQL at the edge.)
+ * store's, and a value no record can have is refused rather than answered with an empty page: a
+ * reason that is no reason code, a hash or a name of a shape no operation has, a field that is no
+ * field of the graph's schema. (Enums, dates and the rest are checked by GraphQL at the edge.)
  */
-function checkFilter(filter: AuditFilterInput): void {
-  const reason = filter.reason;
-  if (reason && !(REASONS as readonly string[]).includes(reason)) {
-    throw badInput(`reason ${JSON.stringify(reason.slice(0, 100))} is not a reason code: it is one of ${REASONS.join(', ')}`, { argument: 'filter.reason', allowed: [...REASONS] });
+function checkFilter(filter: AuditFilterInput, fields: ReadonlySet<string> | undefined): void {
+  for (const [name, value] of Object.entries(filter)) {
+    if (typeof value !== 'string') continue;
+    const problem = filterValueProblem(name, value);
+    if (problem) throw badInput(problem, { argument: `filter.${name}`, ...(name === 'reason' ? { allowed: [...REASONS] } : {}) });
+  }
+  if (filter.field && fields && !fields.has(filter.field)) {
+    // Which half is wrong, without listing the schema (introspection may be off).
+    const [type, name] = filter.field.split('.') as [string, string];
+    const typeKnown = [...fields].some((f) => f.startsWith(`${type}.`));
+    const where = typeKnown ? `${type} has no field ${name}` : `${type} is not a type of this graph's schema`;
+    throw badInput(`field ${JSON.stringify(filter.field)} names no field of this graph's schema (${where})`, { argument: 'filter.field' });
   }
 }
 
@@ -37,7 +47,7 @@ export async function auditEvents(_root: unknown, args: { filter?: AuditFilterIn
   const first = args.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > MAX_AUDIT_EVENTS_PAGE) throw badInput(`first must be between 1 and ${MAX_AUDIT_EVENTS_PAGE}`);
   const position = args.after ? decodeCursor(args.after) : null;
-  checkFilter(args.filter ?? {});
+  checkFilter(args.filter ?? {}, ctx.fields);
   const { userId, ...rest } = args.filter ?? {};
   const filter = { ...rest, subjectUserId: userId };
   // A bank's records hold that bank's data only: a filter that names a bank (or a consent, whose

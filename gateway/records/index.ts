@@ -4,7 +4,7 @@
 // Why not federation: a root field is answered by one subgraph, while these answers come from all
 // of them; and why the gateway: it already knows every platform subgraph's URL and every bank.
 import { readFileSync } from 'node:fs';
-import { graphql, GraphQLScalarType, parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { graphql, GraphQLScalarType, Kind, parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { buildProtectedSchema } from '@consent-gateway/kit/create-subgraph';
 import { PURPOSE_ENUM } from '@consent-gateway/kit/identity';
 import { DateTime } from '@consent-gateway/kit/scalars';
@@ -35,10 +35,29 @@ export function recordsSchema(): GraphQLSchema {
 /** What the engine calls for a `records` fetch: the request, with the gateway's context. */
 export type RecordsExecutor = (request: { query: string; variables?: Record<string, unknown>; operationName?: string | null }, context: GatewayContext) => Promise<{ data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] }>;
 
-export function createRecordsExecutor(stores: RecordStores): RecordsExecutor {
+/** Every field coordinate (`Type.field`) of the object types and interfaces of a schema's SDL (a supergraph's: @inaccessible fields too). */
+export function schemaFields(sdl: string): Set<string> {
+  const fields = new Set<string>();
+  for (const definition of parse(sdl).definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_EXTENSION) continue;
+    for (const field of definition.fields ?? []) fields.add(`${definition.name.value}.${field.name.value}`);
+  }
+  return fields;
+}
+
+export interface RecordsExecutorOptions {
+  /**
+   * The supergraph the gateway runs: a reviewer's `field` filter must name one of its fields
+   * (records name fields by their coordinate in it). Without it, only a coordinate's shape is checked.
+   */
+  supergraphSdl?: string;
+}
+
+export function createRecordsExecutor(stores: RecordStores, options: RecordsExecutorOptions = {}): RecordsExecutor {
   const schema = recordsSchema();
+  const fields = options.supergraphSdl === undefined ? undefined : schemaFields(options.supergraphSdl);
   return async (request, context) => {
-    const contextValue: RecordsContext = { ...context, stores, now: new Date(), problems: [] };
+    const contextValue: RecordsContext = { ...context, stores, now: new Date(), problems: [], fields };
     const result = await graphql({ schema, source: request.query, variableValues: request.variables, operationName: request.operationName, contextValue });
     const errors = [...(result.errors ?? []).map((e) => e.toJSON()), ...contextValue.problems];
     return errors.length ? { data: result.data as Record<string, unknown> | null, errors } : { data: result.data as Record<string, unknown> };

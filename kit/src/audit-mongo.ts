@@ -31,7 +31,7 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
 function filterOf(query: DecisionQuery): Document {
   const filter: Document = {};
   const and: Document[] = [];
-  for (const field of ['subjectUserId', 'viewerId', 'outcome', 'reason', 'field', 'client', 'purpose'] as const) {
+  for (const field of ['subjectUserId', 'viewerId', 'outcome', 'reason', 'field', 'client', 'purpose', 'requestId', 'operationName', 'operationHash'] as const) {
     if (query[field]) filter[field] = query[field];
   }
   if (query.bankId) filter.bankId = query.bankId;

@@ -210,6 +210,11 @@ export interface DecisionQuery {
   field?: string | null;
   client?: string | null;
   purpose?: string | null;
+  /** The request the decision was made in: the gateway's request id (its `x-request-id`). */
+  requestId?: string | null;
+  /** The operation as the client sent it: its name, and the SHA-256 (hex) of its document. */
+  operationName?: string | null;
+  operationHash?: string | null;
   /** Inclusive ISO bounds on `at`. */
   from?: string | null;
   to?: string | null;

@@ -45,7 +45,30 @@ export interface AuditEventsRequest {
   after?: { at: string; id: string } | null;
 }
 
-const FILTER_FIELDS = ['subjectUserId', 'viewerId', 'bankId', 'consentId', 'outcome', 'reason', 'field', 'client', 'purpose', 'from', 'to'] as const;
+const FILTER_FIELDS = [
+  'subjectUserId', 'viewerId', 'bankId', 'consentId', 'outcome', 'reason', 'field', 'client', 'purpose', 'requestId', 'operationName', 'operationHash', 'from', 'to',
+] as const;
+
+/** What a record's `operationHash` is: the SHA-256 of the document, in lower-case hex. */
+export const OPERATION_HASH = /^[0-9a-f]{64}$/;
+/** What a record's `operationName` is: a GraphQL name (an anonymous operation has none). */
+export const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+/** What a record's `field` is: a schema coordinate, `Type.field`. */
+export const FIELD_COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
+
+/**
+ * Why a filter value can match no record, whatever the store holds (a value no record can have),
+ * or undefined. The gateway asks the same before asking any store; a store refuses it too.
+ */
+export function filterValueProblem(name: string, value: string): string | undefined {
+  const quoted = JSON.stringify(value.slice(0, 100));
+  if (name === 'outcome' && value !== 'ALLOW' && value !== 'DENY') return 'outcome is ALLOW or DENY';
+  if (name === 'reason' && !(REASONS as readonly string[]).includes(value)) return `reason ${quoted} is not a reason code: it is one of ${REASONS.join(', ')}`;
+  if (name === 'operationHash' && !OPERATION_HASH.test(value)) return `operationHash ${quoted} is not a SHA-256 in lower-case hex (64 characters 0-9a-f)`;
+  if (name === 'operationName' && !OPERATION_NAME.test(value)) return `operationName ${quoted} is not a GraphQL operation name`;
+  if (name === 'field' && !FIELD_COORDINATE.test(value)) return `field ${quoted} is not a schema coordinate (Type.field, e.g. BankAccount.balance)`;
+  return undefined;
+}
 
 const bad = (message: string) => new HttpError(400, message, 'BAD_USER_INPUT');
 
@@ -57,10 +80,10 @@ function auditEventsRequest(body: unknown): DecisionQuery {
   for (const [name, value] of Object.entries(input.filter ?? {})) {
     if (value === null || value === undefined) continue;
     if (!(FILTER_FIELDS as readonly string[]).includes(name) || typeof value !== 'string') throw bad(`unknown filter ${JSON.stringify(name)}`);
+    const problem = filterValueProblem(name, value);
+    if (problem) throw bad(problem);
     (query as unknown as Record<string, string>)[name] = value;
   }
-  if (query.outcome && query.outcome !== 'ALLOW' && query.outcome !== 'DENY') throw bad('outcome is ALLOW or DENY');
-  if (query.reason && !(REASONS as readonly string[]).includes(query.reason)) throw bad(`unknown reason ${JSON.stringify(query.reason)}`);
   const after = input.after;
   if (after !== undefined && after !== null) {
     if (typeof after.at !== 'string' || typeof after.id !== 'string') throw bad('after is { at, id }');
