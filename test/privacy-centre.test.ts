@@ -55,7 +55,6 @@ async function expectPlainWords(page: Page) {
   for (const jargon of ['mutation', 'revokeConsent', 'grantConsent', 'expiresAt', 'GraphQL', 'FORBIDDEN']) expect(text).not.toContain(jargon);
 }
 
-/** The page's requests to the API that run `operation` (e.g. GrantConsent), recorded from now on. */
 /** Presses "Give access" and waits for the problems listed under `heading`; their sentences. */
 async function submitGrant(page: Page, heading: string): Promise<string[]> {
   await page.getByRole('button', { name: 'Give access' }).click();
@@ -64,6 +63,7 @@ async function submitGrant(page: Page, heading: string): Promise<string[]> {
   return summary.locator('li').allTextContents();
 }
 
+/** The page's requests to the API that run `operation` (e.g. GrantConsent), recorded from now on. */
 function operationsSent(page: Page, operation: string): string[] {
   const sent: string[] = [];
   page.on('request', (request) => {
@@ -71,6 +71,25 @@ function operationsSent(page: Page, operation: string): string[] {
   });
   return sent;
 }
+
+/**
+ * The answer to the page's `mutation <operation>` is lost: with `forward`, the request reaches the
+ * gateway first (the change is made), then the page gets, instead of the result, the gateway's
+ * answer for a service that did not answer in time (`timeout`, as gateway/subgraph-fetch.ts and
+ * gateway/bank-router/merge.ts word it, naming `extensions`), or no answer at all (`connection`).
+ */
+async function loseAnswer(page: Page, operation: string, options: { forward: boolean; lost: 'timeout' | 'connection'; field?: string; extensions?: Record<string, string> }) {
+  await page.route('**/graphql', async (route) => {
+    if (!route.request().postData()?.includes(`mutation ${operation}(`)) return route.continue();
+    if (options.forward) await route.fetch();
+    if (options.lost === 'connection') return route.abort('connectionreset');
+    const error = { message: 'did not answer in time; its data is missing from this response.', path: [options.field], extensions: { code: 'SUBGRAPH_TIMEOUT', ...options.extensions } };
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ data: null, errors: [error] }) });
+  });
+}
+
+/** Text shown on the page, as a person reads it. */
+const pageText = async (page: Page) => (await page.evaluate('document.body.innerText')) as string;
 
 /** Runs the page's clock in another time zone (Chromium's DevTools protocol), before it loads. */
 async function inTimeZone(page: Page, timezoneId: string) {
@@ -420,12 +439,149 @@ describe('privacy centre', () => {
       return route.continue({ postData: JSON.stringify({ ...body, variables: { id: `${banks['Northwind Bank']}:cns_not_there` } }) });
     });
     await northwind.getByRole('button', { name: 'Revoke access for Northwind Bank' }).click();
-    await status(page, /^Not revoked/);
     const refusal = northwind.getByRole('alert');
+    await refusal.getByText('Not revoked.').waitFor();
     expect(await refusal.textContent()).toContain('This was not found among yours');
+    // Said once, in the consent, as a problem: not in the status line that says what was done.
+    expect(await page.locator('#status').textContent()).toBe('');
     expect(await refusal.locator('li').getAttribute('title')).toBe('For support: NOT_FOUND');
     await expectPlainWords(page);
     expect((await consentsOf('alice')).find((c) => c.bank.id === banks['Northwind Bank'])?.status).toBe('ACTIVE');
+  });
+
+  // When a service does not answer a change, the change may have been made all the same: the page
+  // reads the data again and says what it holds now (bob: his consents are not used above).
+  it('a grant whose answer was lost is shown as saved when the bank saved it', async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
+    await loseAnswer(page, 'GrantConsent', { forward: true, lost: 'timeout', field: 'grantConsent', extensions: { service: 'bank-account', bank: banks['Northwind Bank']! } });
+    await page.getByLabel('Bank', { exact: true }).selectOption({ label: 'Northwind Bank' });
+    await page.getByRole('checkbox', { name: 'Your accounts' }).check();
+    await page.getByRole('checkbox', { name: 'Account overview' }).check();
+    await page.getByRole('button', { name: 'Give access' }).click();
+    await status(page, 'Done: Northwind Bank did not answer at once, but your consent was saved.');
+    const granted = card(page, 'Northwind Bank', 'ACTIVE');
+    expect(await granted.locator('[data-notice]').textContent()).toContain('Northwind Bank did not answer in time. Northwind Bank saved your consent all the same');
+    expect(await page.evaluate('document.activeElement.dataset.notice')).toBe('granted');
+    expect(await page.locator('#grant-problems').textContent()).toBe('');
+    expect(await pageText(page)).not.toContain('not given access');
+    expect(await consentsOf('bob')).toEqual([{ bank: { id: banks['Northwind Bank'] }, status: 'ACTIVE', permissions: ['ACCOUNTS_BASIC'], purposes: ['ACCOUNT_OVERVIEW'] }]);
+    await expectPlainWords(page);
+  });
+
+  it('a grant the bank did not answer: not known while it is silent, then what it holds', async (test) => {
+    const contoso = stack.banks[banks['Contoso Bank']!]!;
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
+    await card(page, 'Northwind Bank', 'ACTIVE').waitFor();
+    await contoso.stop();
+    try {
+      await page.getByLabel('Bank', { exact: true }).selectOption({ label: 'Contoso Bank' });
+      await page.getByRole('checkbox', { name: 'Your accounts' }).check();
+      await page.getByRole('checkbox', { name: 'Account overview' }).check();
+      await page.getByRole('button', { name: 'Give access' }).click();
+      const outcome = page.locator('#grant-problems');
+      await outcome.getByText('Contoso Bank could not be reached.').waitFor();
+      expect(await outcome.textContent()).toContain('So it is not known yet whether Contoso Bank saved your consent');
+      expect(await pageText(page)).not.toMatch(/not given access|Not saved/);
+    } finally {
+      await contoso.start();
+    }
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await page.locator('#grant-problems').getByText('this access is not among them. You can press “Give access” again.').waitFor();
+    expect((await consentsOf('bob')).map((c) => c.bank.id)).toEqual([banks['Northwind Bank']]);
+    // The choices stay, to give access again.
+    expect(await page.getByRole('checkbox', { name: 'Account overview' }).isChecked()).toBe(true);
+    await expectPlainWords(page);
+  });
+
+  it('with a bank down, says what the banks that answered hold, and which bank a slow export lacks', async (test) => {
+    const northwind = stack.banks[banks['Northwind Bank']!]!;
+    const page = await browser.open(test);
+    page.setDefaultTimeout(10_000);
+    await northwind.stop();
+    try {
+      // bob's banks: Northwind (down) and Contoso (nothing about him).
+      await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
+      const log = page.locator('#access-log');
+      await log.getByText('Nothing to show from the banks that answered.').waitFor();
+      expect(await log.getByRole('alert').textContent()).toContain('Northwind Bank did not answer');
+      expect(await log.textContent()).not.toContain('Nobody has read your bank data');
+      const consents = page.locator('#consents');
+      expect(await consents.textContent()).toContain('None from the banks that answered.');
+      expect(await consents.textContent()).not.toContain('You have not given any bank access');
+
+      // The export waits for every bank: the page says how long it has waited, and why.
+      await page.route('**/graphql', async (route) => {
+        if (route.request().postData()?.includes('query MyData')) await new Promise((resolve) => setTimeout(resolve, 2_500));
+        return route.continue();
+      });
+      await page.getByRole('button', { name: 'Export my data' }).click();
+      const result = page.locator('#export-result');
+      await result.getByText('(2 seconds so far)').waitFor();
+      expect(await result.textContent()).toContain('it can take up to a minute');
+      await result.getByRole('link', { name: /^Download my-data-/ }).waitFor();
+      expect(await result.getByRole('alert').textContent()).toContain('Your file is ready, but part of your data is missing from it:Northwind Bank could not be reached, so what it holds about you is not in the file.');
+      expect(await page.locator('#status').textContent()).toBe('');
+      await expectPlainWords(page);
+    } finally {
+      await northwind.start();
+    }
+  });
+
+  it('a revoke whose answer never came is shown as done when the bank did it', async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
+    await loseAnswer(page, 'RevokeConsent', { forward: true, lost: 'connection' });
+    await card(page, 'Northwind Bank', 'ACTIVE').getByRole('button', { name: 'Revoke access for Northwind Bank' }).click();
+    await status(page, 'Revoked: Northwind Bank can no longer show the data of this consent, from now on.');
+    const note = card(page, 'Northwind Bank', 'REVOKED').locator('[data-notice]');
+    expect(await note.textContent()).toContain('No answer came back: the connection to the service may have failed. Northwind Bank revoked your consent all the same.');
+    expect((await consentsOf('bob')).map((c) => c.status)).toEqual(['REVOKED']);
+    await expectPlainWords(page);
+  });
+
+  it('a message setting whose answer was lost: saved, or unchanged, as the chat service holds it', async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'bob' }), 'Bob Okafor (bob)');
+    const contoso = page.getByRole('switch', { name: 'Contoso Bank may start chats with me' });
+    expect(await contoso.isChecked()).toBe(false);
+    // Reached the chat service, but its answer came too late: saved all the same.
+    await loseAnswer(page, 'OptIn', { forward: true, lost: 'timeout', field: 'optInToBankMessages', extensions: { service: 'messaging' } });
+    await contoso.click();
+    await status(page, 'The chat service did not answer in time. Your setting was saved all the same: Contoso Bank may start chats with you.');
+    await page.locator(`#messages-${banks['Contoso Bank']}-state`).getByText(/^Allowed since/).waitFor();
+    // Never reached it: the switch goes back to what it holds, and the page says so.
+    await loseAnswer(page, 'OptOut', { forward: false, lost: 'timeout', field: 'optOutOfBankMessages', extensions: { service: 'messaging' } });
+    await contoso.click();
+    const result = page.locator('#messages-result').getByRole('alert');
+    await result.waitFor();
+    expect(await result.textContent()).toBe('The chat service did not answer in time.The switch below shows what it holds now: Contoso Bank may start chats with you, as before. Try again in a moment.');
+    expect(await contoso.isChecked()).toBe(true);
+    expect(await page.locator('#status').textContent()).toBe('');
+    await expectPlainWords(page);
+  });
+
+  it('an ended sign-in during a change says, once and as a problem, that the change was not made', async (test) => {
+    const page = await browser.open(test);
+    await signIn(page, await stack.token({ sub: 'alice' }));
+    // The token ends between loading the page and pressing the button.
+    const expired = await stack.token({ sub: 'alice', ttlSeconds: -3600 });
+    await page.route('**/graphql', (route) => {
+      if (!route.request().postData()?.includes('mutation RevokeConsent(')) return route.continue();
+      return route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${expired}` } });
+    });
+    await card(page, 'Northwind Bank', 'ACTIVE').getByRole('button', { name: 'Revoke access for Northwind Bank' }).click();
+    const problem = page.locator('#sign-in').getByRole('alert').filter({ hasText: 'Your sign-in was not accepted' });
+    await problem.waitFor();
+    expect(await problem.innerText()).toMatch(/^Your sign-in was not accepted: token expired\.\n+Access for Northwind Bank was not revoked\. Sign in again, then try again\.$/);
+    expect((await pageText(page)).split('Your sign-in was not accepted').length - 1).toBe(1);
+    expect(await page.locator('#status').textContent()).toBe('');
+    // In the colours of a problem, not of the status line.
+    expect(await problem.evaluate((e) => getComputedStyle(e).borderLeftColor)).toBe('rgb(163, 38, 27)');
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+    expect((await consentsOf('alice')).find((c) => c.bank.id === banks['Northwind Bank'])?.status).toBe('ACTIVE');
+    await expectPlainWords(page);
   });
 
   // Last: carol is erased.
@@ -454,10 +610,12 @@ describe('privacy centre', () => {
 
     await section.getByRole('button', { name: 'Erase my data…' }).click();
     await section.getByLabel('To confirm, type ERASE').fill('ERASE');
+    const sent = operationsSent(page, '');
     await section.getByRole('button', { name: 'Erase everything now' }).click();
-    await status(page, 'Your data has been erased.');
+    const done = page.getByRole('region', { name: 'Your data has been erased' });
+    await done.waitFor();
     expect(erasures).toHaveLength(1);
-    const report = section.locator('#erase-report');
+    const report = done.locator('#erase-report');
     expect(await report.locator('li').evaluateAll((items) => items.map((i) => i.getAttribute('data-status')))).toEqual(['DONE', 'DONE', 'DONE', 'DONE']);
     const steps = await report.locator('li').allTextContents();
     expect(steps[0]).toMatch(/^Profile: your profile and contact details deleted; /);
@@ -465,7 +623,19 @@ describe('privacy centre', () => {
     expect(steps.find((s) => s.startsWith('Contoso Bank:'))).toContain('1 consent ended; the history of 1 consent kept under a code instead of your user id');
     expect(await me()).toBeNull();
 
-    // What is left: a sign-in without a profile, said as such.
+    // Signed out at once: the sign-in is forgotten and nothing more is asked under carol's name
+    // (a read now would leave a new record naming her).
+    expect(await done.textContent()).toContain('You are signed out.');
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+    await page.evaluate('new Promise((resolve) => setTimeout(resolve, 300))');
+    expect(sent.map((body) => JSON.parse(body).query.match(/^\w+ (\w+)/)[1])).toEqual(['EraseMyData']);
+    for (const id of ['signed-in', 'who', 'sign-in']) expect(await page.locator(`#${id}`).isVisible()).toBe(false);
+    await expectPlainWords(page);
+
+    // Signing in again with the same token: a sign-in without a profile, said as such.
+    await page.reload();
+    await page.getByLabel('Development token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('No profile was found for this sign-in (carol).').waitFor();
     expect(await page.locator('#consents-section').isVisible()).toBe(false);
     expect(await page.getByText('cannot be shown right now').count()).toBe(0);

@@ -24,16 +24,22 @@ export function renderAccessLog(response, shown, onShowMore) {
   const errors = errorsAt(response.errors, ['me', 'accessLog']);
   const all = response.data.me?.accessLog;
   if (!all) return show(container, problem('The list of who saw your data cannot be shown right now.', errors.map(describeError)));
+  // With a bank missing, the list says what the banks that answered hold, never "nobody" or "all".
+  const partial = errors.length > 0;
   if (all.length === 0) {
-    return show(container, errors.length ? problem('Part of the list is missing:', errors.map(describeError)) : null, h('p', { class: 'empty' }, 'Nobody has read your bank data yet.'));
+    return partial
+      ? show(container, problem('Part of the list is missing:', errors.map(describeError)), h('p', { class: 'empty' }, 'Nothing to show from the banks that answered.'))
+      : show(container, h('p', { class: 'empty' }, 'Nobody has read your bank data yet.'));
   }
   const log = [...all].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, shown);
   const maybeMore = all.length >= shown;
   const me = response.data.me.id;
-  const caption = maybeMore ? `The latest ${log.length} times, newest first` : log.length === 1 ? 'Once so far' : `All ${log.length} times, newest first`;
+  const caption = partial
+    ? maybeMore ? `The latest ${log.length} times at the banks that answered, newest first` : log.length === 1 ? 'Once at the banks that answered' : `${log.length} times at the banks that answered, newest first`
+    : maybeMore ? `The latest ${log.length} times, newest first` : log.length === 1 ? 'Once so far' : `All ${log.length} times, newest first`;
   show(
     container,
-    errors.length ? problem('Part of the list is missing:', errors.map(describeError)) : null,
+    partial ? problem('Part of the list is missing:', errors.map(describeError)) : null,
     h(
       'table',
       { class: 'log' },

@@ -131,7 +131,11 @@ export function renderConsents(response, actions, note) {
   const errors = errorsAt(response.errors, ['me', 'consents']);
   const consents = response.data.me?.consents;
   if (!consents) return show(container, problem('Your consents cannot be shown right now.', errors.map(describeError)));
-  if (consents.length === 0) return show(container, h('p', { class: 'empty' }, 'You have not given any bank access to your data.'));
+  if (consents.length === 0) {
+    // A bank that did not answer may hold some: "none" only when every bank answered.
+    if (errors.length) return show(container, problem('Some banks did not answer:', errors.map(describeError)), h('p', { class: 'empty' }, 'None from the banks that answered.'));
+    return show(container, h('p', { class: 'empty' }, 'You have not given any bank access to your data.'));
+  }
   // The one just changed first, then active ones; the server already orders each group newest first.
   const first = consents.filter((c) => c.id === note?.id);
   const rest = consents.filter((c) => c.id !== note?.id);
@@ -145,8 +149,23 @@ export function renderConsents(response, actions, note) {
   if (note?.focus) container.querySelector('[data-notice]')?.focus();
 }
 
+const cardProblem = (title, lines) => h('div', { class: 'problem', role: 'alert', tabindex: '-1' }, h('strong', {}, title), lines.length ? h('ul', {}, reasons(lines)) : null);
+
 /** A failed action, shown in the consent it concerns. */
 export function showCardProblem(button, title, lines) {
   const slot = button.closest('article')?.querySelector('.card-problem');
-  if (slot) show(slot, h('div', { class: 'problem', role: 'alert' }, h('strong', {}, title), lines.length ? h('ul', {}, reasons(lines)) : null));
+  if (slot) show(slot, cardProblem(title, lines));
+}
+
+/**
+ * The same, in the consent `consentId` as the list shows it now (after the list was read again);
+ * false when the list does not show it.
+ */
+export function showConsentProblem(consentId, title, lines) {
+  const card = [...$('consents').querySelectorAll('article[data-consent-id]')].find((a) => a.dataset.consentId === consentId);
+  const slot = card?.querySelector('.card-problem');
+  if (!slot) return false;
+  show(slot, cardProblem(title, lines));
+  slot.firstChild.focus();
+  return true;
 }

@@ -24,12 +24,24 @@ export function show(container, ...children) {
   container.replaceChildren(...children.flat().filter(Boolean));
 }
 
-/** A short message for everyone, screen readers included (the status region is aria-live). */
+let pending;
+
+/**
+ * A short message that something was done, for everyone, screen readers included (the status
+ * region is aria-live). Only for what went right or was chosen: a failure is shown where it
+ * happened, in a box of its own (`problem`, role alert), and nowhere else.
+ */
 export function announce(text) {
   const status = $('status');
-  status.textContent = '';
+  quiet();
   // A new text node after a tick, so that the same message twice is read twice.
-  setTimeout(() => (status.textContent = text), 30);
+  pending = setTimeout(() => (status.textContent = text), 30);
+}
+
+/** Takes the last message away (a new action starts: what was said of the previous one no longer applies). */
+export function quiet() {
+  clearTimeout(pending);
+  $('status').textContent = '';
 }
 
 /**

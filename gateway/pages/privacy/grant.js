@@ -102,6 +102,16 @@ export function showGrantRefusal(bankName, serverProblems, otherLines = []) {
   return problems;
 }
 
+/**
+ * What became of a grant that got no answer (app.js): not a problem with the choices, so no field
+ * is marked; said above the button, where the person is, with `action` (a button) if any.
+ */
+export function showGrantOutcome(title, lines, action = null) {
+  showProblems([], '');
+  show($('grant-problems'), h('strong', {}, title), lines.map((line) => h('p', {}, line)), action);
+  $('grant-problems').focus();
+}
+
 /** Builds the form once; `onSubmit(grant)` does the request and resolves true when it went through. */
 export function setUpGrantForm(onSubmit) {
   const form = $('grant');

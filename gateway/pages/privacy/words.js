@@ -116,14 +116,34 @@ export function serviceInWords(service) {
  * One GraphQL error in plain words: `{ text, code }`. The text never holds a code or a server
  * message as it is; the code is kept for a tooltip, for support.
  */
+/** Who a gateway error names (`extensions.bank`, `extensions.service`), as people know it; `fallback` for anyone else. */
+function whoInWords(extensions, fallback = 'One of our services') {
+  const { bank, service, serviceName } = extensions ?? {};
+  if (bank) return bankName(bank);
+  const name = service ?? serviceName;
+  if (name === 'messaging') return 'The chat service';
+  if (name === 'user-profile') return 'The profile service';
+  return fallback;
+}
+
+/**
+ * Why a change got no result (graphql.js `unanswered`), as a sentence: who did not answer, and
+ * how. `fallback` names who was asked when the error does not ("Northwind Bank").
+ */
+export function noAnswerInWords(errors, fallback) {
+  const error = errors.find((e) => e.extensions?.code !== 'NO_ANSWER');
+  if (!error) return 'No answer came back: the connection to the service may have failed.';
+  const who = whoInWords(error.extensions, fallback);
+  return error.extensions.code === 'SUBGRAPH_TIMEOUT' ? `${who} did not answer in time.` : `${who} could not be reached.`;
+}
+
 export function errorInWords(error) {
-  const { code, reason, bank, serviceName, problems } = error?.extensions ?? {};
+  const { code, reason, problems } = error?.extensions ?? {};
   const support = [code, reason].filter(Boolean).join(' / ') || undefined;
   if (code === 'FORBIDDEN' && reason) return { text: reasonInWords(reason), code: support };
   if (code === 'FORBIDDEN') return { text: 'You are not allowed to see or change this.', code: support };
   if (code === 'SUBGRAPH_UNAVAILABLE' || code === 'SUBGRAPH_TIMEOUT') {
-    const who = bank ? bankName(bank) : serviceName === 'messaging' ? 'The chat service' : serviceName === 'user-profile' ? 'The profile service' : 'One of our services';
-    return { text: `${who} did not answer, so its part is missing. Try again in a moment.`, code: support };
+    return { text: `${whoInWords(error.extensions)} did not answer, so its part is missing. Try again in a moment.`, code: support };
   }
   if (code === 'BAD_USER_INPUT' && Array.isArray(problems)) return { text: problems.map((p) => serverProblemInWords(p).text).join(' '), code: support };
   if (code === 'NOT_FOUND') return { text: 'This was not found among yours: it may have changed in another window. Reload the page.', code: support };
