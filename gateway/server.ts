@@ -11,7 +11,7 @@ import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
 import { clientAddress, createHandler, HttpError, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
-import { mintInternalToken } from '@consent-gateway/kit/internal-token';
+import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
 import type { Logger } from '@consent-gateway/kit/log';
 import { metricsRoute, operationLabels } from '@consent-gateway/kit/metrics';
 import { createObservability, currentRequestId, identifyRequest, observabilityPlugin, requestLog } from '@consent-gateway/kit/observability';
@@ -96,12 +96,24 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   });
   const metrics = gatewayMetrics(observe.metrics.registry);
   const warn = (line: string) => requestLog(observe.log).warn(line);
-  // Each call carries the gateway's label of the client's operation: subgraphs and banks label
-  // their metrics with it, so one client operation is labelled alike everywhere, from this set.
-  const mint = (context: GatewayContext, audience: string) =>
-    mintInternalToken({ ...context, operationLabel: observe.metrics.operationLabel(context.operation?.name) }, audience, signingKey);
   const registry = watchBankRegistry(config.bankRegistryFile, (line, level) => observe.log[level](line));
   const pools = createSubgraphPools(Object.keys(urls), config.subgraphCalls);
+  // How long the gateway waits for a call to this audience: a bank's BANK_TIMEOUT_MS, a platform
+  // subgraph's pool deadline (SUBGRAPH_TIMEOUT_MS[_<NAME>]).
+  const timeoutOf = (audience: string) =>
+    audience.startsWith(bankAudience('')) ? config.banks.timeoutMs : (pools.get(audience)?.timeoutMs ?? config.subgraphCalls.timeoutMs);
+  // Each call carries the gateway's label of the client's operation: subgraphs and banks label
+  // their metrics with it, so one client operation is labelled alike everywhere, from this set.
+  // And its deadline (`dl`): minted just before the call starts, now + its timeout is no later
+  // than when the gateway stops waiting, so a subgraph or bank that gets to the call after that
+  // (paused, or the request held up) refuses it instead of doing what the client was told failed.
+  const mintWith = (deadline: boolean) => (context: GatewayContext, audience: string) =>
+    mintInternalToken(
+      { ...context, operationLabel: observe.metrics.operationLabel(context.operation?.name), ...(deadline && { deadline: Date.now() + timeoutOf(audience) }) },
+      audience,
+      signingKey,
+    );
+  const mint = mintWith(true);
   const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections, log: warn });
   const closePools = () => {
     pools.forEach((pool) => pool.close());
@@ -119,7 +131,9 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     recordStores({
       subgraphs: urls,
       registry: registry.current,
-      mint,
+      // The records routes' calls (reviewers' reads, export, erasure) wait by their own timeouts
+      // (DATA_SUBJECT_TIMEOUT_MS), which the audience does not tell: their tokens carry no deadline.
+      mint: mintWith(false),
       subgraphTimeoutMs: config.subgraphCalls.timeoutMs,
       bankTimeoutMs: config.banks.timeoutMs,
       dataSubjectTimeoutMs: config.dataSubjectTimeoutMs,

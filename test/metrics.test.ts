@@ -1,6 +1,6 @@
 // Prometheus metrics at GET /metrics on every service, read from the outside: the text parses as
 // Prometheus' exposition format, a denied field is counted by the bank that denied it, subgraph
-// and bank calls are counted by the gateway, a rate-limit refusal is counted by kind, a failed
+// and bank calls are counted by the gateway, calls of the records routes by the service answering them, a rate-limit refusal is counted by kind, a failed
 // audit flush is counted (and logged without the values its error quotes), operation labels stay
 // bounded, and /metrics is for this machine or an operator only.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
@@ -13,6 +13,7 @@ import { createSubgraph, listenSubgraph } from '@consent-gateway/kit/create-subg
 import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
 import { createLogger } from '@consent-gateway/kit/log';
 import { OTHER, operationLabels, UNNAMED } from '@consent-gateway/kit/metrics';
+import { RECORDS_ROUTES } from '@consent-gateway/kit/records-routes';
 import { buildManifest } from '../scripts/persisted.ts';
 import { parsePrometheusText, sampleValue, samples, type Family } from './support/prometheus.ts';
 import { postGraphQL, startTestStack, type TestStack } from './support/stack.ts';
@@ -122,6 +123,41 @@ describe('/metrics', () => {
     before = await calls();
     await stack.query('{ auditEvents { edges { node { id } } } }', {}, { token: await stack.token({ sub: 'alice' }) });
     expect(diff(before, await calls())).toEqual({ 'user-profile': 1, messaging: 0, northwind: 0, contoso: 0, unavailable: 0 });
+  });
+
+  it('counts the calls of its records routes by route and status in every service that answers them, apart from GraphQL requests', async () => {
+    const routes = async (service: string) => {
+      const families = await metricsOf(service);
+      const of = (route: string, status?: string) => sampleValue(families, 'http_route_requests_total', { route, ...(status ? { status } : {}) });
+      return {
+        auditEvents: of('/records/audit-events', '200'),
+        refused: of('/records/audit-events', '401'),
+        export: of('/records/export', '200'),
+        graphql: sampleValue(families, 'graphql_requests_total'),
+        timed: sampleValue(families, 'http_route_request_duration_seconds_count', { route: '/records/audit-events' }),
+      };
+    };
+    const services = ['bank-northwind', 'bank-contoso', 'user-profile', 'messaging'];
+    const before = Object.fromEntries(await Promise.all(services.map(async (s) => [s, await routes(s)] as const)));
+    const rita = await stack.token({ sub: 'rita', roles: ['security_reviewer'] });
+    expect((await stack.query('{ auditEvents(first: 1) { edges { node { id } } } }', {}, { token: rita })).body.errors).toBeUndefined();
+    expect((await stack.query('{ myData { complete } }', {}, { token: await stack.token({ sub: 'alice' }) })).body.data.myData.complete).toBe(true);
+    // A call without the gateway's token is refused, and counted with its status.
+    expect((await fetch(`${stack.serviceUrls()['bank-northwind']}/records/audit-events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"limit":1}' })).status).toBe(401);
+    for (const service of services) {
+      const after = await routes(service);
+      const was = before[service]!;
+      expect(after.auditEvents - was.auditEvents, service).toBe(1);
+      expect(after.export - was.export, service).toBe(1);
+      expect(after.timed - was.timed, service).toBe(service === 'bank-northwind' ? 2 : 1);
+      expect(after.refused - was.refused, service).toBe(service === 'bank-northwind' ? 1 : 0);
+      // Not GraphQL requests: none of them counted as one.
+      expect(after.graphql - was.graphql, service).toBe(0);
+    }
+    const families = await metricsOf('bank-northwind');
+    expect(families.get('http_route_requests_total')?.type).toBe('counter');
+    expect(families.get('http_route_request_duration_seconds')?.type).toBe('histogram');
+    for (const s of samples(families, 'http_route_requests_total')) expect(Object.values(RECORDS_ROUTES)).toContain(s.labels.route);
   });
 
   it("labels operations by registered name or our own pages' names only, at the gateway and in every subgraph alike; other names and none are grouped", async () => {

@@ -10,15 +10,15 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, GraphQLError, type DocumentNode, type GraphQLFieldResolver, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { allow, deny, type IRules } from './shield.ts';
 import { applyPermissions } from './permission-middleware.ts';
 import { DecisionRecorder, type AuditSink, type AuditStore } from './audit.ts';
 import { chainedSink, newChainId, pseudonymizer } from './audit-chain.ts';
-import type { KitContext } from './context.ts';
+import { checkDeadline, DEADLINE_EXCEEDED, DEADLINE_MESSAGE, type KitContext } from './context.ts';
 import type { Identity } from './identity.ts';
-import { createHandler, listen, mayShowDetails, type Listening, type Route } from './http.ts';
-import { gatewayClaims, type GatewayKeys } from './internal-token.ts';
+import { createHandler, HttpError, listen, mayShowDetails, type Listening, type Route } from './http.ts';
+import { gatewayClaims, pastDeadline, type GatewayKeys } from './internal-token.ts';
 import type { Logger, LogLevel } from './log.ts';
 import { decisionMetrics, metricsRoute, operationLabels } from './metrics.ts';
 import { createObservability, identifyRequest, labelRequest, observabilityPlugin, requestLog } from './observability.ts';
@@ -103,10 +103,28 @@ function mergePermissions(permissions: PermissionMap, schema: GraphQLSchema): Pe
 
 export function buildProtectedSchema<Ctx>(def: { typeDefs: DocumentNode; resolvers: Resolvers<Ctx>; permissions: PermissionMap }): GraphQLSchema {
   const schema = buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> });
-  return applyPermissions(schema, mergePermissions(def.permissions, schema), {
-    fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
-    fallbackError: FALLBACK_ERROR,
-  });
+  return withMutationDeadlines(
+    applyPermissions(schema, mergePermissions(def.permissions, schema), {
+      fallbackRule: deny, // deny by default: a field nobody wrote a rule for resolves for nobody
+      fallbackError: FALLBACK_ERROR,
+    }),
+  );
+}
+
+/**
+ * Each root mutation field checks the gateway's deadline (context.ts, `checkDeadline`) before
+ * its rule and its resolver run: a request that waited (a paused process, a slow earlier field)
+ * until the gateway stopped waiting writes nothing more. Outermost, so nothing of the field runs.
+ */
+function withMutationDeadlines(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve: GraphQLFieldResolver<unknown, KitContext | undefined> = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args, ctx: KitContext | undefined, info) => {
+      if (ctx) checkDeadline(ctx); // a schema executed without a context (no token) has no deadline
+      return resolve(source, args, ctx, info);
+    };
+  }
+  return schema;
 }
 
 /**
@@ -231,6 +249,12 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
     const claims = await gatewayClaims(req, audience, runtime.gatewayKey);
     identifyRequest(claims.requestId, claims.identity);
     labelRequest(claims.operationLabel);
+    // The gateway has stopped waiting (a request that reached us late, or that we read late, after
+    // a pause): its client was told the call failed, so nothing of it runs, a query's reads included.
+    if (pastDeadline(claims.deadline)) {
+      requestLog().warn({ code: DEADLINE_EXCEEDED, lateMs: Date.now() - claims.deadline! }, 'refused: the gateway had stopped waiting for this request');
+      throw new HttpError(504, DEADLINE_MESSAGE, DEADLINE_EXCEEDED);
+    }
     const base: KitContext = {
       subgraph: def.name,
       identity: claims.identity,
@@ -238,6 +262,7 @@ export async function createSubgraph<Ctx extends KitContext>(def: SubgraphDefini
       operation: claims.operation,
       referenceFor: claims.referenceFor,
       now: new Date(),
+      deadline: claims.deadline,
       decisions: new DecisionRecorder(def.name, claims.identity, claims.requestId, claims.operation, bankId),
     };
     return def.extendContext(base);

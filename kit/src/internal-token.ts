@@ -1,7 +1,8 @@
 // The gateway → subgraph token. The gateway mints one per subgraph call with its own key
 // (audience = the subgraph's name, or `bank:<id>` for a bank); a subgraph accepts no request without a valid one, so
 // identity headers forged by a caller who reaches a subgraph directly get nowhere. It also names
-// the operation as the client sent it (name and document hash), which decision records keep.
+// the operation as the client sent it (name and document hash), which decision records keep, and
+// the call's deadline (`dl`, when the gateway stops waiting), past which a subgraph runs nothing.
 import { createPublicKey, KeyObject as NodeKeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, exportJWK, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
@@ -19,6 +20,16 @@ export const INTERNAL_ISSUER = 'consent-gateway';
 export const INTERNAL_ALG = 'EdDSA';
 const TTL_SECONDS = 60;
 
+/**
+ * How late, by this subgraph's clock, a request may still start past its deadline (`dl`): none.
+ * Unlike `exp` (5 s of tolerance), a tolerance here would be a window in which a bank still
+ * commits what the client was told failed. The gateway's and the subgraphs' clocks are expected
+ * to be synced (NTP), as for `exp`: a subgraph whose clock runs ahead refuses a call that much
+ * before the gateway stops waiting (the client gets an error, as it would at the timeout); one
+ * whose clock runs behind may still start a call up to its lag after the gateway stopped waiting.
+ */
+export const DEADLINE_TOLERANCE_MS = 0;
+
 /** The audience of a token for one bank's subgraph: a token minted for northwind is refused by contoso. */
 export const bankAudience = (bankId: string) => `bank:${bankId}`;
 
@@ -35,10 +46,23 @@ export interface InternalClaims {
   referenceFor?: string;
   /** The gateway's metrics label of the client's operation (a registered name, `other`, `unnamed`). */
   operationLabel?: string;
+  /**
+   * The moment the gateway stops waiting for this call (its timeout from when the token was
+   * minted), in epoch milliseconds: the `dl` claim. Past it (by the subgraph's clock) the kit
+   * refuses the operation without running it (DEADLINE_EXCEEDED), so a call the client was told
+   * failed (SUBGRAPH_TIMEOUT) is not carried out after all by a subgraph that was paused. Absent
+   * on tokens of older gateways and of calls without a deadline: no check.
+   */
+  deadline?: number;
+}
+
+/** Whether a call with this deadline (epoch ms, `dl`) is too late to start at `now` (epoch ms). */
+export function pastDeadline(deadline: number | undefined, now: number = Date.now()): boolean {
+  return deadline !== undefined && now > deadline + DEADLINE_TOLERANCE_MS;
 }
 
 export async function mintInternalToken(claims: InternalClaims, audience: string, key: Key): Promise<string> {
-  const { identity, requestId, operation, referenceFor, operationLabel } = claims;
+  const { identity, requestId, operation, referenceFor, operationLabel, deadline } = claims;
   const jwt = new SignJWT({
     client: identity.client,
     client_type: identity.clientType,
@@ -50,6 +74,7 @@ export async function mintInternalToken(claims: InternalClaims, audience: string
     op_hash: operation?.hash ?? undefined,
     ref_for: referenceFor,
     op_label: operationLabel,
+    dl: deadline === undefined ? undefined : Math.floor(deadline),
   })
     .setIssuer(INTERNAL_ISSUER)
     .setAudience(audience)
@@ -134,12 +159,19 @@ export async function verifyInternalToken(token: string, audience: string, keys:
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
   const referenceFor = text(payload.ref_for) ?? undefined;
   const operationLabel = text(payload.op_label) ?? undefined;
+  // A deadline that is there but not a time is the gateway's bug or a forgery: refused, not ignored
+  // (ignoring it would lift the deadline).
+  const deadline = payload.dl;
+  if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isSafeInteger(deadline) || deadline < 0)) {
+    throw new InternalTokenError('invalid gateway token: its deadline (dl) is not a time in epoch milliseconds');
+  }
   return {
     identity,
     requestId,
     operation: { name: text(payload.op_name), hash: text(payload.op_hash) },
     ...(referenceFor !== undefined && { referenceFor }),
     ...(operationLabel !== undefined && { operationLabel }),
+    ...(deadline !== undefined && { deadline }),
   };
 }
 

@@ -42,6 +42,8 @@ export interface ServiceMetrics {
   operationLabel(name: unknown): string;
   /** One GraphQL request answered, by operation label and HTTP status. */
   request(operation: string, status: number, seconds: number): void;
+  /** One call of a POST route beside GraphQL (the kit's records routes) answered, by route (its path: a fixed set) and HTTP status. */
+  routeRequest(route: string, status: number, seconds: number): void;
   /** The errors of one response, by `extensions.code`. */
   errors(codes: Iterable<unknown>): void;
 }
@@ -53,12 +55,23 @@ export function createServiceMetrics(service: string, operationLabel: (name: unk
   const requests = new Counter({ name: 'graphql_requests_total', help: 'GraphQL requests answered, by operation and HTTP status', labelNames: ['operation', 'status'], registers: [registry] });
   const duration = new Histogram({ name: 'graphql_request_duration_seconds', help: 'Time to answer a GraphQL request, by operation', labelNames: ['operation'], registers: [registry] });
   const errors = new Counter({ name: 'graphql_errors_total', help: 'Errors in GraphQL responses sent, by extensions.code', labelNames: ['code'], registers: [registry] });
+  const routeRequests = new Counter({
+    name: 'http_route_requests_total',
+    help: 'Calls of the POST routes beside GraphQL (the records routes: reviewers\' reads, exports, erasures, refusals) answered, by route and HTTP status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  const routeDuration = new Histogram({ name: 'http_route_request_duration_seconds', help: 'Time to answer a call of a POST route beside GraphQL, by route', labelNames: ['route'], registers: [registry] });
   return {
     registry,
     operationLabel,
     request(operation, status, seconds) {
       requests.inc({ operation, status: String(status) });
       duration.observe({ operation }, seconds);
+    },
+    routeRequest(route, status, seconds) {
+      routeRequests.inc({ route, status: String(status) });
+      routeDuration.observe({ route }, seconds);
     },
     errors(codes) {
       for (const code of codes) errors.inc({ code: typeof code === 'string' ? errorCodeLabel(code) : 'none' });

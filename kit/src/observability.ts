@@ -107,7 +107,8 @@ export function noteSentOperation(name: unknown): void {
  * Serves one GraphQL request inside its scope and server span, then counts and times it and writes
  * its access line (status, duration, operation label: nothing the caller sent but that bounded name).
  * With `graphql: false` (a POST route such as the kit's records routes), the same scope, span and
- * access line (with the route's path), but no count in graphql_requests_total.
+ * access line (with the route's path), counted and timed by route (http_route_requests_total)
+ * instead of in graphql_requests_total. `path` is then one of the service's routes: a fixed set.
  */
 export function observeRequest(o: Observability, req: IncomingMessage, res: ServerResponse, path: string, serve: () => Promise<void>, options: { graphql?: boolean } = {}): Promise<void> {
   const graphql = options.graphql ?? true;
@@ -127,6 +128,7 @@ export function observeRequest(o: Observability, req: IncomingMessage, res: Serv
         const seconds = (performance.now() - started) / 1000;
         const operation = o.metrics.operationLabel(scope.label ?? scope.operation ?? scope.sentOperation);
         if (graphql) o.metrics.request(operation, status, seconds);
+        else o.metrics.routeRequest(path, status, seconds);
         span.setAttributes({ 'http.response.status_code': status, 'graphql.operation.name': operation });
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         scope.log.info({ status, durationMs: Math.round(seconds * 10_000) / 10, operation, ...(graphql ? {} : { path }) }, 'request');
