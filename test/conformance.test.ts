@@ -19,6 +19,7 @@ import { seedBank } from '../scripts/seed.ts';
 import { createCaller } from '../kit/src/conformance/caller.ts';
 import { recordsChecks } from '../kit/src/conformance/records.ts';
 import { serveLeakyBank, serveUnchainedBank } from './support/leaky-bank.ts';
+import { serveLeakyConsentsBank } from './support/leaky-consents-bank.ts';
 import { KIT_SOURCE_FLAG } from '../scripts/kit-source.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -80,6 +81,24 @@ describe('check:bank', () => {
     expect(findings.length).toBeGreaterThan(0);
     for (const finding of findings) expect(finding).toMatch(/BankAccount\.balance of northwind:acc_\S+ \(owner \w+\) resolved for .*, although no consent allows it/);
     expect(run.stdout).toMatch(/FAILED/);
+  }, 120_000);
+
+  it("fails a bank whose adapter lists every customer's consents to each (its consentsOfUsers forgot the user filter)", async () => {
+    const db = stack.client.db(bankDatabaseName(stack.dbPrefix, 'all-consents-northwind'));
+    await seedBank(db, stack.bank('northwind'));
+    const leakyConsents = await serveLeakyConsentsBank({ bank: { id: 'northwind', name: 'Northwind Bank' }, db, gatewayKey: createPublicKey(readFileSync(stack.keys.gatewayPublic, 'utf8')), auditKey: stack.auditKeys['bank-northwind']! });
+    try {
+      const report = await checkBank({ url: `${leakyConsents.url}/graphql`, bankId: 'northwind', gatewayKey: gatewayKey(), testUsers: ['alice', 'bob'], runs: 20, seed: 7 });
+      expect(report.ok, formatReport(report)).toBe(false);
+      const failed = report.checks.filter((c) => !c.ok);
+      // Nothing a reviewer sees before anyone has consents gives it away; the customers' own listings do.
+      expect(failed.map((c) => c.name.slice(0, 16)), formatReport(report)).toContain('denies by defaul');
+      const details = failed.flatMap((c) => c.details);
+      expect(details).toContainEqual(expect.stringMatching(/^User\.consents of (alice|bob) listed a consent that (alice|bob) granted \(northwind:cns_\S+\): another customer's receipt/));
+      expect(details).toContainEqual(expect.stringMatching(/^the export of (alice|bob) holds \d+ consent\(s\) of someone else/));
+    } finally {
+      await leakyConsents.stop();
+    }
   }, 120_000);
 
   it('fails a bank whose adapter keeps decision records out of their hash chains', async () => {

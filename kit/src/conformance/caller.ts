@@ -41,8 +41,11 @@ export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey 
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as Answer['body'] };
   };
-  const tokenFor = (identity: Identity, audience = bankAudience(bankId), claims: Pick<InternalClaims, 'referenceFor'> = {}) =>
-    mintInternalToken({ identity, requestId: `conformance-${randomUUID()}`, ...claims }, audience, gatewayKey);
+  const tokenFor = (identity: Identity, audience = bankAudience(bankId), claims: Pick<InternalClaims, 'referenceFor'> = {}, requestId = `conformance-${randomUUID()}`) =>
+    mintInternalToken({ identity, requestId, ...claims }, audience, gatewayKey);
+  // Whose data each request of the checks was about (when the check said): a customer's access
+  // log that lists a request about someone else shows another customer's reads.
+  const subjects = new Map<string, string>();
   /** A POST to one of the kit's records routes (beside the GraphQL endpoint), as `identity` or with the headers given. */
   const route = async (path: string, who: Identity | Record<string, string>, body: unknown = {}): Promise<Answer> => {
     const headers = 'roles' in who ? { authorization: `Bearer ${await tokenFor(who as Identity)}` } : (who as Record<string, string>);
@@ -53,9 +56,17 @@ export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey 
     post,
     route,
     tokenFor,
-    /** A GraphQL request as the gateway would send it, for `identity` (and, on a reference check, `referenceFor`). */
-    as: async (identity: Identity, query: string, variables: Record<string, unknown> = {}, claims: Pick<InternalClaims, 'referenceFor'> = {}) =>
-      post({ query, variables }, { authorization: `Bearer ${await tokenFor(identity, bankAudience(bankId), claims)}` }),
+    /**
+     * A GraphQL request as the gateway would send it, for `identity` (and, on a reference check,
+     * `referenceFor`); `about`: the customer whose data it reads, remembered by its request id.
+     */
+    as: async (identity: Identity, query: string, variables: Record<string, unknown> = {}, claims: Pick<InternalClaims, 'referenceFor'> = {}, about?: string) => {
+      const requestId = `conformance-${randomUUID()}`;
+      if (about !== undefined) subjects.set(requestId, about);
+      return post({ query, variables }, { authorization: `Bearer ${await tokenFor(identity, bankAudience(bankId), claims, requestId)}` });
+    },
+    /** The customer a request of the checks was about, if it said. */
+    subjectOf: (requestId: string): string | undefined => subjects.get(requestId),
   };
 }
 export type Caller = ReturnType<typeof createCaller>;

@@ -13,8 +13,8 @@ import { PURPOSES, type Purpose } from '../identity.ts';
 import { INTERNAL_ISSUER, bankAudience } from '../internal-token.ts';
 import { createCaller, viewers, type Answer, type Caller, type Viewer } from './caller.ts';
 import { contractDifferences } from './contract.ts';
-import { ConsentBook, Judge, type Truth } from './oracle.ts';
-import { recordsChecks } from './records.ts';
+import { CLOCK_TOLERANCE_MS, ConsentBook, Judge, OWN_LISTINGS, type Truth } from './oracle.ts';
+import { exportLeaks, recordsChecks } from './records.ts';
 import { RECORDS_ROUTES } from '../records-routes.ts';
 import { purposeOf, randomGrant, seeded, type GrantRequest, type Random } from './random.ts';
 
@@ -57,6 +57,8 @@ const TRANSACTION_SELECTIONS = ['amount { minorUnits currency }', 'postedAt', 'd
 const ALL_PERMISSIONS = ['ACCOUNTS_DETAIL', 'BALANCES', 'TRANSACTIONS_DETAIL', 'TRANSACTIONS_CREDITS', 'TRANSACTIONS_DEBITS', 'MERCHANT_LOCATION_COARSE', 'MERCHANT_LOCATION_PRECISE'];
 const OTHER_BANK = 'conformance-other-bank';
 const MAX_PAGES_PER_ACCOUNT = 50;
+/** How long the search's short-lived consents last. */
+const SHORT_LIVED_MS = 1_500;
 
 const ENTITIES = (selection: string) => `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`;
 const userRep = (id: string) => ({ __typename: 'User', id });
@@ -246,17 +248,19 @@ async function readTruth(caller: Caller, bankId: string, users: string[], book: 
   for (const user of users) {
     const self = viewers.self(user, 'customer_service');
     // A clean slate: the only live consents are the ones the checks grant (and know exactly).
-    const existing = await caller.as(self, ENTITIES('... on User { consents { id status } }'), { r: [userRep(user)] });
-    for (const c of existing.body?.data?._entities?.[0]?.consents ?? []) if (c.status === 'ACTIVE') await revokeAs(caller, user, c.id, book);
+    // (Only the customer's own: a consent of someone else listed here is the leak the checks
+    // report later, and no customer can revoke it.)
+    const existing = await caller.as(self, ENTITIES('... on User { consents { id status receipt { userId } } }'), { r: [userRep(user)] }, {}, user);
+    for (const c of existing.body?.data?._entities?.[0]?.consents ?? []) if (c.status === 'ACTIVE' && (c.receipt?.userId ?? user) === user) await revokeAs(caller, user, c.id, book);
     const probe = await grantAs(caller, user, { bankId, permissions: ['ACCOUNTS_BASIC', ...ALL_PERMISSIONS], purposes: PURPOSES.map((p) => p.toUpperCase()) }, book);
-    const accounts = await caller.as(self, ENTITIES('... on User { accounts { id } }'), { r: [userRep(user)] });
+    const accounts = await caller.as(self, ENTITIES('... on User { accounts { id } }'), { r: [userRep(user)] }, {}, user);
     const ids: string[] = (accounts.body?.data?._entities?.[0]?.accounts ?? []).map((a: { id: string }) => a.id);
     if (ids.length === 0) throw new CheckFailed(`test customer ${user} has no account at the bank (or the bank does not list it under a consent that allows everything)`);
     for (const accountId of ids) {
       truth.accounts.set(accountId, user);
       let after: string | null = null;
       for (let page = 0; page < MAX_PAGES_PER_ACCOUNT; page++) {
-        const res = await caller.as(self, 'query($a: ID!, $after: String) { bankAccount(id: $a) { transactions(first: 100, after: $after) { edges { node { id postedAt direction } } pageInfo { hasNextPage endCursor } } } }', { a: accountId, after });
+        const res = await caller.as(self, 'query($a: ID!, $after: String) { bankAccount(id: $a) { transactions(first: 100, after: $after) { edges { node { id postedAt direction } } pageInfo { hasNextPage endCursor } } } }', { a: accountId, after }, {}, user);
         const connection = res.body?.data?.bankAccount?.transactions;
         if (!connection) throw new CheckFailed(`cannot read the transactions of ${accountId} under a consent that allows everything (${describe(res)})`);
         for (const { node } of connection.edges) truth.transactions.set(node.id, { owner: user, accountId, postedAt: node.postedAt, direction: node.direction });
@@ -275,7 +279,7 @@ async function lifecycleChecks(caller: Caller, bankId: string, users: string[], 
   const user = users[0]!;
   const self = viewers.self(user, 'customer_service');
   const details: string[] = [];
-  const count = async () => (await caller.as(self, ENTITIES('... on User { consents { id } }'), { r: [userRep(user)] })).body?.data?._entities?.[0]?.consents?.length;
+  const count = async () => (await caller.as(self, ENTITIES('... on User { consents { id } }'), { r: [userRep(user)] }, {}, user)).body?.data?._entities?.[0]?.consents?.length;
   const before = await count();
   const invalid: Array<[string, Record<string, unknown>]> = [
     ['no accounts permission', { permissions: ['BALANCES'], purposes: ['CUSTOMER_SERVICE'] }],
@@ -306,7 +310,7 @@ async function lifecycleChecks(caller: Caller, bankId: string, users: string[], 
 async function strangerChecks(caller: Caller, bankId: string, users: string[], truth: Truth, book: ConsentBook) {
   // Something to leak: each customer consents to everything, for every purpose.
   const granted = await Promise.all(users.map(async (u) => [u, await grantAs(caller, u, { bankId, permissions: ['ACCOUNTS_BASIC', ...ALL_PERMISSIONS], purposes: PURPOSES.map((p) => p.toUpperCase()) }, book)] as const));
-  const judge = new Judge(bankId, truth, book);
+  const judge = new Judge(bankId, truth, book, caller.subjectOf);
   const everything = accountSelection(ACCOUNT_SELECTIONS, { first: 20, fields: TRANSACTION_SELECTIONS });
   const nullableOnly = accountSelection(NULLABLE_ACCOUNT_SELECTIONS, { first: 20, fields: TRANSACTION_SELECTIONS }, false);
   let requests = 0;
@@ -321,29 +325,29 @@ async function strangerChecks(caller: Caller, bankId: string, users: string[], t
     const accounts = [...truth.accounts].filter(([, owner]) => owner === user).map(([id]) => id);
     const transactions = [...truth.transactions].filter(([, row]) => row.owner === user).slice(0, 5).map(([id]) => id);
     for (const viewer of strangers) {
-      const entities = await caller.as(viewer, ENTITIES(`... on User { accounts { ${everything} } consents { id } accessLog { at } } ... on BankAccount { ${everything} } ... on CardTransaction { id ${TRANSACTION_SELECTIONS.join(' ')} }`), {
+      const entities = await caller.as(viewer, ENTITIES(`... on User { accounts { ${everything} } ${OWN_LISTINGS} } ... on BankAccount { ${everything} } ... on CardTransaction { id ${TRANSACTION_SELECTIONS.join(' ')} }`), {
         r: [userRep(user), ...accounts.map((id) => ({ __typename: 'BankAccount', id })), ...transactions.map((id) => ({ __typename: 'CardTransaction', id }))],
-      });
+      }, {}, user);
       const list = entities.body?.data?._entities ?? [];
       judge.user(list[0], viewer, user);
       accounts.forEach((id, i) => judge.account(list[1 + i], viewer, id, user));
       transactions.forEach((id, i) => judge.transaction(list[1 + accounts.length + i], viewer, id));
       const nullable = await caller.as(viewer, ENTITIES(`... on BankAccount { ${nullableOnly} } ... on CardTransaction { ${NULLABLE_TRANSACTION_SELECTIONS.join(' ')} }`), {
         r: [...accounts.map((id) => ({ __typename: 'BankAccount', id })), ...transactions.map((id) => ({ __typename: 'CardTransaction', id }))],
-      });
+      }, {}, user);
       const found = nullable.body?.data?._entities ?? [];
       accounts.forEach((id, i) => judge.account(found[i], viewer, id, user));
       transactions.forEach((id, i) => judge.transaction(found[accounts.length + i], viewer, id));
       for (const id of accounts) {
         for (const selection of [everything, nullableOnly]) {
-          const res = await caller.as(viewer, `query($a: ID!) { bankAccount(id: $a) { ${selection} } }`, { a: id });
+          const res = await caller.as(viewer, `query($a: ID!) { bankAccount(id: $a) { ${selection} } }`, { a: id }, {}, user);
           judge.reference(res.body?.data?.bankAccount, viewer, user, `bankAccount(id: "${id}")`);
           judge.account(res.body?.data?.bankAccount, viewer, id, user);
         }
       }
       for (const id of transactions) {
         for (const selection of [`id ${TRANSACTION_SELECTIONS.join(' ')}`, NULLABLE_TRANSACTION_SELECTIONS.join(' ')]) {
-          const res = await caller.as(viewer, `query($t: ID!) { cardTransaction(id: $t) { ${selection} } }`, { t: id });
+          const res = await caller.as(viewer, `query($t: ID!) { cardTransaction(id: $t) { ${selection} } }`, { t: id }, {}, user);
           judge.reference(res.body?.data?.cardTransaction, viewer, user, `cardTransaction(id: "${id}")`);
           judge.transaction(res.body?.data?.cardTransaction, viewer, id);
         }
@@ -358,28 +362,58 @@ async function strangerChecks(caller: Caller, bankId: string, users: string[], t
     // even the customer and this bank's agents get no reference to anyone else's object.
     for (const viewer of [viewers.self(user, 'customer_service'), viewers.agent(bankId, 'customer_service', true)]) {
       for (const id of transactions.slice(0, 2)) {
-        const res = await caller.as(viewer, 'query($t: ID!) { cardTransaction(id: $t) { __typename } }', { t: id }, { referenceFor: 'conformance-stranger' });
+        const res = await caller.as(viewer, 'query($t: ID!) { cardTransaction(id: $t) { __typename } }', { t: id }, { referenceFor: 'conformance-stranger' }, user);
         if (res.body?.data?.cardTransaction !== null) judge.findings.push(`a reference check for another customer handed ${viewer.label} cardTransaction(id: "${id}"): ${describe(res)}`);
         requests += 1;
       }
     }
   }
+  // Each customer's own listings and export, now that every test customer has consents (and reads)
+  // at the bank: their own entries only, none of another customer's.
+  for (const user of users) {
+    const self = viewers.self(user, 'customer_service');
+    const own = await caller.as(self, ENTITIES(`... on User { ${OWN_LISTINGS} }`), { r: [userRep(user)] }, {}, user);
+    const listed = own.body?.data?._entities?.[0];
+    if (!listed?.consents?.length) judge.findings.push(`User.consents of ${user} lists none of their consents, although they just granted one (${describe(own)})`);
+    judge.user(listed, self, user);
+    judge.findings.push(...(await exportLeaks(caller, user, (id) => book.ownerOf(id))));
+    requests += 2;
+  }
   for (const [user, id] of granted) await revokeAs(caller, user, id, book);
-  return { summary: `${requests} requests by strangers under consents that allow everything: ${judge.findings.length ? `${judge.findings.length} leak(s)` : 'nothing resolved'}`, details: judge.findings };
+  return {
+    summary: `${requests} requests by strangers under consents that allow everything, and each customer's own consents, access log and export: ${judge.findings.length ? `${judge.findings.length} leak(s)` : 'nothing resolved, no one else\'s entries listed'}`,
+    details: judge.findings,
+  };
 }
 
 // ---- 6. the randomized search ---------------------------------------------------------------------
 
 async function search(caller: Caller, options: ConformanceOptions, users: string[], truth: Truth, book: ConsentBook, random: Random, runs: number) {
   const bankId = options.bankId;
-  const judge = new Judge(bankId, truth, book);
+  const judge = new Judge(bankId, truth, book, caller.subjectOf);
   let grants = 0;
   let revokes = 0;
+  // Consents that expire within seconds: one at the start, a few more at random; halfway the search
+  // waits until those granted so far have expired (beyond the clock tolerance), so that the second
+  // half asks under expired consents too.
+  const shortLived: number[] = [];
+  const grantShortLived = async (user: string) => {
+    const expiresAt = Date.now() + SHORT_LIVED_MS;
+    // A bank whose clock runs ahead may (rightly) call so near an expiry past: that grant is skipped.
+    const granted = await grantAs(caller, user, { ...randomGrant(random, bankId, new Date()), expiresAt: new Date(expiresAt).toISOString() }, book).catch(() => undefined);
+    if (granted) (shortLived.push(expiresAt), grants++);
+  };
   for (let step = 0; step < runs; step++) {
     const user = random.pick(users);
+    if (step === 0) await grantShortLived(user);
+    if (step === Math.floor(runs / 2) && shortLived.length) {
+      const wait = Math.max(...shortLived) + CLOCK_TOLERANCE_MS + 250 - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
     // Change the consents now and then: a grant, or a revoke of a consent the search granted.
     const action = random.weighted({ grant: 3, revoke: 1, none: 4 });
-    if (action === 'grant' || book.active(user).length === 0) {
+    if (action === 'grant' && random.chance(0.1)) await grantShortLived(user);
+    else if (action === 'grant' || book.active(user).length === 0) {
       await grantAs(caller, user, randomGrant(random, bankId, new Date()), book);
       grants++;
     } else if (action === 'revoke') {
@@ -403,22 +437,24 @@ async function search(caller: Caller, options: ConformanceOptions, users: string
     const transactions = random.chance(0.6) ? { first: random.int(1, 25), fields: random.subset(TRANSACTION_SELECTIONS) } : undefined;
     const accounts = [...truth.accounts].filter(([, owner]) => owner === user).map(([id]) => id);
     const rows = [...truth.transactions].filter(([, row]) => row.owner === user).map(([id]) => id);
+    // Judged as of the moment the request left (an expiry may pass while it is on its way).
+    judge.sentAt = new Date();
     switch (random.weighted({ user: 4, account: 2, transaction: 2, entities: 2 })) {
       case 'user': {
-        const res = await caller.as(viewer, ENTITIES(`... on User { accounts { ${accountSelection(accountFields, transactions)} } ${random.chance(0.3) ? 'consents { id } accessLog { at }' : ''} }`), { r: [userRep(user)] });
+        const res = await caller.as(viewer, ENTITIES(`... on User { accounts { ${accountSelection(accountFields, transactions)} } ${random.chance(0.3) ? OWN_LISTINGS : ''} }`), { r: [userRep(user)] }, {}, user);
         judge.user(res.body?.data?._entities?.[0], viewer, user);
         break;
       }
       case 'account': {
         const id = random.pick(accounts);
-        const res = await caller.as(viewer, `query($a: ID!) { bankAccount(id: $a) { ${accountSelection(accountFields, transactions, !nullableOnly)} } }`, { a: id });
+        const res = await caller.as(viewer, `query($a: ID!) { bankAccount(id: $a) { ${accountSelection(accountFields, transactions, !nullableOnly)} } }`, { a: id }, {}, user);
         judge.reference(res.body?.data?.bankAccount, viewer, user, `bankAccount(id: "${id}")`);
         judge.account(res.body?.data?.bankAccount, viewer, id, user);
         break;
       }
       case 'transaction': {
         const id = random.pick(rows);
-        const res = await caller.as(viewer, `query($t: ID!) { cardTransaction(id: $t) { ${transactionFields()} } }`, { t: id });
+        const res = await caller.as(viewer, `query($t: ID!) { cardTransaction(id: $t) { ${transactionFields()} } }`, { t: id }, {}, user);
         judge.reference(res.body?.data?.cardTransaction, viewer, user, `cardTransaction(id: "${id}")`);
         judge.transaction(res.body?.data?.cardTransaction, viewer, id);
         break;
@@ -428,7 +464,7 @@ async function search(caller: Caller, options: ConformanceOptions, users: string
         const txn = random.pick(rows);
         const res = await caller.as(viewer, ENTITIES(`... on BankAccount { ${accountSelection(accountFields, transactions, !nullableOnly)} } ... on CardTransaction { ${transactionFields()} }`), {
           r: [{ __typename: 'BankAccount', id: account }, { __typename: 'CardTransaction', id: txn }],
-        });
+        }, {}, user);
         const [a, t] = res.body?.data?._entities ?? [];
         judge.account(a, viewer, account, user);
         judge.transaction(t, viewer, txn);
@@ -439,7 +475,7 @@ async function search(caller: Caller, options: ConformanceOptions, users: string
   const vacuous = judge.revealed === 0;
   return {
     ok: !vacuous && judge.findings.length === 0,
-    summary: `${runs} random requests (seed ${options.seed ?? 1}; ${grants} grants, ${revokes} revokes), ${judge.revealed} protected values rightly revealed: ${
+    summary: `${runs} random requests (seed ${options.seed ?? 1}; ${grants} grants, ${shortLived.length} of them expiring within seconds, ${revokes} revokes), ${judge.revealed} protected values rightly revealed: ${
       vacuous ? 'nothing was ever revealed, so nothing was proven (do the test customers have accounts and transactions?)' : judge.findings.length ? `${judge.findings.length} leak(s)` : 'no leak'
     }`,
     details: judge.findings,

@@ -35,7 +35,35 @@ export class ConsentBook {
   all(): readonly ConsentRecord[] {
     return this.consents;
   }
+  /** Who granted consent `id`, if the checks granted it. */
+  ownerOf(id: string): string | undefined {
+    return this.consents.find((c) => c._id === id)?.userId;
+  }
 }
+
+/** A listed consent, as the checks select it (OWN_LISTINGS); anything may be missing. */
+interface ListedConsent {
+  id?: string;
+  bank?: { id?: string } | null;
+  receipt?: { userId?: string; bankId?: string } | null;
+}
+/** A listed access-log entry, as the checks select it. */
+interface ListedAccess {
+  requestId?: string;
+  bank?: { id?: string } | null;
+}
+
+/**
+ * What the checks select of a user's own listings: enough to tell whose entries they are (the
+ * consent's receipt, the bank, the request id of each read).
+ */
+export const OWN_LISTINGS = 'consents { id bank { id } receipt { userId bankId } } accessLog { requestId bank { id } }';
+
+/**
+ * How far the bank's clock may be behind the checker's: an expiry is judged this much earlier than
+ * the request was sent, so that a consent the bank still (rightly) held active is no finding.
+ */
+export const CLOCK_TOLERANCE_MS = 2_000;
 
 const BASIC_ACCOUNT_FIELDS = ['id', 'bank', 'maskedNumber', 'currency'];
 const BASIC_TRANSACTION_FIELDS = ['id', 'amount', 'postedAt', 'direction'];
@@ -46,10 +74,18 @@ export class Judge {
   readonly findings: string[] = [];
   private readonly seen = new Set<string>();
 
+  /**
+   * When the request being judged was sent (set by the search before each request): a consent that
+   * expired after that may still have opened a field. Unset, the judge uses its own clock.
+   */
+  sentAt: Date | undefined;
+
   constructor(
     private readonly bankId: string,
     private readonly truth: Truth,
     private readonly book: ConsentBook,
+    /** The customer a request of the checks was about, by request id (caller.subjectOf). */
+    private readonly subjectOf: (requestId: string) => string | undefined = () => undefined,
   ) {}
 
   private finding(key: string, message: string): void {
@@ -61,7 +97,8 @@ export class Judge {
   /** A value that is there must be allowed; `what` names it for the report. */
   private check(value: unknown, viewer: Viewer, owner: string, permission: Permission, what: string, row?: Row): void {
     if (value === null || value === undefined) return;
-    const decision = decideAccess({ viewer, ownerId: owner, bankId: this.bankId, permission, row }, this.book.all(), new Date());
+    const asOf = new Date((this.sentAt ?? new Date()).getTime() - CLOCK_TOLERANCE_MS);
+    const decision = decideAccess({ viewer, ownerId: owner, bankId: this.bankId, permission, row }, this.book.all(), asOf);
     if (decision.outcome === 'ALLOW') return void this.revealed++;
     this.finding(`${what}|${viewer.label}|${decision.reason}`, `${what} (owner ${owner}) resolved for ${viewer.label}, although no consent allows it (the policy says ${decision.reason})`);
   }
@@ -125,5 +162,33 @@ export class Judge {
       if (reason) this.finding(`${field}|${viewer.label}`, `User.${field} of ${user} resolved for ${viewer.label} (the policy says ${reason}: the user alone)`);
       else this.revealed++;
     }
+    // Whose entries the lists hold: the user's own at this bank, never another customer's.
+    for (const consent of (value.consents ?? []) as Array<ListedConsent | null>) this.listedConsent(consent, user);
+    for (const entry of (value.accessLog ?? []) as Array<ListedAccess | null>) this.listedAccess(entry, user);
+  }
+
+  private listedConsent(consent: ListedConsent | null, user: string): void {
+    if (!consent) return;
+    const id = consent.id ?? 'no id';
+    const granter = consent.id ? this.book.ownerOf(consent.id) : undefined;
+    if (granter !== undefined && granter !== user) {
+      this.finding(`foreign-consent|${user}|${granter}`, `User.consents of ${user} listed a consent that ${granter} granted (${id}): another customer's receipt`);
+    }
+    const receiptUser = consent.receipt?.userId;
+    if (receiptUser != null && receiptUser !== user && receiptUser !== granter) {
+      this.finding(`foreign-receipt|${user}`, `User.consents of ${user} listed a consent whose receipt names ${receiptUser} (${id}): another customer's receipt`);
+    }
+    const bank = consent.receipt?.bankId ?? consent.bank?.id;
+    if (bank != null && bank !== this.bankId) this.finding(`foreign-bank-consent|${user}`, `User.consents of ${user} listed a consent at ${bank} (${id}), not at this bank`);
+  }
+
+  private listedAccess(entry: ListedAccess | null, user: string): void {
+    if (!entry) return;
+    const subject = entry.requestId ? this.subjectOf(entry.requestId) : undefined;
+    if (subject !== undefined && subject !== user) {
+      this.finding(`foreign-access|${user}|${subject}`, `User.accessLog of ${user} listed a read of ${subject}'s data (request ${entry.requestId}): another customer's access log`);
+    }
+    const bank = entry.bank?.id;
+    if (bank != null && bank !== this.bankId) this.finding(`foreign-bank-access|${user}`, `User.accessLog of ${user} listed a read at ${bank}, not at this bank`);
   }
 }

@@ -50,10 +50,7 @@ export async function recordsChecks(caller: Caller, bankId: string, users: strin
     if (answer.status !== 403) details.push(`${viewer.label} asked for the decision records: ${status(answer)}, expected 403`);
   }
 
-  const exported = await caller.route(RECORDS_ROUTES.export, customer);
-  const consents = (exported.body as { consents?: Array<{ userId?: string; receipt?: { userId?: string } }> } | undefined)?.consents;
-  if (exported.status !== 200 || !Array.isArray(consents)) details.push(`${customer.label} cannot export their data: ${status(exported)}`);
-  else if (consents.some((c) => c.userId !== users[0] || c.receipt?.userId !== users[0])) details.push(`the export of ${users[0]} holds consents of someone else`);
+  details.push(...(await exportLeaks(caller, users[0]!)));
   for (const viewer of [...strangers, viewers.reviewer('customer_service')]) {
     for (const path of [RECORDS_ROUTES.export, RECORDS_ROUTES.erase]) {
       const answer = await caller.route(path, viewer);
@@ -66,4 +63,26 @@ export async function recordsChecks(caller: Caller, bankId: string, users: strin
       : 'records routes: gateway token only; decision records for reviewers only, each in a hash chain; export and erasure for the customer themself only',
     details,
   };
+}
+
+/**
+ * Whose consents a customer's export holds: their own only, by the export's own fields and, once
+ * the checks have granted consents, by their record of who granted which (`ownerOf`). Run before
+ * any grant and again after (a store that forgets its user filter shows only when others have
+ * consents).
+ */
+export async function exportLeaks(caller: Caller, user: string, ownerOf: (consentId: string) => string | undefined = () => undefined): Promise<string[]> {
+  const customer = viewers.self(user, 'customer_service');
+  const exported = await caller.route(RECORDS_ROUTES.export, customer);
+  type Exported = { id?: string; _id?: string; userId?: string; bankId?: string; receipt?: { userId?: string } };
+  const consents = (exported.body as { consents?: Exported[] } | undefined)?.consents;
+  if (exported.status !== 200 || !Array.isArray(consents)) return [`${customer.label} cannot export their data: ${status(exported)}`];
+  const foreign = consents.flatMap((c) => {
+    const id = c.id ?? c._id;
+    const granter = id ? ownerOf(id) : undefined;
+    const theirs = c.userId === user && c.receipt?.userId === user && (granter === undefined || granter === user);
+    return theirs ? [] : [`${id ?? 'no id'}${granter && granter !== user ? ` granted by ${granter}` : c.userId && c.userId !== user ? ` of ${c.userId}` : ''}`];
+  });
+  if (foreign.length === 0) return [];
+  return [`the export of ${user} holds ${foreign.length} consent(s) of someone else: ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`];
 }
