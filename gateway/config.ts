@@ -7,6 +7,7 @@ import { DEFAULT_BANK_REGISTRY_FILE } from './bank-registry.ts';
 import type { ClientType } from '@consent-gateway/kit/identity';
 import { readObservabilityConfig, type ObservabilityConfig } from '@consent-gateway/kit/observability';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './subgraph-fetch.ts';
 
 /** Who may introspect the graph: nobody, or authenticated callers (never anonymous ones). */
 export type IntrospectionPolicy = 'off' | 'authenticated';
@@ -60,6 +61,8 @@ export interface SubgraphCallConfig {
   timeoutOverridesMs: Record<string, number>;
   /** Keep-alive connections per subgraph; further calls wait for one (within their timeout). */
   maxConnections: number;
+  /** The largest answer read from a subgraph or a bank; a larger one fails that call (SUBGRAPH_UNAVAILABLE). */
+  maxResponseBytes: number;
 }
 
 /** TRUSTED_PROXIES: `10.0.0.5, 10.1.0.0/16, fd00::/8`; every entry an address or a CIDR range. */
@@ -221,6 +224,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
       timeoutMs: r.int('SUBGRAPH_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
       timeoutOverridesMs,
       maxConnections: r.int('SUBGRAPH_MAX_CONNECTIONS', 32, { min: 1, max: 10_000 }),
+      maxResponseBytes: r.int('SUBGRAPH_MAX_RESPONSE_BYTES', DEFAULT_MAX_RESPONSE_BYTES, { min: 10_000, max: 1_000_000_000 }),
     },
     operatorToken: r.secret('OPERATOR_TOKEN'),
     trustedProxies: trustedProxies(r),

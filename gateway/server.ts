@@ -114,7 +114,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       signingKey,
     );
   const mint = mintWith(true);
-  const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections, log: warn });
+  const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections, maxResponseBytes: config.subgraphCalls.maxResponseBytes, log: warn });
   const closePools = () => {
     pools.forEach((pool) => pool.close());
     bankClient.close();

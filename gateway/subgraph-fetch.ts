@@ -3,6 +3,9 @@
 // the call would have resolved, saying which service failed and nothing more (no address, no
 // stack); the rest of the response is unaffected. Engine-agnostic: the engine's data sources
 // use `SubgraphPool.fetch` as their fetcher and `failedFetchResult` when a call fails.
+// An answer is read up to a size limit (`maxResponseBytes`): a subgraph or a partner bank that
+// answers more is cut off (its declared length checked first, then the bytes as they stream in),
+// and the call fails like any other, so a hostile bank cannot fill the gateway's memory.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Kind, parse, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
@@ -23,6 +26,17 @@ export class SubgraphCallError extends Error {
   }
 }
 
+/** The cause of a call cut off because its answer was larger than the pool's `maxResponseBytes`. */
+export class ResponseTooLargeError extends Error {
+  readonly code = 'RESPONSE_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`the answer is larger than ${limit} bytes`);
+  }
+}
+
+/** The default of SUBGRAPH_MAX_RESPONSE_BYTES: far above any answer of this graph (a 100-row page is tens of KB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 10_000_000;
+
 /** Any failure of a call as a SubgraphCallError (a transport error, a non-2xx answer, a body that is not GraphQL). */
 export function asSubgraphFailure(error: unknown, service: string, bank?: string): SubgraphCallError {
   return error instanceof SubgraphCallError ? error : new SubgraphCallError('SUBGRAPH_UNAVAILABLE', service, error, bank);
@@ -38,6 +52,7 @@ export interface FetchInit {
 export interface SubgraphPool {
   readonly service: string;
   readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
   /** A WHATWG-style fetch over this pool that rejects with SubgraphCallError on a timeout or a transport failure. */
   fetch(url: string, init?: FetchInit): Promise<Response>;
   close(): void;
@@ -58,13 +73,15 @@ function toHeaders(res: IncomingMessage): Headers {
   return headers;
 }
 
-export function createSubgraphPool(service: string, options: { timeoutMs: number; maxConnections: number }): SubgraphPool {
+export function createSubgraphPool(service: string, options: { timeoutMs: number; maxConnections: number; maxResponseBytes?: number }): SubgraphPool {
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const agentOptions = { keepAlive: true, maxSockets: options.maxConnections, maxFreeSockets: options.maxConnections, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
   return {
     service,
     timeoutMs: options.timeoutMs,
+    maxResponseBytes,
     fetch(url, init = {}) {
       // The deadline covers waiting for a pooled connection, sending and reading the whole answer.
       const deadline = AbortSignal.timeout(options.timeoutMs);
@@ -74,8 +91,21 @@ export function createSubgraphPool(service: string, options: { timeoutMs: number
         const target = new URL(url);
         const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
         const req = send(target, { method: init.method ?? 'GET', headers: init.headers, agent: target.protocol === 'https:' ? https : http, signal }, (res) => {
+          // Too large: the socket is destroyed (never back in the pool, nothing more read) and the call fails.
+          const tooLarge = () => {
+            const error = new ResponseTooLargeError(maxResponseBytes);
+            fail(error);
+            req.destroy(error);
+          };
+          const declared = Number(res.headers['content-length']);
+          if (Number.isFinite(declared) && declared > maxResponseBytes) return tooLarge();
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxResponseBytes) return tooLarge();
+            chunks.push(chunk);
+          });
           res.on('error', fail);
           res.on('end', () => {
             const status = res.statusCode ?? 502;
@@ -99,7 +129,12 @@ export function createSubgraphPool(service: string, options: { timeoutMs: number
 
 /** One pool per subgraph, with that subgraph's timeout (`SUBGRAPH_TIMEOUT_MS_<NAME>` or the default). */
 export function createSubgraphPools(names: string[], config: SubgraphCallConfig): Map<string, SubgraphPool> {
-  return new Map(names.map((name) => [name, createSubgraphPool(name, { timeoutMs: config.timeoutOverridesMs[name] ?? config.timeoutMs, maxConnections: config.maxConnections })]));
+  return new Map(
+    names.map((name) => [
+      name,
+      createSubgraphPool(name, { timeoutMs: config.timeoutOverridesMs[name] ?? config.timeoutMs, maxConnections: config.maxConnections, maxResponseBytes: config.maxResponseBytes }),
+    ]),
+  );
 }
 
 // ---- the error of a failed call -------------------------------------------------------------

@@ -23,7 +23,7 @@ describe('defaults', () => {
     expect(config.rateLimit).toMatchObject({ store: 'memory', user: { perSecond: 60, burst: 600 }, anonymous: { perSecond: 10, burst: 100 }, client: { perSecond: 500, burst: 5_000 } });
     expect(config.limits).toMatchObject({ maxTokens: 3_000, maxNesting: 40, maxDepth: 15, maxFields: 300, maxAliases: 30, maxDirectives: 20, maxRootFields: 10 });
     expect(config.limits.maxCost).toEqual({ anonymous: 200, 'third-party': 5_000, 'first-party': 20_000 });
-    expect(config.subgraphCalls).toEqual({ timeoutMs: 15_000, timeoutOverridesMs: {}, maxConnections: 32 });
+    expect(config.subgraphCalls).toEqual({ timeoutMs: 15_000, timeoutOverridesMs: {}, maxConnections: 32, maxResponseBytes: 10_000_000 });
     expect(config.banks).toEqual({ timeoutMs: 5_000, concurrency: 8 });
   });
 
@@ -60,6 +60,7 @@ describe('bad values are named at start', () => {
         SUBGRAPH_TIMEOUT_MS_MESSAGING: 'soon',
         SUBGRAPH_TIMEOUT_MS_BANK_ACCOUNT: '3000',
         OPERATOR_TOKEN: 'short',
+        SUBGRAPH_MAX_RESPONSE_BYTES: '10kB',
       });
     } catch (error) {
       message = (error as Error).message;
@@ -74,6 +75,7 @@ describe('bad values are named at start', () => {
       /SUBGRAPH_TIMEOUT_MS_MESSAGING must be an integer/,
       /SUBGRAPH_TIMEOUT_MS_BANK_ACCOUNT is not used: bank calls have their own deadline, BANK_TIMEOUT_MS \(and BANK_CONCURRENCY\)/,
       /OPERATOR_TOKEN must be at least 32 characters/,
+      /SUBGRAPH_MAX_RESPONSE_BYTES must be an integer from 10000/,
     ]) expect(message).toMatch(problem);
   });
 

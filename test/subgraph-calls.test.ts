@@ -1,13 +1,15 @@
 // Calls from the gateway to subgraphs: a subgraph that hangs is cut off at its own timeout, one
 // that fails answers nothing internal, and either way the client gets an error at the path of
 // each field the call would have filled, naming the service, next to everything else. Each
-// subgraph has a bounded pool of keep-alive connections.
+// subgraph has a bounded pool of keep-alive connections, and an answer is read up to a size
+// limit: a subgraph or bank that answers more fails that call alone.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSubgraphPool, ResponseTooLargeError, SubgraphCallError } from '../gateway/subgraph-fetch.ts';
 import { startTestStack, type GraphQLResponse, type TestStack } from './support/stack.ts';
 
 /** A stand-in for a broken subgraph, on a free loopback port; notes when each connection arrived. */
@@ -180,5 +182,93 @@ describe('keep-alive', () => {
     const alice = await stack.token({ sub: 'alice' });
     for (let i = 0; i < 10; i++) await stack.query('{ me { id } }', {}, { token: alice });
     expect(connections).toBeLessThanOrEqual(1);
+  });
+});
+
+/**
+ * A stand-in that answers a GraphQL-looking body of `megabytes` (1 MB chunks, as fast as the
+ * reader takes them), with its length declared or not; counts what it managed to send.
+ */
+async function hugeAnswer(megabytes: number, declareLength: boolean) {
+  let sent = 0;
+  let cutOff = 0;
+  const chunk = Buffer.alloc(1 << 20, 65);
+  const head = '{"data":{"me":null},"padding":"';
+  const stub = await brokenSubgraph((res) => {
+    res.writeHead(200, { 'content-type': 'application/json', ...(declareLength ? { 'content-length': String(head.length + megabytes * chunk.length + 2) } : {}) });
+    res.write(head);
+    let n = 0;
+    res.on('close', () => {
+      if (!res.writableFinished) cutOff++;
+    });
+    const pump = () => {
+      while (n < megabytes && !res.destroyed) {
+        n++;
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      if (!res.destroyed) res.end('"}');
+    };
+    pump();
+  });
+  return { ...stub, sent: () => sent, cutOff: () => cutOff };
+}
+
+describe('an answer larger than the limit', () => {
+  for (const declareLength of [true, false]) {
+    it(`is cut off, and the call fails as unavailable (length ${declareLength ? 'declared' : 'not declared: counted as it streams'})`, async () => {
+      const huge = await hugeAnswer(200, declareLength);
+      const pool = createSubgraphPool('messaging', { timeoutMs: 10_000, maxConnections: 2, maxResponseBytes: 100_000 });
+      try {
+        const error = await pool.fetch(huge.url, { method: 'POST', body: '{}' }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(SubgraphCallError);
+        expect((error as SubgraphCallError).code).toBe('SUBGRAPH_UNAVAILABLE');
+        expect((error as SubgraphCallError).cause).toBeInstanceOf(ResponseTooLargeError);
+        // The connection was dropped long before the 200 MB were sent (what was sent sits in socket buffers).
+        await expect.poll(() => huge.cutOff()).toBe(1);
+        expect(huge.sent()).toBeLessThan(32 * 2 ** 20);
+      } finally {
+        pool.close();
+        await huge.close();
+      }
+    });
+  }
+
+  it('an answer within the limit is read whole', async () => {
+    const fits = await hugeAnswer(1, false);
+    const pool = createSubgraphPool('messaging', { timeoutMs: 10_000, maxConnections: 2, maxResponseBytes: 2 * 2 ** 20 });
+    try {
+      const res = await pool.fetch(fits.url, { method: 'POST', body: '{}' });
+      expect((await res.json()).padding).toHaveLength(2 ** 20);
+    } finally {
+      pool.close();
+      await fits.close();
+    }
+  });
+
+  it('through the gateway: only the bank and the subgraph parts fail, named, with nothing internal', async () => {
+    const bank = await hugeAnswer(400, false);
+    const messaging = await hugeAnswer(400, true);
+    const stack = await startTestStack({
+      env: { BANK_REGISTRY_FILE: registryAt(bank.url), SUBGRAPH_URL_MESSAGING: messaging.url, SUBGRAPH_MAX_RESPONSE_BYTES: '1000000' },
+    });
+    try {
+      const res = await stack.query('{ me { displayName accounts { id } conversations { id } } }', {}, { token: await stack.token({ sub: 'alice' }) });
+      expect(res.status).toBe(200);
+      expect(res.body.data.me).toEqual({ displayName: 'Alice Martin', accounts: null, conversations: null });
+      expect(errorsAt(res).sort((a, b) => a.path!.localeCompare(b.path!))).toEqual([
+        expect.objectContaining({ path: 'me.accounts', code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'northwind' }),
+        { path: 'me.conversations', code: 'SUBGRAPH_UNAVAILABLE', service: 'messaging', serviceName: 'messaging', message: 'The messaging service is unavailable.' },
+      ]);
+      expect(JSON.stringify(res.body)).not.toMatch(/bytes|larger|127\.0\.0\.1|AAAA/);
+      expect(bank.sent() + messaging.sent()).toBeLessThan(64 * 2 ** 20);
+    } finally {
+      await stack.close();
+      await bank.close();
+      await messaging.close();
+    }
   });
 });

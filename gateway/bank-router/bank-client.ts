@@ -16,6 +16,8 @@ export interface BankClientOptions {
   timeoutMs: number;
   /** Keep-alive connections per bank (further calls wait for one, within the deadline). */
   maxConnections?: number;
+  /** The largest answer read from a bank (SUBGRAPH_MAX_RESPONSE_BYTES); a larger one fails the call. */
+  maxResponseBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -55,7 +57,7 @@ export function createBankClient(options: BankClientOptions): BankClient {
   const pools = new Map<string, SubgraphPool>();
   const poolOf = (bank: RegisteredBank) => {
     let pool = pools.get(bank.id);
-    if (!pool) pools.set(bank.id, (pool = createSubgraphPool(`bank:${bank.id}`, { timeoutMs: options.timeoutMs, maxConnections: options.maxConnections ?? 32 })));
+    if (!pool) pools.set(bank.id, (pool = createSubgraphPool(`bank:${bank.id}`, { timeoutMs: options.timeoutMs, maxConnections: options.maxConnections ?? 32, maxResponseBytes: options.maxResponseBytes })));
     return pool;
   };
   const fail = (bank: RegisteredBank, code: BankCallError['code'], detail: string) => {
