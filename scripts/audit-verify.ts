@@ -13,6 +13,7 @@
 // are checked too).
 // With --uri, the databases named (all with decision records when none is), keys given by --key.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MongoClient } from 'mongodb';
 import { loadAuditKey, pseudonymizer, verifyChains, type VerifyOptions, type VerifyReport } from '@consent-gateway/kit/audit-chain';
@@ -88,7 +89,7 @@ async function main(): Promise<number> {
     let broken = false;
     const heads: Record<string, Record<string, ChainHead>> = {};
     for (const name of names) {
-      const devKey = `${DEV_KEYS_DIR}audit-${serviceOfDatabase(name, prefix)}.key`;
+      const devKey = join(DEV_KEYS_DIR, `audit-${serviceOfDatabase(name, prefix)}.key`);
       const keyFile = keys.get(name) ?? (!values.uri && existsSync(devKey) ? devKey : undefined);
       const report = await verifyDatabase(client, name, { pseudonym: keyFile ? pseudonymizer(loadAuditKey(keyFile)) : undefined, anchors: anchors[name] });
       heads[name] = report.heads;

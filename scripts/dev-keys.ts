@@ -4,6 +4,7 @@
 // Nothing secret is committed; production supplies its own keys through configuration.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const DEV_KEYS_DIR = process.env.DEV_KEYS_DIR ?? fileURLToPath(new URL('../.dev-keys/', import.meta.url));
@@ -11,7 +12,7 @@ export const DEV_ISSUER = 'https://id.dev.consent-gateway.local/';
 export const DEV_AUDIENCE = 'consent-gateway';
 
 export interface DevKeys {
-  /** The directory (ends with `/`). */
+  /** The directory (with or without a trailing `/`: file names are joined to it). */
   dir: string;
   idpPrivate: string;
   idpPublic: string;
@@ -20,8 +21,8 @@ export interface DevKeys {
 }
 
 function ensurePair(dir: string, name: string, make: () => { privateKey: string; publicKey: string }) {
-  const priv = `${dir}${name}-private.pem`;
-  const pub = `${dir}${name}-public.pem`;
+  const priv = join(dir, `${name}-private.pem`);
+  const pub = join(dir, `${name}-public.pem`);
   if (!existsSync(priv) || !existsSync(pub)) {
     const { privateKey, publicKey } = make();
     writeFileSync(priv, privateKey, { mode: 0o600 });
@@ -39,14 +40,14 @@ export function ensureDevKeys(dir = DEV_KEYS_DIR): DevKeys {
 
 /** The audit key file of one service (`user-profile`, `bank-northwind`...), made on first use: 32 random bytes. */
 export function ensureAuditKey(dir: string, service: string): string {
-  const file = `${dir}audit-${service}.key`;
+  const file = join(dir, `audit-${service}.key`);
   if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
   return file;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2] ?? DEV_KEYS_DIR;
-  const keys = ensureDevKeys(dir.endsWith('/') ? dir : `${dir}/`);
+  const keys = ensureDevKeys(dir);
   // The audit keys of the services named on the command line (docker compose names its own).
   const auditKeys = process.argv.slice(3).map((service) => ensureAuditKey(keys.dir, service));
   const { dir: _dir, ...files } = keys;
