@@ -143,6 +143,8 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       observeCall: metrics.observeCall,
       onRecordFailure: metrics.auditFlushFailed,
     }),
+    // A reviewer's `field` filter names a field of this supergraph, or is refused (not 0 rows).
+    { supergraphSdl },
   );
   let apiSchema: GraphQLSchema | undefined;
 

@@ -23,7 +23,7 @@ export interface RecordStore {
   service: string;
   bank?: string;
   audience: string;
-  /** Its GraphQL endpoint; the records routes are beside it (`/records/...`). */
+  /** Its GraphQL endpoint; the records routes are beside it (`records/...`, see besideGraphql). */
   url: string;
   /** Deadline of a reviewer's read (its ordinary call deadline). */
   timeoutMs: number;
@@ -75,6 +75,21 @@ export interface RecordStoresOptions {
 
 export const storeLabel = (bankId: string) => `bank:${bankId}`;
 
+/**
+ * A route the kit serves beside a GraphQL endpoint (`/ready`, `/health`, `/records/export`...),
+ * resolved against that endpoint's directory, not the host's root: a bank served under a path
+ * prefix keeps it (https://bank.example/consent/graphql → https://bank.example/consent/records/export;
+ * its reverse proxy maps the prefix to the kit's routes at its root).
+ */
+export function besideGraphql(graphqlUrl: string, route: string): string {
+  const base = new URL(graphqlUrl);
+  base.search = '';
+  base.hash = '';
+  // The endpoint's directory: its last segment dropped (a trailing slash first).
+  base.pathname = base.pathname.replace(/\/+$/, '').replace(/[^/]*$/, '') || '/';
+  return new URL(route.replace(/^\/+/, ''), base).href;
+}
+
 /** The store that keeps the decisions the gateway makes itself (its refusals, its answers for users without a bank): user-profile, the directory's keeper. */
 export const GATEWAY_DECISIONS_KEEPER = 'user-profile';
 
@@ -110,7 +125,7 @@ export function recordStores(options: RecordStoresOptions): RecordStores {
       let res: Response;
       let answer: unknown;
       try {
-        res = await fetch(new URL(route, store.url), {
+        res = await fetch(besideGraphql(store.url, route), {
           method: 'POST',
           // The headers are made inside the client span: `traceparent` names it.
           headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await options.mint(context, store.audience)}`, ...traceHeaders() },

@@ -36,6 +36,21 @@ export const viewers = {
   reviewer: (purpose: Purpose): Viewer => ({ label: 'a security reviewer', sub: 'conformance-reviewer', client: 'conformance-console', clientType: 'first-party', roles: ['security_reviewer'], purpose }),
 };
 
+/**
+ * A route the kit serves beside the GraphQL endpoint (`/health`, `/records/export`...), resolved
+ * against the endpoint's directory, not the host's root: a bank served under a path prefix keeps
+ * it (https://bank.example/consent/graphql → https://bank.example/consent/records/export). The
+ * gateway resolves them the same way (gateway/records/stores.ts).
+ */
+export function besideGraphql(graphqlUrl: string, route: string): string {
+  const base = new URL(graphqlUrl);
+  base.search = '';
+  base.hash = '';
+  // The endpoint's directory: its last segment dropped (a trailing slash first).
+  base.pathname = base.pathname.replace(/\/+$/, '').replace(/[^/]*$/, '') || '/';
+  return new URL(route.replace(/^\/+/, ''), base).href;
+}
+
 export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey | KeyObject) {
   const post = async (body: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
@@ -49,7 +64,7 @@ export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey 
   /** A POST to one of the kit's records routes (beside the GraphQL endpoint), as `identity` or with the headers given. */
   const route = async (path: string, who: Identity | Record<string, string>, body: unknown = {}): Promise<Answer> => {
     const headers = 'roles' in who ? { authorization: `Bearer ${await tokenFor(who as Identity)}` } : (who as Record<string, string>);
-    const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(besideGraphql(url, path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as Answer['body'] };
   };
   return {

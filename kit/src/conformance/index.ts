@@ -11,7 +11,7 @@ import { bankContractSdl } from '../bank/contract.ts';
 import { KIT_VERSION } from '../create-subgraph.ts';
 import { PURPOSES, type Purpose } from '../identity.ts';
 import { INTERNAL_ISSUER, bankAudience } from '../internal-token.ts';
-import { createCaller, viewers, type Answer, type Caller, type Viewer } from './caller.ts';
+import { besideGraphql, createCaller, viewers, type Answer, type Caller, type Viewer } from './caller.ts';
 import { contractDifferences } from './contract.ts';
 import { CLOCK_TOLERANCE_MS, ConsentBook, Judge, OWN_LISTINGS, type Truth } from './oracle.ts';
 import { exportLeaks, recordsChecks } from './records.ts';
@@ -126,7 +126,7 @@ const versionParts = (v: unknown) => (typeof v === 'string' && /^\d+\.\d+\.\d+/.
 async function kitCheck(url: string) {
   let kit: unknown;
   try {
-    const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(besideGraphql(url, '/health'), { signal: AbortSignal.timeout(10_000) });
     kit = ((await res.json()) as { kit?: unknown }).kit;
   } catch {
     kit = undefined;
