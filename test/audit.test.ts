@@ -264,7 +264,7 @@ describe("reviewers' auditEvents", () => {
     expect(nodes(none)).toEqual([]);
   });
 
-  it.each(['operationHash: "abc"', 'operationName: "not a name"', 'field: "balance"'])('refuses %s as bad input before asking any store', async (filter) => {
+  it.each(['operationHash: "abc"', 'operationName: "not a name"', 'field: "balance"', 'field: "Bogus.x"'])('refuses %s as bad input before asking any store', async (filter) => {
     const asked = await storesAsked(async () => {
       const res = await events(filter);
       expect(res.status).toBe(400);
