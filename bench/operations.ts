@@ -1,10 +1,10 @@
 // The default benchmark: each operation through the gateway of the process graph (bench/graph.ts),
 // one client at a time and then several at once, with the CPU time each process spent per request
-// (the gateway, every subgraph and bank, the database: /proc), their memory, and the MongoDB
-// commands a request costs across all services.
+// (the gateway, every subgraph and bank, the database: /proc), their memory (the database's too),
+// and the MongoDB commands a request costs across all services.
 import { startDisposableStack } from '../scripts/stack.ts';
 import { devToken } from '../scripts/token.ts';
-import { rssMiB, cpuMeter } from './proc.ts';
+import { cpuMeter, groupMemoryMiB, rssMiB, type GroupMemoryMeasure } from './proc.ts';
 import type { BenchGraph } from './graph.ts';
 import { checked, OPERATIONS, percentile, run, send, type RunResult } from './load.ts';
 import { WITHOUT_RATE_LIMITS } from './without-rate-limits.ts';
@@ -17,7 +17,12 @@ export interface OperationReport {
   concurrent: RunResult;
   /** CPU time per request (ms), by process, during the concurrent run. */
   cpuMsPerRequest: Record<string, number>;
-  /** Resident memory after the runs (MiB), by process. */
+  /**
+   * Memory after the runs (MiB), by process: each service's resident size; `database`, the
+   * database's processes together (FerretDB and the PostgreSQL backends serving its database, as
+   * for CPU), each shared page counted once or by its share (`databaseMemory` says how: proc.ts,
+   * groupMemoryMiB); absent when the database is not a process of this machine (MONGODB_URI).
+   */
   rssMiB: Record<string, number>;
   /** MongoDB commands of one request, across all services, by service database. */
   mongoCommands: { total: number; byDatabase: Record<string, number> };
@@ -55,6 +60,21 @@ export async function runOperations(graph: BenchGraph, options: { requests: numb
   const commands = await countCommands(graph.database.uri, options.log);
   const meter = cpuMeter(graph.processes);
   const results: Record<string, OperationReport> = {};
+  const measures = new Set<GroupMemoryMeasure>();
+  const memoryOf = (processes: Record<string, number[]>) => {
+    const memory: Record<string, number> = {};
+    for (const [name, pids] of Object.entries(processes)) {
+      if (name !== 'database') {
+        memory[name] = rssMiB(pids[0]!) ?? 0;
+        continue;
+      }
+      const database = groupMemoryMiB(pids);
+      if (!database) continue;
+      memory.database = database.mib;
+      measures.add(database.measure);
+    }
+    return memory;
+  };
   for (const [name, op] of Object.entries(OPERATIONS)) {
     const token = tokens[op.as];
     const check = (body: string) => void checked(name, op, body);
@@ -75,10 +95,17 @@ export async function runOperations(graph: BenchGraph, options: { requests: numb
       singleClient: { requests: single.length, medianMs: +percentile(single, 50).toFixed(1), p99Ms: +percentile(single, 99).toFixed(1) },
       concurrent,
       cpuMsPerRequest: Object.fromEntries(Object.entries(cpu).map(([p, ms]) => [p, +(ms / options.requests).toFixed(2)])),
-      rssMiB: Object.fromEntries(Object.entries(processes).filter(([p]) => p !== 'database').map(([p, pids]) => [p, rssMiB(pids[0]!) ?? 0])),
+      rssMiB: memoryOf(processes),
       mongoCommands: commands[name]!,
     };
     options.log(`${name}: single client median ${results[name].singleClient.medianMs} ms; ${options.concurrency} clients ${concurrent.requestsPerSecond} req/s p50 ${concurrent.p50ms} p99 ${concurrent.p99ms} ms; CPU ms/request ${JSON.stringify(results[name].cpuMsPerRequest)}; ${commands[name]!.total} commands`);
   }
-  return { commandsOfPage10: commands.page10!, operations: results };
+  const databaseMemory = [...measures]
+    .map((m) =>
+      m === 'proportional'
+        ? 'proportional set size of its processes (each shared page counted by its share)'
+        : 'resident size of its processes with shared and file-backed pages counted once (their proportional set sizes were not readable)',
+    )
+    .join('; ');
+  return { commandsOfPage10: commands.page10!, databaseMemory: databaseMemory || 'not measured (no database process on this machine)', operations: results };
 }
