@@ -8,10 +8,14 @@
 //   all                       all of the above
 // Results go to bench/results/<time>.json (not tracked); `--save` also writes
 // bench/results/latest.json, which is committed. Nothing is asserted: speed goals are read from
-// these files (bench/README.md), never from timed tests.
+// these files (bench/README.md), never from timed tests. Every result names the code it measured:
+// the commit, and whether tracked files differed from it (then which), at the start and the end.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runBackends } from './backends.ts';
 import { runEngines } from './engines.ts';
 import { startBenchGraph } from './graph.ts';
@@ -35,8 +39,40 @@ const env = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const log = (line: string) => console.error(line);
 const load = () => loadavg().map((l) => +l.toFixed(2));
 
+const REPOSITORY = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** A git command's output in this repository (as printed), or null when git (or the repository) is not there. */
+function git(args: string[]): string | null {
+  try {
+    // --no-optional-locks: `status` must not take the index's lock from someone committing meanwhile.
+    return execFileSync('git', ['--no-optional-locks', ...args], { cwd: REPOSITORY, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000, maxBuffer: 256 * 1024 * 1024 });
+  } catch {
+    return null;
+  }
+}
+/**
+ * Which code runs: the commit checked out, whether tracked files differ from it, which, and a hash
+ * of that difference (two results with the same commit and hash measured the same code). Null
+ * where git could not tell.
+ */
+function codeState() {
+  const commit = git(['rev-parse', 'HEAD'])?.trim() ?? null;
+  const status = commit === null ? null : git(['status', '--porcelain', '--untracked-files=no']);
+  const changedFiles = status === null ? null : status.split('\n').filter(Boolean).map((line) => line.slice(3));
+  const diff = changedFiles?.length ? git(['diff', '--no-ext-diff', '--binary', 'HEAD']) : null;
+  return {
+    commit,
+    uncommittedChanges: changedFiles === null ? null : changedFiles.length > 0,
+    changedFiles,
+    diffSha256: diff === null ? null : createHash('sha256').update(diff).digest('hex'),
+  };
+}
+const codeAtStart = codeState();
+const code: ReturnType<typeof codeState> & { sameAtEnd?: boolean | null; atEnd?: ReturnType<typeof codeState> } = { ...codeAtStart };
+
 const report: Record<string, unknown> = {
   at: new Date().toISOString(),
+  // The commit measured, and whether tracked files had uncommitted changes (null: git unavailable).
+  code,
   node: process.version,
   machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtStart: load() },
 };
@@ -72,6 +108,10 @@ if (parts.includes('memory')) {
 }
 
 (report.machine as Record<string, unknown>).loadAverageAtEnd = load();
+// Services started later (the memory part's graph) load the code as it is then: say if it moved.
+const codeAtEnd = codeState();
+code.sameAtEnd = codeAtStart.commit === null || codeAtEnd.commit === null ? null : JSON.stringify(codeAtEnd) === JSON.stringify(codeAtStart);
+if (code.sameAtEnd === false) code.atEnd = codeAtEnd;
 const dir = join('bench', 'results');
 mkdirSync(dir, { recursive: true });
 const json = `${JSON.stringify(report, null, 2)}\n`;
