@@ -1,7 +1,12 @@
 // A permission map applied to a schema with graphql-shield. Shield validates the map (one rule per
 // name, every typed named exists), applies the fallback rule to every field without one and
 // generates one middleware per field; two kinds of field then get a lighter wrapper than shield's,
-// with the same outcome for every request:
+// with the same data and the same decision for every field that runs (compared with shield's in
+// test/permission-middleware.test.ts). They differ as graphql-js differs for synchronous fields:
+// when a denied non-null field nulls its parent, the parent's other fields are not run, so they
+// record no decision and report no error (under shield, being promises, they would); and errors
+// of fields answered at once come before those of fields that waited (an order GraphQL leaves
+// open). The two lighter wrappers:
 // - a field whose rule is `allow` keeps its resolver as it is: the rule is constant true, and with
 //   allowExternalErrors a resolver's error reaches the client exactly as it would unwrapped;
 // - a field whose rule is one of the kit's protected rules (kit/src/rules.ts) gets, as its
