@@ -20,7 +20,7 @@ import { createBankClient } from './bank-router/bank-client.ts';
 import { createBankRouter, mapLimit } from './bank-router/router.ts';
 import { createDirectoryLink, createRecordWithoutBank } from './bank-directory.ts';
 import { createRecordsExecutor, RECORDS_SUBGRAPH } from './records/index.ts';
-import { recordStores } from './records/stores.ts';
+import { besideGraphql, recordStores } from './records/stores.ts';
 import { watchBankRegistry, type WatchedBankRegistry } from './bank-registry.ts';
 import { createClientAuthenticator } from './client-auth.ts';
 import { clientMistakeStatus } from './client-mistakes.ts';
@@ -60,6 +60,38 @@ async function probe(url: string): Promise<Probe> {
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }
+}
+
+/**
+ * A bank is up when its /ready says so and it answers as the registry's bank to a call the way the
+ * gateway makes them: `{ banks { id } }` (public, no decision recorded) with a token minted for
+ * that bank alone, so a bank that loads another key or expects another audience (401), or a
+ * deployment of another bank at that address, is down, not "ready" while every call fails. The
+ * `bank` /ready names (to this machine only) must match too.
+ */
+async function probeBank(bank: { id: string; url: string }, token: () => Promise<string>): Promise<Probe> {
+  const asGateway = async (): Promise<string | undefined> => {
+    try {
+      const res = await fetch(bank.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await token()}` },
+        body: JSON.stringify({ query: '{ banks { id } }' }),
+        signal: AbortSignal.timeout(2_000),
+      });
+      const ids = ((await res.json().catch(() => undefined)) as { data?: { banks?: Array<{ id?: unknown } | null> } } | undefined)?.data?.banks?.map((b) => b?.id);
+      if (res.status === 401) return `refuses the gateway's token for ${bankAudience(bank.id)} (HTTP 401): it loads another gateway key or expects another audience`;
+      if (!ids) return `a call as the gateway got HTTP ${res.status} and no banks`;
+      if (ids.length !== 1 || ids[0] !== bank.id) return `answers as bank ${ids.map(String).join(', ') || 'none'}, not ${bank.id}`;
+      return undefined;
+    } catch (error) {
+      return `a call as the gateway failed: ${(error as Error).message}`;
+    }
+  };
+  const [ready, problem] = await Promise.all([probe(besideGraphql(bank.url, '/ready')), asGateway()]);
+  const detail = typeof ready.detail === 'object' && ready.detail !== null ? (ready.detail as Record<string, unknown>) : { ready: ready.detail };
+  const named = detail.bank;
+  const wrong = problem ?? (named !== undefined && named !== bank.id ? `its /ready names bank ${String(named)}, not ${bank.id}` : undefined);
+  return wrong ? { ok: false, detail: { ...detail, problem: wrong } } : ready;
 }
 
 async function rateLimitStore(config: GatewayConfig): Promise<RateLimitStore> {
@@ -202,14 +234,19 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
 
   // Every subgraph and bank is probed (a bounded few at a time, as any bank fan-out) at most once
   // per READY_PROBE_MS, whoever asks and however often: /ready is no amplifier.
-  const probeAll = async (targets: Array<[string, string]>) =>
-    Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probe(new URL('/ready', url).href)] as const));
+  const probeAll = async (targets: Array<[string, string]>, probeOne: (name: string, url: string) => Promise<Probe>) =>
+    Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probeOne(name, url)] as const));
+  // A bank's probe calls it as the gateway does, with a short-lived token for that bank alone.
+  const probeToken = (bankId: string) => () => mintInternalToken({ identity: { roles: [] }, requestId: `ready-${randomUUID()}`, deadline: Date.now() + 2_000 }, bankAudience(bankId), signingKey);
   let lastProbe: { at: number; result: Promise<{ subgraphs: Record<string, Probe>; banks: Record<string, Probe> }> } | undefined;
   const readiness = () => {
     if (!lastProbe || performance.now() - lastProbe.at > READY_PROBE_MS) {
       lastProbe = {
         at: performance.now(),
-        result: Promise.all([probeAll(Object.entries(urls)), probeAll(registry.current().banks.map((b) => [b.id, b.url]))]).then(([subgraphs, banks]) => ({ subgraphs, banks })),
+        result: Promise.all([
+          probeAll(Object.entries(urls), (_name, url) => probe(besideGraphql(url, '/ready'))),
+          probeAll(registry.current().banks.map((b) => [b.id, b.url]), (id, url) => probeBank({ id, url }, probeToken(id))),
+        ]).then(([subgraphs, banks]) => ({ subgraphs, banks })),
       };
     }
     return lastProbe.result;
