@@ -2,7 +2,9 @@
 // bank alone, and checks that it answers as the registry's bank: a bank that loads another gateway
 // key or expects another audience (every call would fail with 401), or a deployment of another
 // bank at the registered address, is reported down, not "ready". A bank served under a path
-// prefix (https://host/consent/graphql) is probed at its prefix (…/consent/ready).
+// prefix (https://host/consent/graphql) is probed at its prefix (…/consent/ready), and the
+// conformance checker reaches its records routes there too.
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,8 @@ import { createBankSubgraph } from '@consent-gateway/kit/bank';
 import { createMongoBankStore } from '@consent-gateway/kit/bank-mongo';
 import { createSubgraph, listenSubgraph, type ListeningSubgraph } from '@consent-gateway/kit/create-subgraph';
 import { parseGatewayKeys } from '@consent-gateway/kit/internal-token';
+import { createCaller } from '../kit/src/conformance/caller.ts';
+import { recordsChecks } from '../kit/src/conformance/records.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -101,5 +105,13 @@ describe("the gateway's bank readiness probe", () => {
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     const body = await readyWith(right.map((b) => b.id));
     expect(body.status, JSON.stringify(body.banks)).toBe('ready');
+  });
+});
+
+describe('check:bank under a path prefix', () => {
+  it("reaches the records routes beside the prefixed GraphQL URL (…/consent/records/…)", async () => {
+    const caller = createCaller(registry[2]!.url, 'fabrikam', createPrivateKey(readFileSync(stack.keys.gatewayPrivate, 'utf8')));
+    const result = await recordsChecks(caller, 'fabrikam', ['conformance-prefix-customer']);
+    expect(result.details).toEqual([]);
   });
 });
