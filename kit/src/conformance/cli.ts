@@ -118,6 +118,8 @@ export async function runCheckBankCli(args: readonly string[], options: CheckBan
     if (made) {
       out(`made a gateway key pair for conformance runs in ${dir}:
   load ${publicFile} as the bank's gateway key (GATEWAY_PUBLIC_KEY_FILE) in a test deployment, restart the bank, and run this again.
+  A deployment that already trusts the platform's gateway: append it after the gateway's key in that file (read with parseGatewayKeys),
+  and remove it again after the run (whoever holds its private key can call the bank as the gateway).
   (exit code 2: nothing was checked yet)`);
       return EXIT.notChecked;
     }
