@@ -1,12 +1,14 @@
 // Shared by the hostile-input suites: a stack per file whose databases are snapshotted first, a
 // check that a refusal is clean (status, stable code, no stack trace, no internal detail, no value
-// leaked), and the closing test of every file: every service still answers /health and the
-// databases hold what they held before, except the decision records that refused requests
+// leaked), and the closing test of every file: every service is still ready (its /ready, which
+// pings its database; the gateway's probes every subgraph and bank), a signed-in query still reads
+// through the whole graph, and the databases hold what they held before, except the decision records that refused requests
 // are meant to leave and what the file's legitimate requests wrote.
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_COLLECTION } from '@consent-gateway/kit/audit-mongo';
+import type { LoggerSettings } from '@consent-gateway/kit/log';
 import { startTestStack, type GraphQLResponse, type TestStack } from '../support/stack.ts';
 
 /** Things a refusal must never show: stack frames, file paths, addresses, driver messages, schema hints. */
@@ -66,6 +68,12 @@ export function sendRaw(baseUrl: string, request: string | Buffer): Promise<{ st
   });
 }
 
+interface StackOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where the stack's log lines go (to read them in a test). */
+  log?: LoggerSettings;
+}
+
 type Snapshot = Record<string, Record<string, number>>;
 /** `<database without prefix>/<collection>` → a hash of every document in it (decision records aside). */
 type Fingerprints = Record<string, string>;
@@ -101,7 +109,7 @@ export class HostileStack {
     this.writes[where] = (this.writes[where] ?? 0) + count;
   }
 
-  async start(options: { env?: NodeJS.ProcessEnv }): Promise<void> {
+  async start(options: StackOptions): Promise<void> {
     this.current = await startTestStack(options);
     this.before = await this.current.snapshotDatabases();
     this.beforeContents = await fingerprints(this.current);
@@ -111,10 +119,30 @@ export class HostileStack {
     await this.current?.close();
   }
 
-  /** Every service answers /health; the databases equal the snapshot plus the declared writes (decision records may grow), and undeclared collections are unchanged to the byte. */
+  /**
+   * Every service is ready: its /ready answers `ready` (a subgraph's and a bank's ping their
+   * database, the gateway's probes each of them; /health would answer from a service whose
+   * database is wedged), and a signed-in query is answered through the gateway, a subgraph and a
+   * bank. The databases equal the snapshot plus the declared writes (decision records may grow),
+   * and undeclared collections are unchanged to the byte.
+   */
   async expectIntact(): Promise<void> {
     const s = this.stack;
-    for (const [name, url] of Object.entries(s.serviceUrls())) expect((await fetch(`${url}/health`)).status, `${name} /health`).toBe(200);
+    for (const [name, url] of Object.entries(s.serviceUrls())) {
+      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(10_000) });
+      const body = await res.json();
+      expect({ status: res.status, ready: body.status }, `${name} /ready: ${JSON.stringify(body)}`).toEqual({ status: 200, ready: 'ready' });
+    }
+    const token = await s.token({ sub: 'alice' });
+    let read = await s.query('{ me { id accounts { id } } }', {}, { token });
+    // A file that floods the rate limits may have spent alice's allowance: wait as told, once.
+    if (read.status === 429) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Number(read.body.errors?.[0]?.extensions?.retryAfterSeconds ?? 1), 15) * 1000 + 100));
+      read = await s.query('{ me { id accounts { id } } }', {}, { token });
+    }
+    expect(read.status, JSON.stringify(read.body).slice(0, 500)).toBe(200);
+    expect(read.body.errors, JSON.stringify(read.body.errors)).toBeUndefined();
+    expect(read.body.data.me.accounts.length).toBeGreaterThan(0);
     const strip = (snapshot: Snapshot): Snapshot =>
       Object.fromEntries(Object.entries(structuredClone(snapshot)).map(([db, collections]) => [db.slice(s.dbPrefix.length), collections]));
     const expected = strip(this.before);
@@ -143,7 +171,7 @@ export class HostileStack {
  * A stack for one hostile file (call at the top level): started before its tests, checked by a
  * last test (every service healthy, databases intact), closed after.
  */
-export function hostileStack(options: { env?: NodeJS.ProcessEnv } = {}): HostileStack {
+export function hostileStack(options: StackOptions = {}): HostileStack {
   const hostile = new HostileStack();
   beforeAll(() => hostile.start(options));
   afterAll(() => hostile.close());
@@ -153,6 +181,6 @@ export function hostileStack(options: { env?: NodeJS.ProcessEnv } = {}): Hostile
 /** The closing test of a hostile file: call it after the file's other tests, at the top level. */
 export function afterTheSuite(hostile: HostileStack): void {
   describe('after the suite', () => {
-    it('every service answers /health; the databases changed only by legitimate writes and decision records', () => hostile.expectIntact());
+    it('every service is ready (databases reached) and a signed-in query is answered; the databases changed only by legitimate writes and decision records', () => hostile.expectIntact());
   });
 }
