@@ -8,6 +8,7 @@ import type { ClientType } from '@consent-gateway/kit/identity';
 import { readObservabilityConfig, type ObservabilityConfig } from '@consent-gateway/kit/observability';
 import { DEFAULT_CLIENT_REGISTRY_FILE } from './clients.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './subgraph-fetch.ts';
+import { DEFAULT_CONNECTION_LIMITS } from '@consent-gateway/kit/http';
 
 /** Who may introspect the graph: nobody, or authenticated callers (never anonymous ones). */
 export type IntrospectionPolicy = 'off' | 'authenticated';
@@ -32,6 +33,13 @@ export interface OperationLimits {
   assumedListSize: number;
   maxBodyBytes: number;
 }
+
+/**
+ * Open connections one client address may hold (GATEWAY_MAX_CONNECTIONS_PER_ADDRESS): a browser
+ * opens about six, so this is an office's worth behind one NAT address; a reverse proxy in front
+ * is named in TRUSTED_PROXIES and is not capped.
+ */
+export const DEFAULT_CONNECTIONS_PER_ADDRESS = 256;
 
 /** The default deadline of one Redis command of the rate limits (RATE_LIMIT_REDIS_TIMEOUT_MS): Redis answers in well under a millisecond. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 200;
@@ -85,9 +93,20 @@ function trustedProxies(r: EnvReader): BlockList | undefined {
   return list;
 }
 
+/** What the gateway's clients' connections may hold (kit/src/http.ts, ConnectionLimits). */
+export interface GatewayConnections {
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
 export interface GatewayConfig {
   port: number;
   host: string;
+  /** Connections from clients: how many, from one address (an IPv6 one by its /64; trusted proxies uncapped), for how long. */
+  connections: GatewayConnections;
   supergraphPath: string;
   /** `SUBGRAPH_URL_<NAME>` overrides by subgraph name (`user-profile` ← `SUBGRAPH_URL_USER_PROFILE`). */
   subgraphUrlOverrides: Record<string, string>;
@@ -171,9 +190,23 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
   const store = r.oneOf('RATE_LIMIT_STORE', ['memory', 'redis'] as const, 'memory');
   const redisUrl = store === 'redis' ? r.url('REDIS_URL', 'redis://127.0.0.1:6379') : undefined;
   const redisCommandTimeoutMs = store === 'redis' ? r.int('RATE_LIMIT_REDIS_TIMEOUT_MS', DEFAULT_REDIS_COMMAND_TIMEOUT_MS, { min: 5, max: 10_000 }) : undefined;
+  const connections: GatewayConnections = {
+    maxConnections: r.int('GATEWAY_MAX_CONNECTIONS', DEFAULT_CONNECTION_LIMITS.maxConnections, { min: 1, max: 1_000_000 }),
+    maxConnectionsPerAddress: r.int('GATEWAY_MAX_CONNECTIONS_PER_ADDRESS', DEFAULT_CONNECTIONS_PER_ADDRESS, { min: 1, max: 1_000_000 }),
+    headersTimeoutMs: r.int('GATEWAY_HEADERS_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.headersTimeoutMs, { min: 1_000, max: 300_000 }),
+    requestTimeoutMs: r.int('GATEWAY_REQUEST_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.requestTimeoutMs, { min: 1_000, max: 600_000 }),
+    keepAliveTimeoutMs: r.int('GATEWAY_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs, { min: 1_000, max: 600_000 }),
+  };
+  if (connections.requestTimeoutMs < connections.headersTimeoutMs) {
+    r.problem(`GATEWAY_REQUEST_TIMEOUT_MS (${connections.requestTimeoutMs}) covers the headers and the body: it may not be shorter than GATEWAY_HEADERS_TIMEOUT_MS (${connections.headersTimeoutMs})`);
+  }
+  if (connections.maxConnectionsPerAddress > connections.maxConnections) {
+    r.problem(`GATEWAY_MAX_CONNECTIONS_PER_ADDRESS (${connections.maxConnectionsPerAddress}) may not be more than GATEWAY_MAX_CONNECTIONS (${connections.maxConnections})`);
+  }
   const config: GatewayConfig = {
     port: r.int('GATEWAY_PORT', 4000, { max: 65535 }),
     host: r.string('GATEWAY_HOST', '127.0.0.1'),
+    connections,
     supergraphPath: r.string('SUPERGRAPH_PATH', DEFAULT_SUPERGRAPH_PATH),
     subgraphUrlOverrides: overrides,
     bankRegistryFile: r.string('BANK_REGISTRY_FILE', DEFAULT_BANK_REGISTRY_FILE),

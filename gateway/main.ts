@@ -14,7 +14,8 @@ await runService(
     const log = createLogger('gateway', { level: config.observability.logLevel });
     const gateway = await startGateway(config, { log });
     const banks = Object.fromEntries(gateway.bankRegistry.current().banks.map((b) => [b.id, b.url]));
-    log.info({ subgraphs: gateway.subgraphs, banks, tracing: config.observability.tracing.exporter }, `gateway ready at ${gateway.url}/graphql`);
+    // The connection limits too: an operator sizing GATEWAY_MAX_CONNECTIONS against `ulimit -n` sees what is in force.
+    log.info({ subgraphs: gateway.subgraphs, banks, connections: config.connections, tracing: config.observability.tracing.exporter }, `gateway ready at ${gateway.url}/graphql`);
     // `kill -HUP`: read the bank registry now (it is also watched, and read again every 30 s).
     const reloadRegistry = () => gateway.bankRegistry.reload();
     process.on('SIGHUP', reloadRegistry);

@@ -9,7 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { GraphQLSchema } from 'graphql';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
-import { clientAddress, createHandler, HttpError, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
+import { clientAddress, createHandler, HttpError, isTrusted, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
 import type { Logger } from '@consent-gateway/kit/log';
@@ -29,7 +29,7 @@ import type { GatewayConfig } from './config.ts';
 import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
 import { loadSite, pageOperationNames, withPages } from './pages.ts';
 import { PersistedOperations } from './persisted-operations.ts';
-import { createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from './rate-limit.ts';
+import { addressBucket, createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from './rate-limit.ts';
 import { RedisRateLimitStore } from './rate-limit-redis.ts';
 import { createConversationUser, referenceChecks } from './references.ts';
 import { createRequestGate } from './request-gate.ts';
@@ -44,6 +44,9 @@ export interface RunningGateway extends Listening {
   log: Logger;
   stop(): Promise<void>;
 }
+
+/** At most one log line per this long about connections closed for the connection limits. */
+const REFUSED_CONNECTIONS_LOG_MS = 10_000;
 
 /** How long the answers of one round of readiness probes are reused. */
 const READY_PROBE_MS = 2_000;
@@ -302,9 +305,28 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       '/metrics': metricsRoute(observe.metrics.registry, config.operatorToken),
     },
   });
+  // Connections beyond the limits are closed before any request is read: counted, and told in
+  // one warning line per REFUSED_CONNECTIONS_LOG_MS at most (a flood must not flood the log).
+  const refused = { 'per-address': 0, total: 0, since: -Infinity };
+  const onRefused = (reason: 'per-address' | 'total') => {
+    refused[reason]++;
+    const now = performance.now();
+    if (now - refused.since < REFUSED_CONNECTIONS_LOG_MS) return;
+    observe.log.warn(
+      { outcome: 'connections_refused', perAddress: refused['per-address'], total: refused.total },
+      'connections closed for the connection limits (GATEWAY_MAX_CONNECTIONS_PER_ADDRESS, GATEWAY_MAX_CONNECTIONS)',
+    );
+    Object.assign(refused, { 'per-address': 0, total: 0, since: now });
+  };
   let listening: Listening;
   try {
-    listening = await listen(withPages(handler, site), config.port, config.host);
+    listening = await listen(withPages(handler, site), config.port, config.host, {
+      ...config.connections,
+      // An IPv6 client by its /64, as the rate limits count it; a trusted proxy speaks for many clients.
+      addressKey: addressBucket,
+      uncapped: config.trustedProxies ? (address) => isTrusted(config.trustedProxies!, address) : undefined,
+      onRefused,
+    });
   } catch (error) {
     await release();
     throw error;

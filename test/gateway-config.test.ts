@@ -25,6 +25,15 @@ describe('defaults', () => {
     expect(config.limits.maxCost).toEqual({ anonymous: 200, 'third-party': 5_000, 'first-party': 20_000 });
     expect(config.subgraphCalls).toEqual({ timeoutMs: 15_000, timeoutOverridesMs: {}, maxConnections: 32, maxResponseBytes: 10_000_000 });
     expect(config.banks).toEqual({ timeoutMs: 5_000, concurrency: 8 });
+    expect(config.connections).toEqual({ maxConnections: 4_096, maxConnectionsPerAddress: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 });
+  });
+
+  it('the connection limits and deadlines are validated together', () => {
+    expect(() => loadGatewayConfig({ ...BASE, GATEWAY_HEADERS_TIMEOUT_MS: '20000', GATEWAY_REQUEST_TIMEOUT_MS: '15000' })).toThrow(
+      /GATEWAY_REQUEST_TIMEOUT_MS \(15000\) covers the headers and the body: it may not be shorter than GATEWAY_HEADERS_TIMEOUT_MS \(20000\)/,
+    );
+    expect(() => loadGatewayConfig({ ...BASE, GATEWAY_MAX_CONNECTIONS: '100', GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '200' })).toThrow(/GATEWAY_MAX_CONNECTIONS_PER_ADDRESS \(200\) may not be more than GATEWAY_MAX_CONNECTIONS \(100\)/);
+    expect(() => loadGatewayConfig({ ...BASE, GATEWAY_MAX_CONNECTIONS: '0', GATEWAY_HEADERS_TIMEOUT_MS: '10' })).toThrow(/GATEWAY_MAX_CONNECTIONS must be an integer from 1[\s\S]*GATEWAY_HEADERS_TIMEOUT_MS must be an integer from 1000/);
   });
 
   it('a shared rate-limit store gets a deadline per Redis command, 200 ms unless configured', () => {

@@ -2,7 +2,7 @@
 // with a size limit, plain routes (/health, /ready), and refusals as GraphQL-shaped errors.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo, type BlockList } from 'node:net';
+import { isIP, type AddressInfo, type BlockList, type Socket } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
 import { noteSentOperation, observeRequest, requestLog, type Observability } from './observability.ts';
@@ -106,7 +106,8 @@ export function clientAddressFrom(req: IncomingMessage, trustedProxies: BlockLis
   return peer;
 }
 
-function isTrusted(list: BlockList, address: string): boolean {
+/** Whether an address is in a list of trusted proxies (an IPv4-mapped IPv6 address as its IPv4 address). */
+export function isTrusted(list: BlockList, address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
@@ -135,6 +136,19 @@ export function mayShowDetails(req: IncomingMessage, operatorToken: string | und
   return fromLoopback(req) || bearerEquals(req, operatorToken);
 }
 
+/**
+ * The client closed the connection before its request had arrived (a dropped mobile link, a
+ * cancelled fetch): its outcome, not our fault. Logged at info as `client_aborted` with status 499
+ * (nginx's "client closed request"), counted in no error metric, and nothing is sent back.
+ */
+export class ClientAbortedError extends Error {
+  constructor() {
+    super('the client closed the connection before the request body arrived');
+  }
+}
+
+const CLIENT_ABORT_STATUS = 499;
+
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   // Bodies are never decompressed (no decompression bomb), so a compressed one could only be misread.
   const encoding = req.headers['content-encoding'];
@@ -143,10 +157,16 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   if (declared > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    // Node rejects the read with `aborted` (ECONNRESET) when the peer goes away mid-body.
+    if (!(error instanceof HttpError) && (req.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET')) throw new ClientAbortedError();
+    throw error;
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -180,6 +200,11 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
   const { server, routes = {}, postRoutes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql', observe } = options;
 
   const fail = (res: ServerResponse, error: unknown, counted = true) => {
+    if (error instanceof ClientAbortedError) {
+      res.statusCode = CLIENT_ABORT_STATUS; // for the access line; nobody is there to read an answer
+      requestLog(observe?.log).info({ outcome: 'client_aborted' }, error.message);
+      return void res.destroy();
+    }
     // The rest of an oversized body is never read: the connection cannot carry another request.
     if (error instanceof HttpError && error.status === 413) res.setHeader('connection', 'close');
     const refusal = error instanceof HttpError ? error : new HttpError(500, 'internal server error', 'INTERNAL_SERVER_ERROR');
@@ -274,14 +299,108 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port: number, host = '127.0.0.1'): Promise<Listening> {
-  const server = createServer(handler);
+/**
+ * What a server lets its connections hold: how many at once, from one address, and for how long.
+ * Node refuses a request whose headers are not in within `headersTimeoutMs`, or whose headers and
+ * body are not in within `requestTimeoutMs` (408 REQUEST_TIMEOUT), checked every second; a
+ * connection that sends nothing at all is closed at the headers deadline too.
+ */
+export interface ConnectionLimits {
+  /** Open connections in all (`server.maxConnections`); a connection beyond is closed at once. */
+  maxConnections: number;
+  /**
+   * Open connections from one client address (by `addressKey`); at the cap, that address's idle
+   * keep-alive connections are closed to make room, and if none is idle the new one is closed at
+   * once. Undefined: no cap (a subgraph, whose one client is the gateway).
+   */
+  maxConnectionsPerAddress?: number;
+  /** Which addresses count together (the gateway: an IPv6 address by its /64). */
+  addressKey?: (address: string) => string;
+  /** Peers not capped per address: a trusted reverse proxy speaks for many clients. */
+  uncapped?: (address: string) => boolean;
+  /** Hears of each connection closed for a limit (at most once per connection). */
+  onRefused?: (reason: 'per-address' | 'total', address: string) => void;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long a connection may stay idle between requests. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 4_096,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   // Longer than any client's idle keep-alive (undici 4 s, agentkeepalive 15 s, load balancers
   // 60 s): a server that closes idle sockets first races clients that are reusing them.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  // A request's headers and body must arrive within this time: a slow sender holds no socket for long.
-  server.requestTimeout = 30_000;
+  keepAliveTimeoutMs: 65_000,
+};
+
+/** How often Node looks for requests past their deadlines: a deadline is met within this much. */
+export const CONNECTION_CHECK_INTERVAL_MS = 1_000;
+
+/** Caps connections per client address (see ConnectionLimits.maxConnectionsPerAddress). */
+function capPerAddress(server: Server, limits: ConnectionLimits): void {
+  const cap = limits.maxConnectionsPerAddress;
+  if (cap === undefined) return;
+  const key = limits.addressKey ?? ((address: string) => address);
+  const open = new Map<string, Set<Socket>>();
+  // Sockets serving a request now; the others of `open` that served one are idle keep-alive connections.
+  const busy = new WeakSet<Socket>();
+  const served = new WeakSet<Socket>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    busy.add(socket);
+    served.add(socket);
+    res.once('close', () => busy.delete(socket));
+  });
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    if (limits.uncapped?.(address)) return;
+    const group = key(address);
+    let sockets = open.get(group);
+    if (!sockets) open.set(group, (sockets = new Set()));
+    if (sockets.size >= cap) {
+      // Oldest first (a Set keeps insertion order): an idle keep-alive connection makes room.
+      for (const other of sockets) {
+        if (sockets.size < cap) break;
+        if (served.has(other) && !busy.has(other)) {
+          sockets.delete(other);
+          other.destroy();
+        }
+      }
+      if (sockets.size >= cap) {
+        limits.onRefused?.('per-address', address);
+        return void socket.destroy();
+      }
+    }
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0 && open.get(group) === sockets) open.delete(group);
+    });
+  });
+}
+
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  port: number,
+  host = '127.0.0.1',
+  connectionLimits: Partial<ConnectionLimits> = {},
+): Promise<Listening> {
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...connectionLimits };
+  const server = createServer(
+    {
+      // Node's default looks every 30 s, so a 10 s deadline was met only within 40 s.
+      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+    },
+    handler,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', (data?: { remoteAddress?: string }) => limits.onRefused?.('total', data?.remoteAddress ?? 'unknown'));
+  capPerAddress(server, limits);
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
