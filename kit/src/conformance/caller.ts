@@ -56,7 +56,7 @@ export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey 
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as Answer['body'] };
   };
-  const tokenFor = (identity: Identity, audience = bankAudience(bankId), claims: Pick<InternalClaims, 'referenceFor'> = {}, requestId = `conformance-${randomUUID()}`) =>
+  const tokenFor = (identity: Identity, audience = bankAudience(bankId), claims: Pick<InternalClaims, 'referenceFor' | 'deadline'> = {}, requestId = `conformance-${randomUUID()}`) =>
     mintInternalToken({ identity, requestId, ...claims }, audience, gatewayKey);
   // Whose data each request of the checks was about (when the check said): a customer's access
   // log that lists a request about someone else shows another customer's reads.

@@ -98,7 +98,7 @@ export async function checkBank(options: ConformanceOptions): Promise<Conformanc
   }
 
   await run('runs a kit at least as new as this checker', () => kitCheck(options.url));
-  await run('refuses every call without a valid gateway token for this bank', () => tokenChecks(caller, options, users[0]!));
+  await run('refuses every call without a valid gateway token for this bank, and runs nothing past the gateway\'s deadline', () => tokenChecks(caller, options, users[0]!));
   if (!checks.at(-1)!.ok && checks.at(-1)!.summary.startsWith('refuses a valid')) return report();
   await run('serves the bank subgraph contract', () => contractCheck(caller));
   await run('answers for itself only', () => ownBankChecks(caller, options.bankId, users[0]!));
@@ -179,10 +179,22 @@ async function tokenChecks(caller: Caller, options: ConformanceOptions, user: st
     const answer = await caller.post(probe, headers);
     if (answer.status !== 401) details.push(`${what}: ${describe(answer)} (expected 401)`);
   }
+  // A call the gateway stopped waiting for (its deadline, `dl`, passed) runs nothing: a grant
+  // written after the person was told it failed would be a consent they believe they never gave.
+  const consentCount = async () => (await caller.as(self, ENTITIES('... on User { consents { id } }'), { r: [userRep(user)] })).body?.data?._entities?.[0]?.consents?.length;
+  const before = await consentCount();
+  const lateToken = await caller.tokenFor(self, undefined, { deadline: Date.now() - 60_000 });
+  const late = await caller.post({ query: GRANT, variables: { input: { bankId: options.bankId, permissions: ['ACCOUNTS_BASIC'], purposes: ['CUSTOMER_SERVICE'] } } }, { authorization: `Bearer ${lateToken}` });
+  if (late.status !== 504 || late.body?.errors?.[0]?.extensions?.code !== 'DEADLINE_EXCEEDED') details.push(`a grant whose gateway deadline passed a minute ago: ${describe(late)} (expected 504 DEADLINE_EXCEEDED)`);
+  const after = await consentCount();
+  if (after !== before) details.push(`a grant whose gateway deadline had passed was written (${before} consents before, ${after} after)`);
   // With a valid anonymous token, identity headers must change nothing.
   const anonymous = await caller.post(probe, { authorization: `Bearer ${await caller.tokenFor(viewers.anonymous())}`, 'x-user-id': user, 'x-roles': 'user', 'x-client-type': 'first-party' });
   if (anonymous.body?.data?._entities?.[0]?.consents != null) details.push("forged identity headers on an anonymous token opened the user's consents");
-  return { summary: `${attempts.length} kinds of call without a valid token for ${bankAudience(options.bankId)}: ${details.length ? `${details.length} accepted` : 'all refused (401)'}`, details };
+  return {
+    summary: `${attempts.length} kinds of call without a valid token for ${bankAudience(options.bankId)}, and a grant past its gateway deadline: ${details.length ? `${details.length} problem(s)` : 'all refused (401; the late grant 504, nothing written)'}`,
+    details,
+  };
 }
 
 // ---- 2. the contract ------------------------------------------------------------------------------
