@@ -68,14 +68,19 @@ async function revokeConsent(_root: unknown, { id }: { id: string }, ctx: BankCo
 
 export const consentMutations = { grantConsent, revokeConsent };
 
+/**
+ * Of the consents an adapter returned for `userId`, those of that user at this bank. Defence in
+ * depth: an adapter whose consentsOfUsers forgets its user filter must not list (or export)
+ * another customer's receipts, or another bank's, to this one.
+ */
+export const ownConsents = <C extends { userId: string; bankId: string }>(docs: readonly C[], userId: string, bankId: string): C[] =>
+  docs.filter((d) => d.userId === userId && d.bankId === bankId);
+
 export const consentResolvers = {
   User: {
     consents: async (user: { id: string }, _args: unknown, ctx: BankContext) => {
       const docs = await ctx.loaders.consentsByUser.load(user.id);
-      // Defence in depth: an adapter whose consentsOfUsers forgets its user filter must not list
-      // another customer's receipts (or another bank's) to this one.
-      return docs
-        .filter((d) => d.userId === user.id && d.bankId === ctx.bank.id)
+      return ownConsents(docs, user.id, ctx.bank.id)
         .sort((a, b) => b.grantedAt.localeCompare(a.grantedAt))
         .map(toConsent);
     },

@@ -4,13 +4,15 @@
 // through the store's `eraseCustomer`. Every bank built with the kit serves both.
 import { consentStatus } from '../consent-policy.ts';
 import type { DataSubjectAdapter } from '../records-routes.ts';
+import { ownConsents } from './consents.ts';
 import type { BankInfo } from './context.ts';
 import type { BankStore } from './store.ts';
 
 export function bankDataSubject(bank: BankInfo, store: BankStore): DataSubjectAdapter {
   return {
     async exportSubject(userId) {
-      const [consents = []] = await store.consentsOfUsers([userId]);
+      const [read = []] = await store.consentsOfUsers([userId]);
+      const consents = ownConsents(read, userId, bank.id);
       const now = new Date();
       return {
         bank: { id: bank.id, name: bank.name },
