@@ -9,7 +9,7 @@ import type { BankContext } from './context.ts';
 import { noConsentOfYours, unknownBank } from './policy.ts';
 import type { StoredConsent } from './store.ts';
 
-export const HOW_TO_REVOKE = 'Revoke at any time in the app (Settings → Banks → Consents) or with the revokeConsent mutation; it takes effect at once.';
+export const HOW_TO_REVOKE = 'Revoke at any time in the privacy centre (/privacy: "Revoke" next to the consent) or with the revokeConsent mutation; it takes effect at once.';
 
 const toConsent = (doc: StoredConsent) => ({ ...doc, id: doc._id });
 
