@@ -12,11 +12,19 @@
 //   transactions. So a bank's agent cannot attach one customer's transaction to another
 //   customer's conversation (messaging then checks that it is the conversation's bank's).
 // A missing id and another user's id are refused alike: BAD_USER_INPUT, nothing stored.
+//
+// A grant is judged only for a caller its own rule lets grant (a signed-in user in a first-party
+// app: isFirstPartyUser, at the directory and at the bank). Anyone else gets what that rule
+// answers, FORBIDDEN with NOT_AUTHENTICATED, THIRD_PARTY_CLIENT or NOT_OWNER at the field,
+// whatever the input: the consent policy is not a service to anonymous callers. A value that is
+// no member of its enum is left to GraphQL's variable coercion, whose message the schema-disclosure
+// filter words for the caller; and a caller who may not read the schema (schema-disclosure.ts)
+// gets no policy problem that names a permission or purpose it did not write itself.
 import { GraphQLError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unknownBank } from '@consent-gateway/kit/bank-policy';
-import { grantProblems } from '@consent-gateway/kit/consent-policy';
-import { isPurpose, PURPOSE_ENUM } from '@consent-gateway/kit/identity';
+import { grantProblems, PERMISSIONS, selfDenial } from '@consent-gateway/kit/consent-policy';
+import { isPurpose, PURPOSE_ENUM, type Identity } from '@consent-gateway/kit/identity';
 import type { BankRegistry } from './bank-registry.ts';
 import { callProblem, errorCodes, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import { argumentValue, collectFields, parseOperation, withDefaults } from './bank-router/operation.ts';
@@ -41,14 +49,19 @@ const isText = (value: unknown): value is string => typeof value === 'string';
 const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
 const isDate = (value: unknown) => value == null || isText(value);
 
+/** Why the grant's own rule (isFirstPartyUser) refuses this caller, if it does. */
+const grantDenial = (identity: Identity) => (identity.sub ? selfDenial(identity, identity.sub) : 'NOT_AUTHENTICATED');
+
 /**
  * Every problem of a grant's input (enum names as the client sent them), as the bank would find
- * them. An input of the wrong shape is left to GraphQL's own coercion, which refuses it.
+ * them. An input of the wrong shape, or with a permission or purpose its enum does not have, is
+ * left to GraphQL's own coercion, which refuses it (in words for the caller: schema-disclosure.ts).
  */
 function problemsOfGrant(input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return [];
   const i = input as Record<string, unknown>;
   if (!isText(i.bankId) || !isTextList(i.permissions) || !isTextList(i.purposes) || ![i.expiresAt, i.transactionsFrom, i.transactionsTo].every(isDate)) return [];
+  if (!i.permissions.every((p) => (PERMISSIONS as readonly string[]).includes(p)) || !i.purposes.every((p) => Object.hasOwn(PURPOSE_ENUM, p))) return [];
   return grantProblems(
     {
       bankId: i.bankId,
@@ -61,6 +74,21 @@ function problemsOfGrant(input: unknown): string[] {
     new Date(),
     isPurpose,
   );
+}
+
+/** Enum-like names in a problem (`ACCOUNTS_BASIC`, `BALANCES`). */
+const ENUM_NAME = /\b[A-Z][A-Z0-9_]{2,}\b/g;
+export const POLICY_HIDDEN = 'the permissions asked for are not a combination the consent policy allows';
+
+/**
+ * The problems as a caller who may not read the schema sees them: a problem that names a
+ * permission or purpose the caller did not write ('every consent needs ACCOUNTS_BASIC or
+ * ACCOUNTS_DETAIL') becomes POLICY_HIDDEN; one that names only what it wrote stays.
+ */
+function withoutPolicyDetails(problems: string[], input: unknown): string[] {
+  const i = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const written = new Set([i.bankId, ...(isTextList(i.permissions) ? i.permissions : []), ...(isTextList(i.purposes) ? i.purposes : [])].filter(isText));
+  return [...new Set(problems.map((p) => ((p.match(ENUM_NAME) ?? []).every((name) => written.has(name)) ? p : POLICY_HIDDEN)))];
 }
 
 export type ConversationUser = (context: RouterContext, conversationId: string) => Promise<string | null>;
@@ -93,7 +121,13 @@ export function createConversationUser(options: {
   };
 }
 
-export function referenceChecks(options: { registry: () => BankRegistry; router: BankRouter; conversationUser: ConversationUser }): ApolloServerPlugin<RouterContext> {
+export function referenceChecks(options: {
+  registry: () => BankRegistry;
+  router: BankRouter;
+  conversationUser: ConversationUser;
+  /** Whether the caller may read the schema, and so the consent policy, out of messages (schema-disclosure.ts). */
+  mayReadSchema?: (context: RouterContext) => boolean;
+}): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
@@ -110,7 +144,10 @@ export function referenceChecks(options: { registry: () => BankRegistry; router:
             const bankId = BANK_ARGUMENT[field.name.value]?.(arg);
             const unknown = typeof bankId === 'string' && !options.registry().get(bankId) ? unknownBank(bankId) : undefined;
             if (field.name.value === 'grantConsent') {
-              const problems = [...(unknown ? [unknown] : []), ...problemsOfGrant(arg('input'))];
+              // Not the caller's to grant: its rule answers (at the directory, before any bank is called).
+              if (grantDenial(contextValue.identity)) continue;
+              const all = [...(unknown ? [unknown] : []), ...problemsOfGrant(arg('input'))];
+              const problems = options.mayReadSchema?.(contextValue) === false ? withoutPolicyDetails(all, arg('input')) : all;
               if (problems.length) throw refuse(`invalid consent: ${problems.join('; ')}`, 'BAD_USER_INPUT', 400, undefined, { problems });
             } else if (unknown) throw refuse(unknown);
             const transactionId = field.name.value === 'sendMessage' ? arg('transactionId') : undefined;

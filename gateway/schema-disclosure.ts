@@ -21,8 +21,13 @@ export function withoutSchemaDetails(error: GraphQLFormattedError): GraphQLForma
   return error;
 }
 
+/** Whether this caller may read the schema (and so the consent policy) out of error messages: who may introspect, or anyone in development. */
+export function schemaReaders(options: { introspection: IntrospectionPolicy; exposeErrors: boolean }): (context: Pick<GatewayContext, 'identity'> | undefined) => boolean {
+  return (context) => options.exposeErrors || (options.introspection === 'authenticated' && Boolean(context?.identity?.sub));
+}
+
 export function schemaDisclosure(options: { introspection: IntrospectionPolicy; exposeErrors: boolean }): ApolloServerPlugin<GatewayContext> {
-  const mayRead = (context: GatewayContext | undefined) => options.exposeErrors || (options.introspection === 'authenticated' && Boolean(context?.identity?.sub));
+  const mayRead = schemaReaders(options);
   return {
     async requestDidStart() {
       return {

@@ -33,7 +33,7 @@ import { addressBucket, createRateLimiter, MemoryRateLimitStore, type RateLimite
 import { RedisRateLimitStore } from './rate-limit-redis.ts';
 import { createConversationUser, referenceChecks } from './references.ts';
 import { createRequestGate } from './request-gate.ts';
-import { schemaDisclosure } from './schema-disclosure.ts';
+import { schemaDisclosure, schemaReaders } from './schema-disclosure.ts';
 import { gatewayMetrics } from './observed-calls.ts';
 import { createSubgraphPools } from './subgraph-fetch.ts';
 
@@ -197,6 +197,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
         registry: registry.current,
         router: bankRouter,
         conversationUser: createConversationUser({ url: urls['messaging'], pool: pools.get('messaging'), mint, log: warn }),
+        mayReadSchema: schemaReaders({ introspection: config.introspection, exposeErrors: config.exposeErrors }),
       }),
       // Apollo's landing page loads Apollo Sandbox from a CDN; browsers get our pages instead (pages.ts).
       ApolloServerPluginLandingPageDisabled(),
