@@ -164,19 +164,22 @@ describe('_entities', () => {
       { __typename: 'CardTransaction', id: id('northwind', 'txn', 3) },
     ];
     const res = await route(entities(representations), { identity: alice, requestId: 'r' });
-    expect(res).toEqual({
-      data: {
-        _entities: [
-          { id: id('northwind', 'txn', 1), name: 'northwind' },
-          { id: id('contoso', 'txn', 2), name: 'contoso' },
-          // Lists concatenated in bank-id order: contoso, then northwind.
-          { accounts: [{ id: 'contoso-alice' }, { id: 'northwind-alice' }], consents: [{ id: 'contoso-consent' }, { id: 'northwind-consent' }] },
-          { id: 'contoso', name: 'contoso' },
-          null,
-          { id: id('northwind', 'txn', 3), name: 'northwind' },
-        ],
-      },
+    expect(res.data).toEqual({
+      _entities: [
+        { id: id('northwind', 'txn', 1), name: 'northwind' },
+        { id: id('contoso', 'txn', 2), name: 'contoso' },
+        // Lists concatenated in bank-id order: contoso, then northwind.
+        { accounts: [{ id: 'contoso-alice' }, { id: 'northwind-alice' }], consents: [{ id: 'contoso-consent' }, { id: 'northwind-consent' }] },
+        { id: 'contoso', name: 'contoso' },
+        null,
+        { id: id('northwind', 'txn', 3), name: 'northwind' },
+      ],
     });
+    // acme is in alice's directory but not in the registry: not asked, and said so.
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.bank])).toEqual([
+      [['_entities', 2, 'accounts'], 'BANK_NOT_REGISTERED', 'acme'],
+      [['_entities', 2, 'consents'], 'BANK_NOT_REGISTERED', 'acme'],
+    ]);
     expect(calls.map((c) => c.bank).sort()).toEqual(['contoso', 'northwind']);
     const sent = Object.fromEntries(calls.map((c) => [c.bank, reps(c.request)]));
     expect(sent.northwind).toEqual([representations[0], { __typename: 'User', id: 'alice' }, representations[5]]);
@@ -240,6 +243,20 @@ describe('_entities', () => {
     const posing = await other(entities([{ __typename: 'User', id: 'alice', bankIds: ['contoso'] }]), { identity: alice, requestId: 'r' });
     expect(posing.data!._entities).toEqual([{ accounts: null, consents: null }]);
     expect(posing.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', bank: 'contoso' });
+  });
+
+  it('tell the user, at each bank field, of a bank in their directory that the registry no longer has, and ask the others', async () => {
+    const { route, calls } = answering((bankId) => ({ accounts: [{ id: `${bankId}-a` }] }));
+    const res = await route(entities([{ __typename: 'User', id: 'alice', bankIds: ['northwind', 'fabrikam'] }]), { identity: alice, requestId: 'r' });
+    expect(calls.map((c) => c.bank)).toEqual(['northwind']);
+    expect(res.data!._entities).toEqual([{ accounts: [{ id: 'northwind-a' }], consents: [{ id: 'northwind-consent' }] }]);
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.bank])).toEqual([
+      [['_entities', 0, 'accounts'], 'BANK_NOT_REGISTERED', 'fabrikam'],
+      [['_entities', 0, 'consents'], 'BANK_NOT_REGISTERED', 'fabrikam'],
+    ]);
+    // Someone else's directory is not theirs to learn from, nor an agent's to see.
+    const other = await route(entities([{ __typename: 'User', id: 'alice', bankIds: ['fabrikam'] }]), { identity: bob, requestId: 'r' });
+    expect(other.errors?.some((e) => e.extensions?.code === 'BANK_NOT_REGISTERED')).toBe(false);
   });
 
   it('answer a user with no bank to ask without calling any, as a bank without a consent would, and have those decisions recorded', async () => {

@@ -4,7 +4,7 @@
 // own bank. One call per bank per fetch; the answers are put back in the original order, a User's
 // fields merged across its banks, every error re-indexed to the representation it belongs to.
 import type { FieldNode, GraphQLFormattedError } from 'graphql';
-import { agentBank, isBankUserField, withoutBankRelationship } from '@consent-gateway/kit/bank-policy';
+import { agentBank, BANK_SUBGRAPH, isBankUserField, withoutBankRelationship } from '@consent-gateway/kit/bank-policy';
 import { bankOfId } from '@consent-gateway/kit/ids';
 import { forbidden, type Reason } from '@consent-gateway/kit/reasons';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
@@ -27,6 +27,24 @@ function banksOfUser(representation: Record<string, unknown>, context: RouterCon
   const ids = context.identity.roles.includes('bank_agent') ? (ownBank ? [ownBank] : []) : Array.isArray(representation.bankIds) ? representation.bankIds : [];
   return [...new Set(ids)].map((id) => registry.get(id)).filter((b): b is RegisteredBank => !!b).sort((a, b) => a.id.localeCompare(b.id));
 }
+
+/**
+ * Banks of the signed-in user's own directory entry that the registry no longer has (a bank taken
+ * off it): not asked, and said so at each bank field, so that a consent still live at that bank
+ * does not silently vanish from the person's view. Only to the user themself (the directory is
+ * theirs) and never to an agent, who asks their own bank alone.
+ */
+function unregisteredOf(representation: Record<string, unknown>, context: RouterContext, registry: BankRegistry): string[] {
+  if (representation.__typename !== 'User' || representation.id !== context.identity.sub || context.identity.roles.includes('bank_agent')) return [];
+  const ids = Array.isArray(representation.bankIds) ? (representation.bankIds as unknown[]) : [];
+  return [...new Set(ids.filter((id): id is string => typeof id === 'string' && !registry.get(id)))].sort();
+}
+
+const notRegistered = (bankId: string, path: Path): GraphQLFormattedError => ({
+  message: `Bank "${bankId}" is no longer registered with this gateway; what it holds is missing from this response (a consent given to it is unchanged there).`,
+  path,
+  extensions: { code: 'BANK_NOT_REGISTERED', service: BANK_SUBGRAPH, bank: bankId },
+});
 
 function banksOfRepresentation(representation: Record<string, unknown>, context: RouterContext, registry: BankRegistry): RegisteredBank[] {
   switch (representation.__typename) {
@@ -90,7 +108,11 @@ export async function routeEntities(
       errors.push(...part.errors.map((e) => at(e, [key, i, ...e.path!])));
       return part.entity;
     }
-    return userEntity(parts, userFields, representation, context, [key, i], errors);
+    const entity = userEntity(parts, userFields, representation, context, [key, i], errors);
+    for (const bankId of unregisteredOf(representation, context, registry)) {
+      for (const f of userFields) if (isBankUserField(f.name.value)) errors.push(notRegistered(bankId, [key, i, responseKey(f)]));
+    }
+    return entity;
   });
   // Users with no bank to ask were answered here: their decisions are recorded all the same.
   const withoutBank = representations.flatMap((r, i) => (r.__typename === 'User' && targets[i]!.length === 0 ? [String(r.id)] : []));

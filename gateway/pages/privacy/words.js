@@ -145,6 +145,10 @@ export function errorInWords(error) {
   if (code === 'SUBGRAPH_UNAVAILABLE' || code === 'SUBGRAPH_TIMEOUT') {
     return { text: `${whoInWords(error.extensions)} did not answer, so its part is missing. Try again in a moment.`, code: support };
   }
+  if (code === 'BANK_NOT_REGISTERED') {
+    const who = whoInWords(error.extensions);
+    return { text: `${who.charAt(0).toUpperCase()}${who.slice(1)} is no longer connected to this service, so what it holds is not shown here. A consent you gave it still stands at that bank: ask the bank to end it.`, code: support };
+  }
   if (code === 'BAD_USER_INPUT' && Array.isArray(problems)) return { text: problems.map((p) => serverProblemInWords(p).text).join(' '), code: support };
   if (code === 'NOT_FOUND') return { text: 'This was not found among yours: it may have changed in another window. Reload the page.', code: support };
   if (code === 'RATE_LIMITED') return { text: 'Too many requests in a short time. Wait a minute, then try again.', code: support };
