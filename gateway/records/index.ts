@@ -55,8 +55,11 @@ export interface RecordsExecutorOptions {
 
 export function createRecordsExecutor(stores: RecordStores, options: RecordsExecutorOptions = {}): RecordsExecutor {
   const schema = recordsSchema();
-  const fields = options.supergraphSdl === undefined ? undefined : schemaFields(options.supergraphSdl);
+  // Read at the first request, not here: the gateway reports a supergraph it cannot load when it
+  // starts (as a configuration error), which is after this executor is made.
+  let fields: Set<string> | undefined;
   return async (request, context) => {
+    if (options.supergraphSdl !== undefined) fields ??= schemaFields(options.supergraphSdl);
     const contextValue: RecordsContext = { ...context, stores, now: new Date(), problems: [], fields };
     const result = await graphql({ schema, source: request.query, variableValues: request.variables, operationName: request.operationName, contextValue });
     const errors = [...(result.errors ?? []).map((e) => e.toJSON()), ...contextValue.problems];
