@@ -11,6 +11,7 @@ import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
 import { clientAddress, createHandler, HttpError, isTrusted, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
+import { isBankId } from '@consent-gateway/kit/ids';
 import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
 import type { Logger } from '@consent-gateway/kit/log';
 import { metricsRoute, operationLabels } from '@consent-gateway/kit/metrics';
@@ -35,7 +36,7 @@ import { createConversationUser, referenceChecks } from './references.ts';
 import { createRequestGate } from './request-gate.ts';
 import { schemaDisclosure, schemaReaders } from './schema-disclosure.ts';
 import { gatewayMetrics } from './observed-calls.ts';
-import { createSubgraphPools } from './subgraph-fetch.ts';
+import { createSubgraphPool, createSubgraphPools, type SubgraphPool } from './subgraph-fetch.ts';
 
 export interface RunningGateway extends Listening {
   /** The platform subgraphs' URLs (banks are in the registry). */
@@ -56,12 +57,41 @@ interface Probe {
   detail: unknown;
 }
 
-async function probe(url: string): Promise<Probe> {
+/** The most of a /ready or probe answer read: they are a few hundred bytes. */
+const PROBE_MAX_RESPONSE_BYTES = 64_000;
+
+/**
+ * What /ready shows of a subgraph's or bank's /ready answer: the fields the kit sends, each
+ * checked to be what the kit sends (`database` only as up or down: its text may name hosts),
+ * nothing else of the body. An answer is the other side's words: shown raw, it would be a way
+ * for anything at a registered address to show text, or another service's answer, here.
+ */
+function readyFields(body: unknown): Record<string, string> {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const fields: Record<string, string> = {};
+  if (b.status === 'ready' || b.status === 'not ready') fields.status = b.status;
+  if (typeof b.subgraph === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(b.subgraph)) fields.subgraph = b.subgraph;
+  if (isBankId(b.bank)) fields.bank = b.bank;
+  if (typeof b.kit === 'string' && /^\d{1,6}\.\d{1,6}\.\d{1,6}(-[0-9A-Za-z.-]{1,40})?$/.test(b.kit)) fields.kit = b.kit;
+  if (typeof b.database === 'string') fields.database = b.database === 'up' ? 'up' : 'down';
+  return fields;
+}
+
+/** A bank id as the other side claims it, shown only if it is one. */
+const claimedId = (value: unknown) => (isBankId(value) ? value : 'something that is not a bank id');
+
+/**
+ * GET /ready through the probes' pool: no redirect followed (a 3xx is down, its target not
+ * called), the answer read up to PROBE_MAX_RESPONSE_BYTES, only its checked fields kept.
+ */
+async function probe(pool: SubgraphPool, url: string): Promise<Probe> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    return { ok: res.ok, detail: await res.json().catch(() => res.status) };
+    const res = await pool.fetch(url, { headers: { accept: 'application/json' } });
+    if (res.status >= 300 && res.status < 400) return { ok: false, detail: { httpStatus: res.status, problem: `HTTP ${res.status}: a redirect, not followed` } };
+    return { ok: res.ok, detail: { httpStatus: res.status, ...readyFields(await res.json().catch(() => undefined)) } };
   } catch (error) {
-    return { ok: false, detail: (error as Error).message };
+    const cause = (error as { cause?: unknown }).cause ?? error;
+    return { ok: false, detail: { problem: (cause as Error).message } };
   }
 }
 
@@ -70,30 +100,32 @@ async function probe(url: string): Promise<Probe> {
  * gateway makes them: `{ banks { id } }` (public, no decision recorded) with a token minted for
  * that bank alone, so a bank that loads another key or expects another audience (401), or a
  * deployment of another bank at that address, is down, not "ready" while every call fails. The
- * `bank` /ready names (to this machine only) must match too.
+ * `bank` /ready names (to this machine only) must match too. Both calls go through the probes'
+ * pool (no redirect followed, a bounded answer).
  */
-async function probeBank(bank: { id: string; url: string }, token: () => Promise<string>): Promise<Probe> {
+async function probeBank(pool: SubgraphPool, bank: { id: string; url: string }, token: () => Promise<string>): Promise<Probe> {
   const asGateway = async (): Promise<string | undefined> => {
     try {
-      const res = await fetch(bank.url, {
+      const res = await pool.fetch(bank.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await token()}` },
         body: JSON.stringify({ query: '{ banks { id } }' }),
-        signal: AbortSignal.timeout(2_000),
       });
+      if (res.status >= 300 && res.status < 400) return `a call as the gateway got HTTP ${res.status}: a redirect, not followed`;
       const ids = ((await res.json().catch(() => undefined)) as { data?: { banks?: Array<{ id?: unknown } | null> } } | undefined)?.data?.banks?.map((b) => b?.id);
       if (res.status === 401) return `refuses the gateway's token for ${bankAudience(bank.id)} (HTTP 401): it loads another gateway key or expects another audience`;
-      if (!ids) return `a call as the gateway got HTTP ${res.status} and no banks`;
-      if (ids.length !== 1 || ids[0] !== bank.id) return `answers as bank ${ids.map(String).join(', ') || 'none'}, not ${bank.id}`;
+      if (!Array.isArray(ids)) return `a call as the gateway got HTTP ${res.status} and no banks`;
+      if (ids.length !== 1 || ids[0] !== bank.id) return `answers as bank ${ids.slice(0, 3).map(claimedId).join(', ') || 'none'}${ids.length > 3 ? ', …' : ''}, not ${bank.id}`;
       return undefined;
     } catch (error) {
-      return `a call as the gateway failed: ${(error as Error).message}`;
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      return `a call as the gateway failed: ${(cause as Error).message}`;
     }
   };
-  const [ready, problem] = await Promise.all([probe(besideGraphql(bank.url, '/ready')), asGateway()]);
-  const detail = typeof ready.detail === 'object' && ready.detail !== null ? (ready.detail as Record<string, unknown>) : { ready: ready.detail };
+  const [ready, problem] = await Promise.all([probe(pool, besideGraphql(bank.url, '/ready')), asGateway()]);
+  const detail = ready.detail as Record<string, unknown>;
   const named = detail.bank;
-  const wrong = problem ?? (named !== undefined && named !== bank.id ? `its /ready names bank ${String(named)}, not ${bank.id}` : undefined);
+  const wrong = problem ?? (named !== undefined && named !== bank.id ? `its /ready names bank ${claimedId(named)}, not ${bank.id}` : undefined);
   return wrong ? { ok: false, detail: { ...detail, problem: wrong } } : ready;
 }
 
@@ -149,10 +181,14 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       signingKey,
     );
   const mint = mintWith(true);
+  // /ready's probes: their own small pool (2 s for a whole call, answers of 64 KB at most).
+  const probePool = createSubgraphPool('ready-probe', { timeoutMs: 2_000, maxConnections: 2, maxResponseBytes: PROBE_MAX_RESPONSE_BYTES });
   const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections, maxResponseBytes: config.subgraphCalls.maxResponseBytes, log: warn });
   const closePools = () => {
     pools.forEach((pool) => pool.close());
     bankClient.close();
+    probePool.close();
+    recordsStores.close();
   };
   const bankRouter = createBankRouter({
     registry: registry.current,
@@ -162,25 +198,28 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     recordWithoutBank: createRecordWithoutBank({ url: urls['user-profile'] ?? '', pool: pools.get('user-profile')!, mint, onFailure: metrics.auditFlushFailed }),
     concurrency: config.banks.concurrency,
   });
-  const records = createRecordsExecutor(
-    recordStores({
-      subgraphs: urls,
-      registry: registry.current,
-      // The records routes' calls (reviewers' reads, export, erasure) wait by their own timeouts
-      // (DATA_SUBJECT_TIMEOUT_MS), which the audience does not tell: their tokens carry no deadline.
-      mint: mintWith(false),
-      subgraphTimeoutMs: config.subgraphCalls.timeoutMs,
-      bankTimeoutMs: config.banks.timeoutMs,
-      dataSubjectTimeoutMs: config.dataSubjectTimeoutMs,
-      concurrency: config.banks.concurrency,
-      log: warn,
-      // Observed and counted as every other call to a subgraph or bank.
-      observeCall: metrics.observeCall,
-      onRecordFailure: metrics.auditFlushFailed,
-    }),
-    // A reviewer's `field` filter names a field of this supergraph, or is refused (not 0 rows).
-    { supergraphSdl },
-  );
+  const recordsStores = recordStores({
+    subgraphs: urls,
+    registry: registry.current,
+    // The records routes' calls (reviewers' reads, export, erasure) wait by their own timeouts
+    // (DATA_SUBJECT_TIMEOUT_MS), which the audience does not tell: stores.ts gives each token
+    // its call's deadline (`dl`), past which the store does no more of it.
+    mint: (context, audience, deadline) => mintInternalToken({ ...context, operationLabel: observe.metrics.operationLabel(context.operation?.name), deadline }, audience, signingKey),
+    subgraphTimeoutMs: config.subgraphCalls.timeoutMs,
+    bankTimeoutMs: config.banks.timeoutMs,
+    dataSubjectTimeoutMs: config.dataSubjectTimeoutMs,
+    concurrency: config.banks.concurrency,
+    // Each store has its own pool, bounded like every subgraph's and bank's: no redirect
+    // followed, answers read up to SUBGRAPH_MAX_RESPONSE_BYTES.
+    maxConnections: config.subgraphCalls.maxConnections,
+    maxResponseBytes: config.subgraphCalls.maxResponseBytes,
+    log: warn,
+    // Observed and counted as every other call to a subgraph or bank.
+    observeCall: metrics.observeCall,
+    onRecordFailure: metrics.auditFlushFailed,
+  });
+  // A reviewer's `field` filter names a field of this supergraph, or is refused (not 0 rows).
+  const records = createRecordsExecutor(recordsStores, { supergraphSdl });
   let apiSchema: GraphQLSchema | undefined;
 
   const server = new ApolloServer<GatewayContext>({
@@ -248,8 +287,8 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       lastProbe = {
         at: performance.now(),
         result: Promise.all([
-          probeAll(Object.entries(urls), (_name, url) => probe(besideGraphql(url, '/ready'))),
-          probeAll(registry.current().banks.map((b) => [b.id, b.url]), (id, url) => probeBank({ id, url }, probeToken(id))),
+          probeAll(Object.entries(urls), (_name, url) => probe(probePool, besideGraphql(url, '/ready'))),
+          probeAll(registry.current().banks.map((b) => [b.id, b.url]), (id, url) => probeBank(probePool, { id, url }, probeToken(id))),
         ]).then(([subgraphs, banks]) => ({ subgraphs, banks })),
       };
     }

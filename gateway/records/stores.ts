@@ -5,6 +5,10 @@
 // Every call is observed like any other call of the gateway's (observed-calls.ts): a client span
 // whose `traceparent` the call carries (the store continues the trace), a count and a latency by
 // subgraph and bank in gateway_subgraph_calls_total, a debug line with the request id.
+// Calls go through a bounded keep-alive pool per store (gateway/subgraph-fetch.ts, like every
+// subgraph and bank call): no redirect is ever followed (a 3xx is that store failing), an answer
+// is read up to SUBGRAPH_MAX_RESPONSE_BYTES, and each token carries the call's deadline (`dl`),
+// past which the store does no more of it.
 import type { GraphQLFormattedError } from 'graphql';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { bankAudience } from '@consent-gateway/kit/internal-token';
@@ -13,8 +17,9 @@ import { RECORDS_ROUTES } from '@consent-gateway/kit/records-routes';
 import { traceHeaders } from '@consent-gateway/kit/tracing';
 import type { BankRegistry } from '../bank-registry.ts';
 import { mapLimit } from '../bank-router/calls.ts';
-import type { GatewayContext, MintToken } from '../engine.ts';
+import type { GatewayContext } from '../engine.ts';
 import type { ObserveCall } from '../observed-calls.ts';
+import { createSubgraphPool, SubgraphCallError, type SubgraphPool } from '../subgraph-fetch.ts';
 
 export interface RecordStore {
   /** How answers and errors name it: the subgraph's name, or `bank:<id>`. */
@@ -52,18 +57,31 @@ export interface RecordStores {
    * nothing. Resolves when written; a failure is counted and logged (the refusal still goes out).
    */
   recordRefusal(field: string, context: GatewayContext): Promise<void>;
+  /** Closes every store's pooled connections. */
+  close(): void;
 }
+
+/** Mints the token of one records call: for `audience`, with the call's deadline (`dl`, epoch ms). */
+export type MintRecordsToken = (context: GatewayContext, audience: string, deadline: number) => Promise<string>;
 
 export interface RecordStoresOptions {
   /** The platform subgraphs' GraphQL endpoints, by name. */
   subgraphs: Record<string, string>;
   registry: () => BankRegistry;
-  mint: MintToken;
+  mint: MintRecordsToken;
   subgraphTimeoutMs: number;
   bankTimeoutMs: number;
   /** For export and erasure, which may read or rewrite many rows. */
   dataSubjectTimeoutMs: number;
   concurrency: number;
+  /** Keep-alive connections per store (SUBGRAPH_MAX_CONNECTIONS; default 32). */
+  maxConnections?: number;
+  /**
+   * The largest answer read from a store (SUBGRAPH_MAX_RESPONSE_BYTES; default 10 MB), an export's
+   * part included: a larger one fails that store's part, named. The kit keeps an export's part
+   * under it (records-routes.ts, EXPORT_MAX_DECISION_RECORDS).
+   */
+  maxResponseBytes?: number;
   log?: (line: string) => void;
   /** Observes each call (span, count, latency), as every other call of the gateway's; unobserved without. */
   observeCall?: ObserveCall;
@@ -119,30 +137,54 @@ export function recordStores(options: RecordStoresOptions): RecordStores {
       .filter((b) => only === undefined || b.id === only)
       .map((b) => ({ label: storeLabel(b.id), service: BANK_SUBGRAPH, bank: b.id, audience: bankAudience(b.id), url: b.url, timeoutMs: options.bankTimeoutMs }));
 
+  // One pool per store, made at its first call (a bank dropped from the registry keeps its pool,
+  // whose idle connections close by themselves). Its own deadline is the longest a records call
+  // may take; each call's own (a reviewer's read, an export's part) is its signal.
+  const pools = new Map<string, SubgraphPool>();
+  const poolOf = (store: RecordStore) => {
+    let pool = pools.get(store.label);
+    if (!pool) {
+      const timeoutMs = Math.max(store.timeoutMs, options.dataSubjectTimeoutMs);
+      pools.set(store.label, (pool = createSubgraphPool(store.label, { timeoutMs, maxConnections: options.maxConnections ?? 32, maxResponseBytes: options.maxResponseBytes })));
+    }
+    return pool;
+  };
+
   /** One POST, in its client span; throws StoreCallError when no store's answer came back. */
   async function post(store: RecordStore, route: string, body: unknown, context: GatewayContext, timeoutMs: number): Promise<Answered> {
     return observe({ subgraph: store.service, bank: store.bank, path: route }, async () => {
+      // The token's deadline is when this call's signal fires: the store gives up when we do.
+      const deadline = Date.now() + timeoutMs;
+      const signal = AbortSignal.timeout(timeoutMs);
       let res: Response;
       let answer: unknown;
       try {
-        res = await fetch(besideGraphql(store.url, route), {
+        const token = await options.mint(context, store.audience, deadline);
+        res = await poolOf(store).fetch(besideGraphql(store.url, route), {
           method: 'POST',
           // The headers are made inside the client span: `traceparent` names it.
-          headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await options.mint(context, store.audience)}`, ...traceHeaders() },
+          headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}`, ...traceHeaders() },
           body: JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
+          signal,
         });
         answer = await res.json().catch(() => undefined);
       } catch (error) {
-        const timeout = (error as Error).name === 'TimeoutError';
-        throw new StoreCallError(timeout ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE', timeout ? `no answer within ${timeoutMs} ms` : (error as Error).message);
+        const timeout = signal.aborted || (error instanceof SubgraphCallError && error.code === 'SUBGRAPH_TIMEOUT');
+        const cause = (error as { cause?: unknown }).cause ?? error;
+        throw new StoreCallError(timeout ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE', timeout ? `no answer within ${timeoutMs} ms` : (cause as Error).message);
       }
+      // A redirect is never followed (it could point anywhere, this machine included) and never
+      // read: that store failed. Its Location is not logged either.
+      if (res.status >= 300 && res.status < 400) throw new StoreCallError('SUBGRAPH_UNAVAILABLE', `HTTP ${res.status}: a redirect, not followed`);
       if (res.ok && answer !== undefined) return { body: answer };
       // The store's own error code only: its message may quote what it was asked about.
       const errors = (answer as { errors?: Array<{ extensions?: { code?: unknown } }> } | undefined)?.errors;
       const code = errors?.[0]?.extensions?.code;
       // A 4xx with a code is the store's answer: a refusal of what it was asked, not an outage.
       if (res.status >= 400 && res.status < 500 && typeof code === 'string') return { errors: errors!, refusal: { status: res.status, code } };
+      // The store gave up on the call at its deadline (the token's `dl`) while we were still
+      // waiting (clocks a little apart): it did not answer in time.
+      if (res.status === 504 && code === 'DEADLINE_EXCEEDED') throw new StoreCallError('SUBGRAPH_TIMEOUT', `HTTP 504 DEADLINE_EXCEEDED: past the call's deadline (${timeoutMs} ms)`);
       throw new StoreCallError('SUBGRAPH_UNAVAILABLE', `HTTP ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`);
     });
   }
@@ -181,6 +223,7 @@ export function recordStores(options: RecordStoresOptions): RecordStores {
     select: (bankId) => [...platform, ...banks(options.registry(), bankId)],
     ask: (stores, route, body, context) => mapLimit(stores, options.concurrency, (store) => askOne(store, route, body, context)),
     recordRefusal,
+    close: () => pools.forEach((pool) => pool.close()),
   };
 }
 

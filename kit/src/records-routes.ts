@@ -10,14 +10,20 @@
 // GraphQL fields: a root field cannot be answered by several subgraphs through federation, and
 // they must not appear in any subgraph's schema. Each request is judged here again, and its
 // decision is written to this store's records before anything is read or erased.
+// The gateway's token says when it stops waiting (`dl`): past it, a request is refused before it
+// is judged (504 DEADLINE_EXCEEDED), and an export or erasure under way stops at its next step
+// (an export checks again between each page of records it reads), so nobody's records are read
+// for an answer nobody waits for. An export reads at most EXPORT_MAX_DECISION_RECORDS decision
+// records for its access log, the newest, and says so in the document when there were more.
 import type { IncomingMessage } from 'node:http';
-import { accessLogOf, allMatching, DecisionRecorder, type AuditSink, type AuditStore, type DecisionQuery, type StoredRecord } from './audit.ts';
+import { accessLogOf, DecisionRecorder, type AuditSink, type AuditStore, type DecisionQuery, type StoredRecord } from './audit.ts';
 import { ERASURE_FIELD, type Pseudonymizer } from './audit-chain.ts';
 import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
+import { DEADLINE_EXCEEDED, DEADLINE_MESSAGE } from './context.ts';
 import type { Identity } from './identity.ts';
 import { HttpError, type PostRoute } from './http.ts';
-import { identifyRequest, labelRequest, noteSentOperation } from './observability.ts';
-import { gatewayClaims, type GatewayKeys, type InternalClaims } from './internal-token.ts';
+import { identifyRequest, labelRequest, noteSentOperation, requestLog } from './observability.ts';
+import { gatewayClaims, pastDeadline, type GatewayKeys, type InternalClaims } from './internal-token.ts';
 import { REASONS, type Reason } from './reasons.ts';
 
 export const RECORDS_ROUTES = { auditEvents: '/records/audit-events', export: '/records/export', erase: '/records/erase', refused: '/records/refused' } as const;
@@ -32,6 +38,16 @@ export interface DataSubjectAdapter {
    */
   eraseSubject(subject: { userId: string; pseudonym: string }): Promise<Record<string, number>>;
 }
+
+/**
+ * The most decision records one export reads for the person's access log, newest first (10,000:
+ * a few MB of access log at most, well under the gateway's SUBGRAPH_MAX_RESPONSE_BYTES). When
+ * there are more, the export lists the newest and says so (`accessLogTruncated`): older records
+ * stay in this store's decision records, where a security reviewer pages through them.
+ */
+export const EXPORT_MAX_DECISION_RECORDS = 10_000;
+/** How many records an export reads at a time; the deadline is checked before each page. */
+const EXPORT_PAGE = 500;
 
 /** The largest page a reviewer's query asks one store for (the gateway asks `first + 1`). */
 export const MAX_AUDIT_PAGE = 501;
@@ -107,6 +123,19 @@ export interface RecordsRoutesOptions {
   sink: AuditSink;
   pseudonym: Pseudonymizer;
   dataSubject?: DataSubjectAdapter;
+  /** The most decision records an export reads for its access log (default EXPORT_MAX_DECISION_RECORDS). */
+  exportMaxDecisionRecords?: number;
+}
+
+/**
+ * The gateway has stopped waiting for this request (its token's `dl`): 504 DEADLINE_EXCEEDED.
+ * `started`: whether some of it already ran (an erasure's earlier steps; they are idempotent, and
+ * the gateway has told the person to ask again).
+ */
+function stillAwaited(claims: InternalClaims, started = false): void {
+  if (!pastDeadline(claims.deadline)) return;
+  requestLog().warn({ code: DEADLINE_EXCEEDED, lateMs: Date.now() - claims.deadline!, started }, 'records route stopped: the gateway had stopped waiting for this request');
+  throw new HttpError(504, started ? 'The gateway stopped waiting for this request (its deadline passed): the rest of it was not done.' : DEADLINE_MESSAGE, DEADLINE_EXCEEDED);
 }
 
 /** The records fields and the rule that judges each (the gateway's rule too: gateway/records/permissions.ts). */
@@ -127,8 +156,46 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
     identifyRequest(claims.requestId, claims.identity);
     labelRequest(claims.operationLabel);
     noteSentOperation(claims.operation?.name);
+    // Too late already: nothing is judged, recorded, read or erased.
+    stillAwaited(claims);
     return claims;
   };
+
+  /**
+   * The person's access log from this store's decision records (reads of their data someone was
+   * allowed), the newest EXPORT_MAX_DECISION_RECORDS at most, read a page at a time while the
+   * gateway still waits; and what was left out, if anything.
+   */
+  async function accessLogFor(claims: InternalClaims, userId: string) {
+    const max = options.exportMaxDecisionRecords ?? EXPORT_MAX_DECISION_RECORDS;
+    const read: StoredRecord[] = [];
+    let after: DecisionQuery['after'] = null;
+    // One more than the limit, to know whether there are more.
+    while (read.length <= max) {
+      stillAwaited(claims, true);
+      const limit = Math.min(EXPORT_PAGE, max + 1 - read.length);
+      const page = await options.store.findRecords({ subjectUserId: userId, outcome: 'ALLOW', after, limit });
+      read.push(...page);
+      if (page.length < limit) break;
+      const last = page.at(-1)!;
+      after = { at: last.at, id: last._id };
+    }
+    if (read.length <= max) return { accessLog: accessLogOf(read) };
+    const included = read.slice(0, max);
+    const oldest = included.at(-1)?.at ?? null;
+    return {
+      accessLog: accessLogOf(included),
+      // Not counted: counting them would mean reading them all, which this limit is there to avoid.
+      accessLogTruncated: {
+        decisionRecordsIncluded: max,
+        decisionRecordsLeftOut: 'at least 1 (not counted: counting them would mean reading them all)',
+        leftOutAreAtOrBefore: oldest,
+        howToGetThem:
+          `This export's access log covers the newest ${max} decision records about you in this service; older ones (at or before ${oldest}) are kept, unchanged, in its decision records. ` +
+          `A security reviewer can page through them for you (auditEvents with filter { subjectUserId: your id, outcome: ALLOW, to: "${oldest}" }): ask the platform's privacy contact.`,
+      },
+    };
+  }
 
   /** Judges the caller on `field` with its rule and records the decision; the reason of a denial, and when it was made. */
   async function decide(claims: InternalClaims, field: string): Promise<{ reason?: Reason; at: string }> {
@@ -158,6 +225,7 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
       const claims = await verified(req);
       const query = auditEventsRequest(body);
       await judge(claims, 'Query.auditEvents');
+      stillAwaited(claims, true);
       const records = await options.store.findRecords(query);
       return { status: 200, body: { records: records.map(withoutPseudonyms) } };
     },
@@ -175,10 +243,9 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
       const claims = await verified(req);
       await judge(claims, 'Query.myData');
       const userId = claims.identity.sub!;
+      stillAwaited(claims, true);
       const held = (await options.dataSubject?.exportSubject(userId)) ?? {};
-      const decisions: StoredRecord[] = [];
-      for await (const record of allMatching(options.store, { subjectUserId: userId, outcome: 'ALLOW' })) decisions.push(record);
-      return { status: 200, body: { ...held, accessLog: accessLogOf(decisions) } };
+      return { status: 200, body: { ...held, ...(await accessLogFor(claims, userId)) } };
     },
     [RECORDS_ROUTES.erase]: async (req) => {
       const claims = await verified(req);
@@ -187,8 +254,10 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
       const until = await judge(claims, ERASURE_FIELD);
       const userId = claims.identity.sub!;
       const pseudonym = options.pseudonym(userId);
+      stillAwaited(claims, true);
       const erased = (await options.dataSubject?.eraseSubject({ userId, pseudonym })) ?? {};
       // Last: the decision just recorded for this request is pseudonymized with the rest.
+      stillAwaited(claims, true);
       const decisionRecords = await options.store.pseudonymize(pseudonym, until);
       return { status: 200, body: { erased: { ...erased, decisionRecordsPseudonymized: decisionRecords } } };
     },
