@@ -4,12 +4,24 @@
 // parser runs), which operation to run, the introspection policy, the page sizes asked for, and
 // the operation's measured shape against the limits. Every refusal is a 4xx with a stable code;
 // nothing is fetched.
-import { GraphQLError, Kind, Lexer, Source, TokenKind, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  Lexer,
+  Source,
+  TokenKind,
+  parse,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { HttpError, isJsonMediaType, type ErrorDetail, type GateInput } from '@consent-gateway/kit/http';
 import type { ClientRegistry } from './clients.ts';
 import type { CallerKind, IntrospectionPolicy, OperationLimits } from './config.ts';
 import type { GatewayContext } from './engine.ts';
-import { PAGE_SIZES, WEIGHTS } from './graph-costs.ts';
+import { ONCE_PER_OPERATION, PAGE_SIZES, weightsFor } from './graph-costs.ts';
 import { exceededLimits, limitExceeded } from './limits.ts';
 import { FragmentCycleError, measureDocument, type PageSizeProblem } from './operation-shape.ts';
 import { resolveDocument, sha256Hex, type PersistedOperations } from './persisted-operations.ts';
@@ -124,6 +136,40 @@ function selectOperation(document: DocumentNode, operationName: unknown): Operat
   );
 }
 
+/**
+ * Root fields of `operation` listed in ONCE_PER_OPERATION that it selects more than once (through
+ * aliases, fragments and inline fragments at the root). Each fragment is counted once and its
+ * figure reused at every spread (counts stop at 2), so a fragment bomb costs linear time here too;
+ * a cycle was refused by the measure before this runs.
+ */
+function repeatedRootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  const type = operation.operation === 'mutation' ? 'Mutation' : operation.operation === 'query' ? 'Query' : 'Subscription';
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const memo = new Map<string, Map<string, number>>();
+  const countsOf = (set: SelectionSetNode, within: ReadonlySet<string>): Map<string, number> => {
+    const counts = new Map<string, number>();
+    const add = (name: string, n: number) => counts.set(name, Math.min(2, (counts.get(name) ?? 0) + n));
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (ONCE_PER_OPERATION.has(`${type}.${selection.name.value}`)) add(selection.name.value, 1);
+        continue;
+      }
+      let inner: Map<string, number> | undefined;
+      if (selection.kind === Kind.INLINE_FRAGMENT) inner = countsOf(selection.selectionSet, within);
+      else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || within.has(name)) continue; // unknown: validation refuses it
+        inner = memo.get(name);
+        if (!inner) memo.set(name, (inner = countsOf(fragment.selectionSet, new Set([...within, name]))));
+      }
+      for (const [name, n] of inner) add(name, n);
+    }
+    return counts;
+  };
+  return [...countsOf(operation.selectionSet, new Set())].filter(([, n]) => n > 1).map(([name]) => name);
+}
+
 export function callerKind(context: GatewayContext): CallerKind {
   return context.identity.sub ? (context.identity.clientType ?? 'third-party') : 'anonymous';
 }
@@ -158,7 +204,7 @@ export function createRequestGate(options: GateOptions) {
         variables: params.variables as Params | undefined,
         assumedListSize: limits.assumedListSize,
         pageSizes: PAGE_SIZES,
-        weights: WEIGHTS,
+        weights: weightsFor(callerKind(context)),
       });
     } catch (error) {
       if (error instanceof FragmentCycleError) throw badRequest(error.message, 'FRAGMENT_CYCLE');
@@ -171,8 +217,14 @@ export function createRequestGate(options: GateOptions) {
         'INTROSPECTION_DISABLED',
       );
     }
+    // An export or an erasure asks every store: one per operation (aliases would multiply it).
+    const repeated: ErrorDetail[] = repeatedRootFields(operation, document).map((field) => ({
+      message: `An operation may select ${field} once only.`,
+      code: 'DATA_SUBJECT_FIELD_REPEATED',
+      extensions: { field },
+    }));
     // Page sizes first: a refused one is what the client must fix; the limits it exceeds with it follow.
-    const [first, ...more] = [...shape.pageSizeProblems.map(pageSizeRefusal), ...exceededLimits(shape, limits, callerKind(context))];
+    const [first, ...more] = [...shape.pageSizeProblems.map(pageSizeRefusal), ...repeated, ...exceededLimits(shape, limits, callerKind(context))];
     if (first) throw refuseLimit(first, more);
 
     if (input.method === 'POST') return { body: params, search: input.search };
