@@ -1,8 +1,8 @@
 // A bank built with the kit over an adapter whose consentsOfUsers forgot its `WHERE userId = ?`:
 // every customer gets every consent (the mistake a partner's own adapter made in review). The
-// kit's User.consents keeps a user's own consents only, which would mask the mistake, so this
-// bank also serves the listing the way a bank's own resolver (or an older kit) would: whatever
-// the store returned. The conformance kit must fail it: User.consents and the export then list
+// kit's User.consents and export keep a user's own consents only, which would mask the mistake,
+// so this bank also serves the listing and the export the way a bank's own code (or an older
+// kit) would: whatever the store returned. The conformance kit must fail it: User.consents and the export then list
 // another customer's receipts.
 import type { KeyObject } from 'node:crypto';
 import type { Db } from 'mongodb';
@@ -29,6 +29,14 @@ export async function serveLeakyConsentsBank(options: { bank: BankInfo; db: Db; 
       consents: async (user: { id: string }, _args: unknown, ctx: BankContext) => (await ctx.loaders.consentsByUser.load(user.id)).map((doc) => ({ ...doc, id: doc._id })),
     },
   };
-  const subgraph = await createSubgraph({ ...bank.definition, resolvers: unfiltered as typeof bank.definition.resolvers }, { ...bank.runtime, gatewayKey: options.gatewayKey, auditKey: options.auditKey });
+  // Its export, likewise, hands over whatever the store returned (the kit's keeps the user's own).
+  const dataSubject = {
+    ...bank.runtime.dataSubject!,
+    exportSubject: async (userId: string) => ({ bank: options.bank, consents: ((await store.consentsOfUsers([userId]))[0] ?? []).map(({ _id, ...c }) => ({ id: _id, ...c })) }),
+  };
+  const subgraph = await createSubgraph(
+    { ...bank.definition, resolvers: unfiltered as typeof bank.definition.resolvers },
+    { ...bank.runtime, dataSubject, gatewayKey: options.gatewayKey, auditKey: options.auditKey },
+  );
   return listenSubgraph(subgraph, 0);
 }
