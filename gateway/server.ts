@@ -9,7 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { GraphQLSchema } from 'graphql';
 import { ConfigError, loadConfigFile } from '@consent-gateway/kit/config';
 import { maskError } from '@consent-gateway/kit/create-subgraph';
-import { clientAddress, createHandler, HttpError, isTrusted, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
+import { besideGraphql, clientAddress, createHandler, HttpError, isTrusted, listen, mayShowDetails, type Listening } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { isBankId } from '@consent-gateway/kit/ids';
 import { bankAudience, mintInternalToken } from '@consent-gateway/kit/internal-token';
@@ -21,7 +21,7 @@ import { createBankClient } from './bank-router/bank-client.ts';
 import { createBankRouter, mapLimit } from './bank-router/router.ts';
 import { createDirectoryLink, createRecordWithoutBank } from './bank-directory.ts';
 import { createRecordsExecutor, RECORDS_SUBGRAPH } from './records/index.ts';
-import { besideGraphql, recordStores } from './records/stores.ts';
+import { recordStores } from './records/stores.ts';
 import { watchBankRegistry, type WatchedBankRegistry } from './bank-registry.ts';
 import { createClientAuthenticator } from './client-auth.ts';
 import { clientMistakeStatus } from './client-mistakes.ts';
@@ -174,13 +174,9 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   // And its deadline (`dl`): minted just before the call starts, now + its timeout is no later
   // than when the gateway stops waiting, so a subgraph or bank that gets to the call after that
   // (paused, or the request held up) refuses it instead of doing what the client was told failed.
-  const mintWith = (deadline: boolean) => (context: GatewayContext, audience: string) =>
-    mintInternalToken(
-      { ...context, operationLabel: observe.metrics.operationLabel(context.operation?.name), ...(deadline && { deadline: Date.now() + timeoutOf(audience) }) },
-      audience,
-      signingKey,
-    );
-  const mint = mintWith(true);
+  const mintUntil = (context: GatewayContext, audience: string, deadline: number) =>
+    mintInternalToken({ ...context, operationLabel: observe.metrics.operationLabel(context.operation?.name), deadline }, audience, signingKey);
+  const mint = (context: GatewayContext, audience: string) => mintUntil(context, audience, Date.now() + timeoutOf(audience));
   // /ready's probes: their own small pool (2 s for a whole call, answers of 64 KB at most).
   const probePool = createSubgraphPool('ready-probe', { timeoutMs: 2_000, maxConnections: 2, maxResponseBytes: PROBE_MAX_RESPONSE_BYTES });
   const bankClient = createBankClient({ mint, timeoutMs: config.banks.timeoutMs, maxConnections: config.subgraphCalls.maxConnections, maxResponseBytes: config.subgraphCalls.maxResponseBytes, log: warn });
@@ -204,7 +200,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     // The records routes' calls (reviewers' reads, export, erasure) wait by their own timeouts
     // (DATA_SUBJECT_TIMEOUT_MS), which the audience does not tell: stores.ts gives each token
     // its call's deadline (`dl`), past which the store does no more of it.
-    mint: (context, audience, deadline) => mintInternalToken({ ...context, operationLabel: observe.metrics.operationLabel(context.operation?.name), deadline }, audience, signingKey),
+    mint: mintUntil,
     subgraphTimeoutMs: config.subgraphCalls.timeoutMs,
     bankTimeoutMs: config.banks.timeoutMs,
     dataSubjectTimeoutMs: config.dataSubjectTimeoutMs,

@@ -3,8 +3,7 @@
 // GraphQL endpoint's directory, by the gateway (readiness probe, records routes) and by the
 // conformance checker alike, so the prefix is kept.
 import { describe, expect, it } from 'vitest';
-import { besideGraphql as checkerBeside } from '../kit/src/conformance/caller.ts';
-import { besideGraphql } from '../gateway/records/stores.ts';
+import { besideGraphql } from '@consent-gateway/kit/http';
 
 const cases: Array<[string, string, string]> = [
   ['http://127.0.0.1:4002/graphql', '/records/export', 'http://127.0.0.1:4002/records/export'],
@@ -17,11 +16,9 @@ const cases: Array<[string, string, string]> = [
   ['http://bank.example:8080/', 'records/erase', 'http://bank.example:8080/records/erase'],
 ];
 
+// One function (kit/src/http.ts) for both.
 describe('routes beside a GraphQL endpoint', () => {
-  it.each(cases)('%s + %s → %s (gateway)', (url, route, expected) => {
+  it.each(cases)('%s + %s → %s', (url, route, expected) => {
     expect(besideGraphql(url, route)).toBe(expected);
-  });
-  it.each(cases)('%s + %s → %s (check:bank)', (url, route, expected) => {
-    expect(checkerBeside(url, route)).toBe(expected);
   });
 });

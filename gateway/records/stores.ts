@@ -10,6 +10,7 @@
 // is read up to SUBGRAPH_MAX_RESPONSE_BYTES, and each token carries the call's deadline (`dl`),
 // past which the store does no more of it.
 import type { GraphQLFormattedError } from 'graphql';
+import { besideGraphql } from '@consent-gateway/kit/http';
 import { BANK_SUBGRAPH } from '@consent-gateway/kit/bank-policy';
 import { bankAudience } from '@consent-gateway/kit/internal-token';
 import { requestLog } from '@consent-gateway/kit/observability';
@@ -92,21 +93,6 @@ export interface RecordStoresOptions {
 }
 
 export const storeLabel = (bankId: string) => `bank:${bankId}`;
-
-/**
- * A route the kit serves beside a GraphQL endpoint (`/ready`, `/health`, `/records/export`...),
- * resolved against that endpoint's directory, not the host's root: a bank served under a path
- * prefix keeps it (https://bank.example/consent/graphql → https://bank.example/consent/records/export;
- * its reverse proxy maps the prefix to the kit's routes at its root).
- */
-export function besideGraphql(graphqlUrl: string, route: string): string {
-  const base = new URL(graphqlUrl);
-  base.search = '';
-  base.hash = '';
-  // The endpoint's directory: its last segment dropped (a trailing slash first).
-  base.pathname = base.pathname.replace(/\/+$/, '').replace(/[^/]*$/, '') || '/';
-  return new URL(route.replace(/^\/+/, ''), base).href;
-}
 
 /** The store that keeps the decisions the gateway makes itself (its refusals, its answers for users without a bank): user-profile, the directory's keeper. */
 export const GATEWAY_DECISIONS_KEEPER = 'user-profile';

@@ -87,6 +87,22 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const clientAddresses = new WeakMap<IncomingMessage, string>();
 
 /**
+ * A route the kit serves beside a GraphQL endpoint (`/ready`, `/health`, `/records/export`...),
+ * resolved against that endpoint's directory, not the host's root: a bank served under a path
+ * prefix keeps it (https://bank.example/consent/graphql → https://bank.example/consent/records/export;
+ * its reverse proxy maps the prefix to the kit's routes at its root). The gateway and the
+ * conformance checks both reach a bank's routes this way.
+ */
+export function besideGraphql(graphqlUrl: string, route: string): string {
+  const base = new URL(graphqlUrl);
+  base.search = '';
+  base.hash = '';
+  // The endpoint's directory: its last segment dropped (a trailing slash first).
+  base.pathname = base.pathname.replace(/\/+$/, '').replace(/[^/]*$/, '') || '/';
+  return new URL(route.replace(/^\/+/, ''), base).href;
+}
+
+/**
  * The client's address: the peer, or, when the peer is a proxy the operator trusts, the nearest
  * address of `X-Forwarded-For` that is not a trusted proxy itself (read from the right: the left
  * part is whatever the client wrote). Without trusted proxies, the header is ignored altogether.

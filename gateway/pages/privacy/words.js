@@ -151,6 +151,7 @@ export function errorInWords(error) {
   }
   if (code === 'BAD_USER_INPUT' && Array.isArray(problems)) return { text: problems.map((p) => serverProblemInWords(p).text).join(' '), code: support };
   if (code === 'NOT_FOUND') return { text: 'This was not found among yours: it may have changed in another window. Reload the page.', code: support };
+  if (code === 'DATA_SUBJECT_REQUEST_IN_PROGRESS') return { text: 'An export or an erasure of your data is already under way (perhaps in another window). Wait until it has finished, then try again.', code: support };
   if (code === 'RATE_LIMITED') return { text: 'Too many requests in a short time. Wait a minute, then try again.', code: support };
   if (code === 'UNAUTHENTICATED') return { text: 'Your sign-in has ended. Sign in again.', code: support };
   return { text: 'Something went wrong on our side. Try again in a moment.', code: support };

@@ -2,6 +2,7 @@
 // key, audience `bank:<id>`, carrying an identity), or as anyone else might try.
 import { randomUUID } from 'node:crypto';
 import type { CryptoKey, KeyObject } from 'jose';
+import { besideGraphql } from '../http.ts';
 import type { ClientType, Identity, Purpose } from '../identity.ts';
 import { bankAudience, mintInternalToken, type InternalClaims } from '../internal-token.ts';
 
@@ -35,21 +36,6 @@ export const viewers = {
   }),
   reviewer: (purpose: Purpose): Viewer => ({ label: 'a security reviewer', sub: 'conformance-reviewer', client: 'conformance-console', clientType: 'first-party', roles: ['security_reviewer'], purpose }),
 };
-
-/**
- * A route the kit serves beside the GraphQL endpoint (`/health`, `/records/export`...), resolved
- * against the endpoint's directory, not the host's root: a bank served under a path prefix keeps
- * it (https://bank.example/consent/graphql → https://bank.example/consent/records/export). The
- * gateway resolves them the same way (gateway/records/stores.ts).
- */
-export function besideGraphql(graphqlUrl: string, route: string): string {
-  const base = new URL(graphqlUrl);
-  base.search = '';
-  base.hash = '';
-  // The endpoint's directory: its last segment dropped (a trailing slash first).
-  base.pathname = base.pathname.replace(/\/+$/, '').replace(/[^/]*$/, '') || '/';
-  return new URL(route.replace(/^\/+/, ''), base).href;
-}
 
 export function createCaller(url: string, bankId: string, gatewayKey: CryptoKey | KeyObject) {
   const post = async (body: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
