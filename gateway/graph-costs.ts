@@ -43,7 +43,7 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
  * - `myData` reads everything every store holds about the person (profile, messages, consents,
  *   accounts and transactions, decision records) and `eraseMyData` rewrites it: 2,500 each, so a
  *   first-party app (limit 20,000) can send one, never ten, and the gate refuses more than one
- *   per operation anyway (DATA_SUBJECT_FIELDS_REPEATED, request-gate.ts);
+ *   per operation anyway (DATA_SUBJECT_FIELD_REPEATED, request-gate.ts);
  * - every entry of an `auditEvents` page is read from every store (each reads `first + 1`):
  *   an edge weighs 10, so `auditEvents(first: 500)` costs 5,501.
  * Only a first-party caller's call reaches a store (a signed-in user for their own data, a

@@ -36,6 +36,12 @@ export function gatewayMetrics(registry: Registry) {
     registers: [registry],
   });
   const refusals = new Counter({ name: 'gateway_rate_limit_refusals_total', help: 'Requests refused by a rate limit, by bucket kind', labelNames: ['kind'], registers: [registry] });
+  const connectionsRefused = new Counter({
+    name: 'gateway_connections_refused_total',
+    help: 'Connections closed before any request was read, for the connection limits (per-address: GATEWAY_MAX_CONNECTIONS_PER_ADDRESS; total: GATEWAY_MAX_CONNECTIONS)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   // As every subgraph counts it: the gateway has decision records written too (by user-profile).
   const auditFlushFailed = auditFlushFailures(registry);
 
@@ -66,6 +72,7 @@ export function gatewayMetrics(registry: Registry) {
   return {
     observeCall,
     rateLimited: (kind: RateLimitKind) => refusals.inc({ kind }),
+    connectionRefused: (reason: 'per-address' | 'total') => connectionsRefused.inc({ reason }),
     auditFlushFailed,
   };
 }

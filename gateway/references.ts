@@ -23,8 +23,8 @@
 import { GraphQLError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unknownBank } from '@consent-gateway/kit/bank-policy';
-import { grantProblems, PERMISSIONS, selfDenial } from '@consent-gateway/kit/consent-policy';
-import { isPurpose, PURPOSE_ENUM, type Identity } from '@consent-gateway/kit/identity';
+import { firstPartyUserDenial, grantProblems, PERMISSIONS } from '@consent-gateway/kit/consent-policy';
+import { isPurpose, PURPOSE_ENUM } from '@consent-gateway/kit/identity';
 import type { BankRegistry } from './bank-registry.ts';
 import { callProblem, errorCodes, isResult, postGraphQL } from './bank-router/bank-client.ts';
 import { argumentValue, collectFields, parseOperation, withDefaults } from './bank-router/operation.ts';
@@ -49,8 +49,6 @@ const isText = (value: unknown): value is string => typeof value === 'string';
 const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
 const isDate = (value: unknown) => value == null || isText(value);
 
-/** Why the grant's own rule (isFirstPartyUser) refuses this caller, if it does. */
-const grantDenial = (identity: Identity) => (identity.sub ? selfDenial(identity, identity.sub) : 'NOT_AUTHENTICATED');
 
 /**
  * Every problem of a grant's input (enum names as the client sent them), as the bank would find
@@ -145,7 +143,7 @@ export function referenceChecks(options: {
             const unknown = typeof bankId === 'string' && !options.registry().get(bankId) ? unknownBank(bankId) : undefined;
             if (field.name.value === 'grantConsent') {
               // Not the caller's to grant: its rule answers (at the directory, before any bank is called).
-              if (grantDenial(contextValue.identity)) continue;
+              if (firstPartyUserDenial(contextValue.identity)) continue;
               const all = [...(unknown ? [unknown] : []), ...problemsOfGrant(arg('input'))];
               const problems = options.mayReadSchema?.(contextValue) === false ? withoutPolicyDetails(all, arg('input')) : all;
               if (problems.length) throw refuse(`invalid consent: ${problems.join('; ')}`, 'BAD_USER_INPUT', 400, undefined, { problems });

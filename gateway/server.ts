@@ -114,6 +114,7 @@ async function probeBank(pool: SubgraphPool, bank: { id: string; url: string }, 
       if (res.status >= 300 && res.status < 400) return `a call as the gateway got HTTP ${res.status}: a redirect, not followed`;
       const ids = ((await res.json().catch(() => undefined)) as { data?: { banks?: Array<{ id?: unknown } | null> } } | undefined)?.data?.banks?.map((b) => b?.id);
       if (res.status === 401) return `refuses the gateway's token for ${bankAudience(bank.id)} (HTTP 401): it loads another gateway key or expects another audience`;
+      if (res.status === 504) return `refuses a call as past its deadline (HTTP 504) though it was not: its clock runs ahead of the gateway's`;
       if (!Array.isArray(ids)) return `a call as the gateway got HTTP ${res.status} and no banks`;
       if (ids.length !== 1 || ids[0] !== bank.id) return `answers as bank ${ids.slice(0, 3).map(claimedId).join(', ') || 'none'}${ids.length > 3 ? ', …' : ''}, not ${bank.id}`;
       return undefined;
@@ -276,7 +277,9 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   const probeAll = async (targets: Array<[string, string]>, probeOne: (name: string, url: string) => Promise<Probe>) =>
     Object.fromEntries(await mapLimit(targets, config.banks.concurrency, async ([name, url]) => [name, await probeOne(name, url)] as const));
   // A bank's probe calls it as the gateway does, with a short-lived token for that bank alone.
-  const probeToken = (bankId: string) => () => mintInternalToken({ identity: { roles: [] }, requestId: `ready-${randomUUID()}`, deadline: Date.now() + 2_000 }, bankAudience(bankId), signingKey);
+  // Its deadline is a real call's (BANK_TIMEOUT_MS), so a bank whose clock runs a little ahead is
+  // judged by what traffic would meet, not by the probe's shorter wait.
+  const probeToken = (bankId: string) => () => mint({ identity: { roles: [] }, requestId: `ready-${randomUUID()}` }, bankAudience(bankId));
   let lastProbe: { at: number; result: Promise<{ subgraphs: Record<string, Probe>; banks: Record<string, Probe> }> } | undefined;
   const readiness = () => {
     if (!lastProbe || performance.now() - lastProbe.at > READY_PROBE_MS) {
@@ -341,18 +344,24 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       '/metrics': metricsRoute(observe.metrics.registry, config.operatorToken),
     },
   });
-  // Connections beyond the limits are closed before any request is read: counted, and told in
-  // one warning line per REFUSED_CONNECTIONS_LOG_MS at most (a flood must not flood the log).
-  const refused = { 'per-address': 0, total: 0, since: -Infinity };
-  const onRefused = (reason: 'per-address' | 'total') => {
-    refused[reason]++;
-    const now = performance.now();
-    if (now - refused.since < REFUSED_CONNECTIONS_LOG_MS) return;
+  // Connections beyond the limits are closed before any request is read: counted (metric), and
+  // told in warning lines REFUSED_CONNECTIONS_LOG_MS apart at most (a flood must not flood the
+  // log): the first refusal at once, then what a window held, at its end.
+  const refused = { 'per-address': 0, total: 0 };
+  let refusalWindow: NodeJS.Timeout | undefined;
+  const tell = () => {
+    if (refused['per-address'] + refused.total === 0) return void (refusalWindow = undefined);
     observe.log.warn(
       { outcome: 'connections_refused', perAddress: refused['per-address'], total: refused.total },
       'connections closed for the connection limits (GATEWAY_MAX_CONNECTIONS_PER_ADDRESS, GATEWAY_MAX_CONNECTIONS)',
     );
-    Object.assign(refused, { 'per-address': 0, total: 0, since: now });
+    Object.assign(refused, { 'per-address': 0, total: 0 });
+    refusalWindow = setTimeout(tell, REFUSED_CONNECTIONS_LOG_MS).unref();
+  };
+  const onRefused = (reason: 'per-address' | 'total') => {
+    metrics.connectionRefused(reason);
+    refused[reason]++;
+    if (!refusalWindow) tell();
   };
   let listening: Listening;
   try {
@@ -374,6 +383,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     log: observe.log,
     stop: async () => {
       await listening.close();
+      clearTimeout(refusalWindow);
       await release();
     },
   };

@@ -37,9 +37,21 @@ export class ResponseTooLargeError extends Error {
 /** The default of SUBGRAPH_MAX_RESPONSE_BYTES: far above any answer of this graph (a 100-row page is tens of KB). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 10_000_000;
 
+/**
+ * Whether an answer is a subgraph's or bank's refusal of a call past its deadline (the token's
+ * `dl`, kit internal-token.ts): it gave up at the moment the gateway stops waiting, a timeout seen
+ * from its side (clocks a little apart), not an outage.
+ */
+export function isDeadlineRefusal(status: number | undefined, body: unknown): boolean {
+  return status === 504 && (body as { errors?: Array<{ extensions?: { code?: unknown } }> } | null)?.errors?.[0]?.extensions?.code === 'DEADLINE_EXCEEDED';
+}
+
 /** Any failure of a call as a SubgraphCallError (a transport error, a non-2xx answer, a body that is not GraphQL). */
 export function asSubgraphFailure(error: unknown, service: string, bank?: string): SubgraphCallError {
-  return error instanceof SubgraphCallError ? error : new SubgraphCallError('SUBGRAPH_UNAVAILABLE', service, error, bank);
+  if (error instanceof SubgraphCallError) return error;
+  // Apollo's data source throws on a non-2xx answer, with the status and the parsed body.
+  const response = (error as { extensions?: { response?: { status?: number; body?: unknown } } } | null)?.extensions?.response;
+  return new SubgraphCallError(isDeadlineRefusal(response?.status, response?.body) ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE', service, error, bank);
 }
 
 export interface FetchInit {

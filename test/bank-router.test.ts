@@ -132,6 +132,18 @@ describe('root fields', () => {
       [['r'], 'NOT_FOUND', `no consent "${id('acme', 'cns', 1)}" of yours`],
     ]);
     expect([calls, events]).toEqual([[], []]);
+    // A caller who may not grant or revoke gets that rule's answer, whatever bank the input names.
+    for (const [identity, reason] of [
+      [{ roles: [] } as Identity, 'NOT_AUTHENTICATED'],
+      [{ ...alice, client: 'partner-app', clientType: 'third-party' } as Identity, 'THIRD_PARTY_CLIENT'],
+      [nora, 'NOT_OWNER'],
+    ] as const) {
+      const refused = await route({ query: `mutation { g: grantConsent(input: { bankId: "acme", permissions: [ACCOUNTS_BASIC], purposes: [CUSTOMER_SERVICE] }) { id } r: revokeConsent(id: "${id('acme', 'cns', 1)}") { id } }` }, { identity, requestId: 'r' });
+      expect(refused.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.reason])).toEqual([
+        [['g'], 'FORBIDDEN', reason],
+        [['r'], 'FORBIDDEN', reason],
+      ]);
+    }
   });
 });
 
@@ -254,9 +266,11 @@ describe('_entities', () => {
       [['_entities', 0, 'accounts'], 'BANK_NOT_REGISTERED', 'fabrikam'],
       [['_entities', 0, 'consents'], 'BANK_NOT_REGISTERED', 'fabrikam'],
     ]);
-    // Someone else's directory is not theirs to learn from, nor an agent's to see.
-    const other = await route(entities([{ __typename: 'User', id: 'alice', bankIds: ['fabrikam'] }]), { identity: bob, requestId: 'r' });
-    expect(other.errors?.some((e) => e.extensions?.code === 'BANK_NOT_REGISTERED')).toBe(false);
+    // Someone else's directory is not theirs to learn from, nor a third-party app's, even signed in as her.
+    for (const identity of [bob, { ...alice, client: 'partner-app', clientType: 'third-party' as const }]) {
+      const other = await route(entities([{ __typename: 'User', id: 'alice', bankIds: ['fabrikam'] }]), { identity, requestId: 'r' });
+      expect(other.errors?.some((e) => e.extensions?.code === 'BANK_NOT_REGISTERED')).toBe(false);
+    }
   });
 
   it('answer a user with no bank to ask without calling any, as a bank without a consent would, and have those decisions recorded', async () => {

@@ -101,11 +101,10 @@ describe('myData and eraseMyData once per operation', () => {
   });
 
   it('fragments that double at every level are counted in linear time', async () => {
+    // Walked once per spread, these 30 levels would be 2^30 visits: the test would never finish.
     let query = '{ ...F30 } fragment F0 on Query { myData { complete } }';
     for (let i = 1; i <= 30; i++) query += ` fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`;
-    const started = performance.now();
     const codes = (await refusals(query)).map((e) => e.code);
-    expect(performance.now() - started).toBeLessThan(200);
     expect(codes).toContain('DATA_SUBJECT_FIELD_REPEATED');
   });
 });

@@ -123,10 +123,8 @@ describe("a store's answer is read up to the limit", () => {
       pump();
     };
     const { stores: s, logged, ctx } = stores({ maxResponseBytes: 100_000 });
-    const started = performance.now();
     const [answer] = await s.ask(s.select(), RECORDS_ROUTES.export, {}, ctx);
     expect(answer).toMatchObject({ failure: 'SUBGRAPH_UNAVAILABLE' });
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(written).toBeLessThan(50 * 1024 * 1024); // the connection was dropped: it stopped writing
     expect(logged).toEqual([`bank:mallory ${RECORDS_ROUTES.export}: the answer is larger than 100000 bytes`]);
   });

@@ -12,6 +12,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSubgraphPool, ResponseTooLargeError, SubgraphCallError } from '../gateway/subgraph-fetch.ts';
 import { startTestStack, type GraphQLResponse, type TestStack } from './support/stack.ts';
 
+describe('a subgraph or bank that refuses a call as past its deadline (504 DEADLINE_EXCEEDED)', () => {
+  it('is a timeout, not an outage, for a platform subgraph as for a bank', async () => {
+    const late = await brokenSubgraph((res) =>
+      res.writeHead(504, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'past its deadline', extensions: { code: 'DEADLINE_EXCEEDED' } }] })),
+    );
+    const stack = await startTestStack({ env: { SUBGRAPH_URL_MESSAGING: late.url, BANK_REGISTRY_FILE: registryAt(late.url) } });
+    try {
+      const res = await stack.query('{ me { displayName conversations { id } accounts { id } } }', {}, { token: await stack.token({ sub: 'alice' }) });
+      expect(res.body.data.me.displayName).toBe('Alice Martin');
+      expect(errorsAt(res).map((e) => [e.path, e.code, e.service]).sort()).toEqual([
+        ['me.accounts', 'SUBGRAPH_TIMEOUT', 'bank-account'],
+        ['me.conversations', 'SUBGRAPH_TIMEOUT', 'messaging'],
+      ]);
+    } finally {
+      await stack.close();
+      await late.close();
+    }
+  });
+});
+
+
 /** A stand-in for a broken subgraph, on a free loopback port; notes when each connection arrived. */
 async function brokenSubgraph(handle: (res: import('node:http').ServerResponse) => void) {
   const accepted: number[] = [];

@@ -52,6 +52,8 @@ describe('the deadline claim', () => {
     expect((await verifyInternalToken(token, bankAudience('contoso'), publicKey)).deadline).toBe(deadline);
     expect((await verifyInternalToken(await tokenFor(undefined), bankAudience('contoso'), publicKey)).deadline).toBeUndefined();
     await expect(verifyInternalToken(await tokenFor(Number.NaN), bankAudience('contoso'), publicKey)).rejects.toThrow(InternalTokenError);
+    // In seconds by mistake: long before the token was issued, said so.
+    await expect(verifyInternalToken(await tokenFor(Math.floor(deadline / 1000)), bankAudience('contoso'), publicKey)).rejects.toThrow(/not seconds/);
   });
 });
 

@@ -7,7 +7,7 @@ import { bankAudience } from '@consent-gateway/kit/internal-token';
 import { requestLog } from '@consent-gateway/kit/observability';
 import { traceHeaders } from '@consent-gateway/kit/tracing';
 import type { RegisteredBank } from '../bank-registry.ts';
-import { createSubgraphPool, SubgraphCallError, type SubgraphPool } from '../subgraph-fetch.ts';
+import { createSubgraphPool, isDeadlineRefusal, SubgraphCallError, type SubgraphPool } from '../subgraph-fetch.ts';
 import { BankCallError } from './merge.ts';
 import type { BankCaller, RouterContext, SubgraphRequest, SubgraphResult } from './router.ts';
 
@@ -77,7 +77,7 @@ export function createBankClient(options: BankClientOptions): BankClient {
     // 200, or 400 for a request the bank refused as GraphQL (its errors say why): an answer.
     if ((status === 200 || status === 400) && isResult(body)) return body;
     // The bank gave up at the call's deadline (its token's `dl`) while we still waited: a timeout.
-    if (status === 504 && isResult(body) && body.errors?.[0]?.extensions?.code === 'DEADLINE_EXCEEDED') throw fail(bank, 'SUBGRAPH_TIMEOUT', 'HTTP 504: DEADLINE_EXCEEDED');
+    if (isDeadlineRefusal(status, body)) throw fail(bank, 'SUBGRAPH_TIMEOUT', 'HTTP 504: DEADLINE_EXCEEDED');
     // The bank's error code, not its message: a message may quote the request's values.
     throw fail(bank, 'SUBGRAPH_UNAVAILABLE', `HTTP ${status}${isResult(body) ? `: ${body.errors?.[0]?.extensions?.code ?? 'no error code'}` : ''}`);
   };

@@ -5,6 +5,7 @@
 // fields merged across its banks, every error re-indexed to the representation it belongs to.
 import type { FieldNode, GraphQLFormattedError } from 'graphql';
 import { agentBank, BANK_SUBGRAPH, isBankUserField, withoutBankRelationship } from '@consent-gateway/kit/bank-policy';
+import { selfDenial } from '@consent-gateway/kit/consent-policy';
 import { bankOfId } from '@consent-gateway/kit/ids';
 import { forbidden, type Reason } from '@consent-gateway/kit/reasons';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
@@ -31,11 +32,12 @@ function banksOfUser(representation: Record<string, unknown>, context: RouterCon
 /**
  * Banks of the signed-in user's own directory entry that the registry no longer has (a bank taken
  * off it): not asked, and said so at each bank field, so that a consent still live at that bank
- * does not silently vanish from the person's view. Only to the user themself (the directory is
- * theirs) and never to an agent, who asks their own bank alone.
+ * does not silently vanish from the person's view. Only to the user themself in a first-party app
+ * (the directory is theirs; no third-party app learns their banks), never to an agent.
  */
 function unregisteredOf(representation: Record<string, unknown>, context: RouterContext, registry: BankRegistry): string[] {
-  if (representation.__typename !== 'User' || representation.id !== context.identity.sub || context.identity.roles.includes('bank_agent')) return [];
+  // The user, in a first-party app: a third-party app is shown nothing of their banks, and an agent's user is not theirs.
+  if (representation.__typename !== 'User' || selfDenial(context.identity, String(representation.id))) return [];
   const ids = Array.isArray(representation.bankIds) ? (representation.bankIds as unknown[]) : [];
   return [...new Set(ids.filter((id): id is string => typeof id === 'string' && !registry.get(id)))].sort();
 }

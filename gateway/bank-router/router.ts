@@ -11,7 +11,10 @@
 // It is a plain async function from a subgraph request to a result, so any engine can use it.
 import type { FieldNode, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import { noConsentOfYours, unknownBank, type BankUserField } from '@consent-gateway/kit/bank-policy';
+import { firstPartyUserDenial } from '@consent-gateway/kit/consent-policy';
+import type { Identity } from '@consent-gateway/kit/identity';
 import { bankOfId } from '@consent-gateway/kit/ids';
+import { forbidden, type Reason } from '@consent-gateway/kit/reasons';
 import type { BankRegistry, RegisteredBank } from '../bank-registry.ts';
 import { bankCalls, mapLimit, type BankCaller, type RouterContext, type SubgraphRequest, type SubgraphResult } from './calls.ts';
 import { routeEntities } from './entities.ts';
@@ -41,16 +44,31 @@ export interface BankRouterOptions {
 
 export type BankRouter = (request: SubgraphRequest, context: RouterContext) => Promise<SubgraphResult>;
 
-/** The fields routed by an argument: where each one goes, and what it is when no bank has it. */
-const ROUTED_BY_ARGUMENT: Record<string, { bank: (field: FieldNode, variables: Variables) => unknown; missing: (field: FieldNode, variables: Variables) => GraphQLFormattedError | undefined }> = {
+/** A refusal by a field's own rule, as the bank would have answered it. */
+function denialError(reason: Reason): GraphQLFormattedError {
+  const denial = forbidden(reason);
+  return { message: denial.message, extensions: denial.extensions };
+}
+
+/**
+ * The fields routed by an argument: where each one goes, and what it is when no bank has it; for
+ * grants and revokes, the rule that refuses a caller before any of that (isFirstPartyUser): a
+ * caller who may not grant gets that answer whatever bank the input names.
+ */
+const ROUTED_BY_ARGUMENT: Record<
+  string,
+  { bank: (field: FieldNode, variables: Variables) => unknown; missing: (field: FieldNode, variables: Variables) => GraphQLFormattedError | undefined; denial?: (identity: Identity) => Reason | undefined }
+> = {
   bank: { bank: (f, v) => argumentValue(f, 'id', v), missing: () => undefined },
   bankAccount: { bank: (f, v) => bankOfId(argumentValue(f, 'id', v)), missing: () => undefined },
   cardTransaction: { bank: (f, v) => bankOfId(argumentValue(f, 'id', v)), missing: () => undefined },
   revokeConsent: {
+    denial: firstPartyUserDenial,
     bank: (f, v) => bankOfId(argumentValue(f, 'id', v)),
     missing: (f, v) => ({ message: noConsentOfYours(String(argumentValue(f, 'id', v))), extensions: { code: 'NOT_FOUND' } }),
   },
   grantConsent: {
+    denial: firstPartyUserDenial,
     bank: (f, v) => (argumentValue(f, 'input', v) as { bankId?: unknown } | undefined)?.bankId,
     missing: (f, v) => {
       const bankId = String((argumentValue(f, 'input', v) as { bankId?: unknown } | undefined)?.bankId);
@@ -105,7 +123,11 @@ export function createBankRouter(options: BankRouterOptions): BankRouter {
       else if (name === 'banks') local(field, registry.banks.map((b) => project(field.selectionSet, 'Bank', { id: b.id, name: b.name }, fragments, variables)));
       else if (routed) {
         const bank = registry.get(routed.bank(field, variables));
-        if (!bank) local(field, null, routed.missing(field, variables)); // no such bank: as for a missing object
+        // No such bank: as for a missing object, unless the field's rule refuses the caller anyway.
+        if (!bank) {
+          const reason = routed.denial?.(context.identity);
+          local(field, null, reason ? denialError(reason) : routed.missing(field, variables));
+        }
         else {
           const last = groups.at(-1);
           // Mutations run in order: only consecutive fields for one bank share a call.

@@ -20,7 +20,7 @@ import type { BankRegistry } from '../bank-registry.ts';
 import { mapLimit } from '../bank-router/calls.ts';
 import type { GatewayContext } from '../engine.ts';
 import type { ObserveCall } from '../observed-calls.ts';
-import { createSubgraphPool, SubgraphCallError, type SubgraphPool } from '../subgraph-fetch.ts';
+import { createSubgraphPool, isDeadlineRefusal, SubgraphCallError, type SubgraphPool } from '../subgraph-fetch.ts';
 
 export interface RecordStore {
   /** How answers and errors name it: the subgraph's name, or `bank:<id>`. */
@@ -170,7 +170,7 @@ export function recordStores(options: RecordStoresOptions): RecordStores {
       if (res.status >= 400 && res.status < 500 && typeof code === 'string') return { errors: errors!, refusal: { status: res.status, code } };
       // The store gave up on the call at its deadline (the token's `dl`) while we were still
       // waiting (clocks a little apart): it did not answer in time.
-      if (res.status === 504 && code === 'DEADLINE_EXCEEDED') throw new StoreCallError('SUBGRAPH_TIMEOUT', `HTTP 504 DEADLINE_EXCEEDED: past the call's deadline (${timeoutMs} ms)`);
+      if (isDeadlineRefusal(res.status, answer)) throw new StoreCallError('SUBGRAPH_TIMEOUT', `HTTP 504 DEADLINE_EXCEEDED: past the call's deadline (${timeoutMs} ms)`);
       throw new StoreCallError('SUBGRAPH_UNAVAILABLE', `HTTP ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`);
     });
   }

@@ -92,10 +92,16 @@ export function reviewerDenial(viewer: Identity): Reason | undefined {
   return viewer.roles.includes('security_reviewer') ? undefined : 'NOT_OWNER';
 }
 
-/** The reason a viewer may not export or erase their own data: only the user themself, first-party, may. */
-export function dataSubjectDenial(viewer: Identity): Reason | undefined {
+/**
+ * The reason a viewer is not a signed-in user acting for themself in a first-party app: who alone
+ * may grant, revoke, export or erase (rules.ts isFirstPartyUser; the records routes).
+ */
+export function firstPartyUserDenial(viewer: Identity): Reason | undefined {
   return viewer.sub ? selfDenial(viewer, viewer.sub) : 'NOT_AUTHENTICATED';
 }
+
+/** The reason a viewer may not export or erase their own data: only the user themself, first-party, may. */
+export const dataSubjectDenial = firstPartyUserDenial;
 
 export function withinWindow(consent: ConsentRecord, postedAt: string): boolean {
   const t = Date.parse(postedAt);

@@ -165,6 +165,20 @@ export class ClientAbortedError extends Error {
 
 const CLIENT_ABORT_STATUS = 499;
 
+/**
+ * Sockets Node has already answered itself (answerClientError: a request past its deadline gets
+ * 408 there), so that the handler still reading that request's body does not take the closed
+ * connection for the client leaving: the access line says 408, as the client was told.
+ */
+const answeredByNode = new WeakSet<object>();
+
+/** The request's body did not arrive in time, and Node answered 408 on the connection already. */
+class BodyTimedOutError extends Error {
+  constructor() {
+    super('the request body did not arrive in time (answered 408)');
+  }
+}
+
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   // Bodies are never decompressed (no decompression bomb), so a compressed one could only be misread.
   const encoding = req.headers['content-encoding'];
@@ -181,6 +195,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
     }
   } catch (error) {
     // Node rejects the read with `aborted` (ECONNRESET) when the peer goes away mid-body.
+    if (!(error instanceof HttpError) && answeredByNode.has(req.socket)) throw new BodyTimedOutError();
     if (!(error instanceof HttpError) && (req.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET')) throw new ClientAbortedError();
     throw error;
   }
@@ -216,9 +231,11 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
   const { server, routes = {}, postRoutes = {}, maxBodyBytes = 100_000, graphqlPath = '/graphql', observe } = options;
 
   const fail = (res: ServerResponse, error: unknown, counted = true) => {
-    if (error instanceof ClientAbortedError) {
-      res.statusCode = CLIENT_ABORT_STATUS; // for the access line; nobody is there to read an answer
-      requestLog(observe?.log).info({ outcome: 'client_aborted' }, error.message);
+    if (error instanceof ClientAbortedError || error instanceof BodyTimedOutError) {
+      // For the access line; nobody is there to read an answer (or Node gave it: 408).
+      const aborted = error instanceof ClientAbortedError;
+      res.statusCode = aborted ? CLIENT_ABORT_STATUS : 408;
+      requestLog(observe?.log).info({ outcome: aborted ? 'client_aborted' : 'request_timeout' }, error.message);
       return void res.destroy();
     }
     // The rest of an oversized body is never read: the connection cannot carry another request.
@@ -303,6 +320,7 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 function answerClientError(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
   if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
+  answeredByNode.add(socket);
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   socket.end(
     `HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,

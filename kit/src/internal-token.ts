@@ -165,6 +165,11 @@ export async function verifyInternalToken(token: string, audience: string, keys:
   if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isSafeInteger(deadline) || deadline < 0)) {
     throw new InternalTokenError('invalid gateway token: its deadline (dl) is not a time in epoch milliseconds');
   }
+  // A deadline long before the token was issued is in the wrong unit (seconds), not a late call:
+  // said so, rather than refusing every call as past its deadline.
+  if (typeof deadline === 'number' && typeof payload.iat === 'number' && deadline < payload.iat * 1000 - 60_000) {
+    throw new InternalTokenError('invalid gateway token: its deadline (dl) is before it was issued (iat): dl is in epoch milliseconds, not seconds');
+  }
   return {
     identity,
     requestId,

@@ -4,7 +4,7 @@ import { rule, type Rule } from './shield.ts';
 import { getNamedType, type GraphQLError, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { DecisionKind } from './audit.ts';
 import type { KitContext } from './context.ts';
-import { reviewerDenial, selfDenial } from './consent-policy.ts';
+import { firstPartyUserDenial, reviewerDenial, selfDenial } from './consent-policy.ts';
 import { forbidden, type Reason } from './reasons.ts';
 
 export type Verdict =
@@ -141,7 +141,7 @@ export const isSelf = isSelfBy<{ id: string }>('isSelf', (user) => user.id);
 
 /** A signed-in user (role `user`) in a first-party app: who may change their own grants and opt-ins. */
 export const isFirstPartyUser = protectedRule<KitContext>('isFirstPartyUser', (_p, _a, ctx) => {
-  const reason = ctx.identity.sub ? selfDenial(ctx.identity, ctx.identity.sub) : 'NOT_AUTHENTICATED';
+  const reason = firstPartyUserDenial(ctx.identity);
   return reason ? denied(reason) : allowed({ subjectUserId: ctx.identity.sub });
 });
 

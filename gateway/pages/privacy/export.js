@@ -5,20 +5,12 @@
 // why, and afterwards which service's part is missing from the file and why.
 import { $, announce, h, problem, show } from './dom.js';
 import { describeError, graphql, NoAnswer } from './graphql.js';
-import { bankName } from './words.js';
+import { storeInWords } from './words.js';
 
 const MY_DATA = 'query MyData { myData { exportedAt complete unavailable document } }';
 
 let lastFile;
 let running = false;
-
-/** A store of the export (`user-profile`, `messaging`, `bank:<id>`) as the subject of a sentence. */
-function storeInWords(store) {
-  if (store === 'user-profile') return 'The profile service';
-  if (store === 'messaging') return 'The chat service';
-  if (typeof store === 'string' && store.startsWith('bank:')) return bankName(store.slice(5));
-  return 'One of our services';
-}
 
 /** Why each missing part is missing, from the errors that name its store (extensions.bank or .service). */
 function missingInWords(unavailable, errors) {

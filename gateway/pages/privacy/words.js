@@ -113,17 +113,20 @@ export function serviceInWords(service) {
 }
 
 /**
- * One GraphQL error in plain words: `{ text, code }`. The text never holds a code or a server
- * message as it is; the code is kept for a tooltip, for support.
+ * A store or service of the graph as the subject of a sentence: `user-profile`, `messaging`, a
+ * bank's id, or `bank:<id>` (the export's names for its stores); `fallback` for anyone else.
  */
+export function storeInWords(name, fallback = 'One of our services') {
+  if (name === 'messaging') return 'The chat service';
+  if (name === 'user-profile') return 'The profile service';
+  if (typeof name === 'string' && name.startsWith('bank:')) return bankName(name.slice(5));
+  return fallback;
+}
+
 /** Who a gateway error names (`extensions.bank`, `extensions.service`), as people know it; `fallback` for anyone else. */
 function whoInWords(extensions, fallback = 'One of our services') {
   const { bank, service, serviceName } = extensions ?? {};
-  if (bank) return bankName(bank);
-  const name = service ?? serviceName;
-  if (name === 'messaging') return 'The chat service';
-  if (name === 'user-profile') return 'The profile service';
-  return fallback;
+  return bank ? bankName(bank) : storeInWords(service ?? serviceName, fallback);
 }
 
 /**
@@ -137,6 +140,10 @@ export function noAnswerInWords(errors, fallback) {
   return error.extensions.code === 'SUBGRAPH_TIMEOUT' ? `${who} did not answer in time.` : `${who} could not be reached.`;
 }
 
+/**
+ * One GraphQL error in plain words: `{ text, code }`. The text never holds a code or a server
+ * message as it is; the code is kept for a tooltip, for support.
+ */
 export function errorInWords(error) {
   const { code, reason, problems } = error?.extensions ?? {};
   const support = [code, reason].filter(Boolean).join(' / ') || undefined;

@@ -83,6 +83,13 @@ export async function exportLeaks(caller: Caller, user: string, ownerOf: (consen
     const theirs = c.userId === user && c.receipt?.userId === user && (granter === undefined || granter === user);
     return theirs ? [] : [`${id ?? 'no id'}${granter && granter !== user ? ` granted by ${granter}` : c.userId && c.userId !== user ? ` of ${c.userId}` : ''}`];
   });
-  if (foreign.length === 0) return [];
-  return [`the export of ${user} holds ${foreign.length} consent(s) of someone else: ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`];
+  const leaks = foreign.length ? [`the export of ${user} holds ${foreign.length} consent(s) of someone else: ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`] : [];
+  // Its access log: reads of this customer's data only (a request the checks made about someone else is another customer's).
+  const accessLog = (exported.body as { accessLog?: Array<{ requestId?: string }> } | undefined)?.accessLog ?? [];
+  const others = accessLog.flatMap((e) => {
+    const about = e.requestId ? caller.subjectOf(e.requestId) : undefined;
+    return about !== undefined && about !== user ? [`${e.requestId} (about ${about})`] : [];
+  });
+  if (others.length) leaks.push(`the export of ${user} lists ${others.length} read(s) of someone else's data in its access log: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}`);
+  return leaks;
 }
