@@ -355,6 +355,16 @@ describe("the kit's records routes and the gateway's deadline", () => {
     expect(pages.map((p) => p.limit)).toEqual([500, 500, 1]);
   });
 
+  it("an export's access log holds the person's own allowed reads only, whatever the store returns", async () => {
+    const own = Array.from({ length: 3 }, (_, i) => record(i));
+    const others = [{ ...record(10), _id: 'rec-other', requestId: 'req-other', subjectUserId: 'alice' }, { ...record(11), _id: 'rec-deny', requestId: 'req-deny', outcome: 'DENY' }] as StoredRecord[];
+    // A store that forgot its filter: every record, to everyone.
+    const careless: AuditStore = { ...memoryStore([]).store, findRecords: async (query) => (query.after ? [] : [...own, ...others]) };
+    const { routes: r } = routes(careless);
+    const { body } = await r[RECORDS_ROUTES.export]!(await request(Date.now() + 10_000), {});
+    expect((body as { accessLog: Array<{ requestId: string }> }).accessLog.map((e) => e.requestId).sort()).toEqual(own.map((o) => o.requestId).sort());
+  });
+
   it('an export within the limit is complete and says nothing of a limit', async () => {
     const { store } = memoryStore(Array.from({ length: 1_000 }, (_, i) => record(i)));
     const { routes: r } = routes(store, { exportMaxDecisionRecords: 1_000 });

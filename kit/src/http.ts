@@ -320,7 +320,8 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 function answerClientError(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
   if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
-  answeredByNode.add(socket);
+  // A request past its deadline is answered here while its handler may still be reading the body.
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') answeredByNode.add(socket);
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   socket.end(
     `HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,

@@ -16,7 +16,7 @@
 // for an answer nobody waits for. An export reads at most EXPORT_MAX_DECISION_RECORDS decision
 // records for its access log, the newest, and says so in the document when there were more.
 import type { IncomingMessage } from 'node:http';
-import { accessLogOf, allMatching, DecisionRecorder, type AuditSink, type AuditStore, type DecisionQuery, type StoredRecord } from './audit.ts';
+import { accessLogOf, DecisionRecorder, type AuditSink, type AuditStore, type DecisionQuery, type StoredRecord } from './audit.ts';
 import { ERASURE_FIELD, type Pseudonymizer } from './audit-chain.ts';
 import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
 import { DEADLINE_EXCEEDED, DEADLINE_MESSAGE } from './context.ts';
@@ -169,14 +169,17 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
   async function accessLogFor(claims: InternalClaims, userId: string) {
     const max = options.exportMaxDecisionRecords ?? EXPORT_MAX_DECISION_RECORDS;
     const read: StoredRecord[] = [];
-    stillAwaited(claims, true);
-    // One more than the limit, to know whether there are more. Only this person's allowed reads
-    // are kept, whatever the store returned (one that forgot its filter hands over no one else's).
-    for await (const record of allMatching(options.store, { subjectUserId: userId, outcome: 'ALLOW' }, EXPORT_PAGE)) {
+    let after: DecisionQuery['after'] = null;
+    // One more than the limit, to know whether there are more, in pages no larger than needed.
+    while (read.length <= max) {
       stillAwaited(claims, true);
-      if (record.subjectUserId !== userId || record.outcome !== 'ALLOW') continue;
-      read.push(record);
-      if (read.length > max) break;
+      const limit = Math.min(EXPORT_PAGE, max + 1 - read.length);
+      const page = await options.store.findRecords({ subjectUserId: userId, outcome: 'ALLOW', after, limit });
+      // Only this person's allowed reads, whatever the store returned (one that forgot its filter hands over no one else's).
+      read.push(...page.filter((r) => r.subjectUserId === userId && r.outcome === 'ALLOW'));
+      if (page.length < limit) break;
+      const last = page.at(-1)!;
+      after = { at: last.at, id: last._id };
     }
     if (read.length <= max) return { accessLog: accessLogOf(read) };
     const included = read.slice(0, max);
