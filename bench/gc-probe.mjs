@@ -5,23 +5,9 @@
 // not what its collector has not reclaimed yet. Nothing else; never loaded outside the benchmark.
 import { getHeapSpaceStatistics } from 'node:v8';
 
-// The collection V8 makes before giving up for lack of memory ("last resort"): besides collecting,
-// it hands the pages it freed back to the system. A plain gc() leaves them mapped until the
-// memory reducer gets to them, minutes later or never, so resident memory read after it still
-// held whatever a burst of load had once used (a few hundred MiB for a throwaway array of 2
-// million objects, against 143 MiB after this), and readings moved with that instead of with
-// what the process keeps.
-const collect = () => {
-  try {
-    globalThis.gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  } catch {
-    globalThis.gc();
-  }
-};
-
 if (typeof globalThis.gc === 'function') {
   process.on('SIGUSR2', () => {
-    collect();
+    globalThis.gc();
     const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
     const stats = getHeapSpaceStatistics();
     const spaces = Object.fromEntries(stats.map((s) => [s.space_name, s.space_size]));
