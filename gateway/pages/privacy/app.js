@@ -244,22 +244,35 @@ async function settleMessaging(bank, on, lost) {
 
 // ---- Actions --------------------------------------------------------------------------------
 
-async function grant(input) {
-  const bankName = $('grant-bank').selectedOptions[0]?.textContent ?? 'The bank';
+/**
+ * Sends a grant (`again`: the ended consent it repeats, or null). `{ data }` when it was answered;
+ * `{ settled }` when no answer came and settleGrant said what the bank holds now; a refusal throws.
+ */
+async function sendGrant(input, bankName, again) {
   const known = shownConsentIds();
   const sentAt = Date.now();
-  let data;
   try {
-    data = await mutate(GRANT, { input });
+    return { data: await mutate(GRANT, { input }) };
   } catch (error) {
     const lost = unanswered(error);
-    if (lost.length) return settleGrant({ input, bankName, known, sentAt, lost, again: null });
+    if (lost.length) return { settled: await settleGrant({ input, bankName, known, sentAt, lost, again }) };
+    throw error;
+  }
+}
+
+async function grant(input) {
+  const bankName = $('grant-bank').selectedOptions[0]?.textContent ?? 'The bank';
+  let sent;
+  try {
+    sent = await sendGrant(input, bankName, null);
+  } catch (error) {
     if (!(error instanceof GraphQLErrors)) return void pageProblem(error, `${bankName} was not given access`);
     const problems = error.problems;
     showGrantRefusal(bankName, problems, problems.length ? [] : error.lines);
     return false;
   }
-  view.note = { id: data.grantConsent.id, kind: 'granted', title: 'Given just now.', focus: false };
+  if ('settled' in sent) return sent.settled;
+  view.note = { id: sent.data.grantConsent.id, kind: 'granted', title: 'Given just now.', focus: false };
   announce(`Done: ${bankName} may now show what you chose, for the purposes you chose.`);
   await refresh();
   return true;
@@ -288,22 +301,18 @@ const consentActions = {
   /** A new consent with the terms of an ended one (its end date is still ahead, or it had none). */
   async grantAgain(consent, bankName, button) {
     button.disabled = true;
-    const input = sameTerms(consent);
-    const known = shownConsentIds();
-    const sentAt = Date.now();
-    let data;
+    let sent;
     try {
-      data = await mutate(GRANT, { input });
+      sent = await sendGrant(sameTerms(consent), bankName, consent);
     } catch (error) {
-      const lost = unanswered(error);
-      if (lost.length) return void (await settleGrant({ input, bankName, known, sentAt, lost, again: consent }));
       button.disabled = false;
       if (error instanceof GraphQLErrors) {
         return showCardProblem(button, 'Not given again.', error.problems.length ? error.problems.map((p) => serverProblemInWords(p).text) : error.lines);
       }
       return pageProblem(error, `${bankName} was not given access again`);
     }
-    view.note = { id: data.grantConsent.id, kind: 'granted', title: `Given again: ${bankName} may show the same data as before, for the same purposes.`, text: 'This is a new consent, with its own receipt.', focus: true };
+    if ('settled' in sent) return;
+    view.note = { id: sent.data.grantConsent.id, kind: 'granted', title: `Given again: ${bankName} may show the same data as before, for the same purposes.`, text: 'This is a new consent, with its own receipt.', focus: true };
     announce(`Done: ${bankName} may again show the same data, for the same purposes.`);
     await refresh();
   },
