@@ -347,7 +347,7 @@ describe("the kit's records routes and the gateway's deadline", () => {
       decisionRecordsIncluded: 1_000,
       decisionRecordsLeftOut: expect.stringMatching(/^at least 1 \(not counted/),
       leftOutAreAtOrBefore: oldest,
-      howToGetThem: expect.stringContaining(`auditEvents with filter { subjectUserId: your id, outcome: ALLOW, to: "${oldest}" }`),
+      howToGetThem: expect.stringContaining(`auditEvents with filter { userId: your id, outcome: ALLOW, to: "${oldest}" }`),
     });
     // 1,001 records read (one more than the limit, to know there were more), in pages of 500 at most.
     expect(pages.map((p) => p.limit)).toEqual([500, 500, 1]);

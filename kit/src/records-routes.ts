@@ -193,7 +193,7 @@ export function recordsRoutes(options: RecordsRoutesOptions): Record<string, Pos
         leftOutAreAtOrBefore: oldest,
         howToGetThem:
           `This export's access log covers the newest ${max} decision records about you in this service; older ones (at or before ${oldest}) are kept, unchanged, in its decision records. ` +
-          `A security reviewer can page through them for you (auditEvents with filter { subjectUserId: your id, outcome: ALLOW, to: "${oldest}" }): ask the platform's privacy contact.`,
+          `A security reviewer can page through them for you (auditEvents with filter { userId: your id, outcome: ALLOW, to: "${oldest}" }): ask the platform's privacy contact.`,
       },
     };
   }
