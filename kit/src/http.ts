@@ -80,11 +80,13 @@ export function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(res, error.status, { errors });
 }
 
+/** A loopback address: this machine, when it is the peer itself and not a trusted proxy (see fromLoopback). */
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
-/** The peer of this connection is this machine (no proxy in front is assumed: see README, Security). */
 /** Each request's client address, when a trusted proxy stands before the service (see clientAddressFrom). */
 const clientAddresses = new WeakMap<IncomingMessage, string>();
+/** Requests whose peer is a trusted proxy: whatever address it names, the client is not this machine. */
+const viaTrustedProxy = new WeakSet<IncomingMessage>();
 
 /**
  * A route the kit serves beside a GraphQL endpoint (`/ready`, `/health`, `/records/export`...),
@@ -103,23 +105,49 @@ export function besideGraphql(graphqlUrl: string, route: string): string {
 }
 
 /**
+ * The client of a request that came through a trusted proxy which named no valid client (no
+ * `X-Forwarded-For`, nonsense in it, or only trusted proxies in it): not an address, so never this
+ * machine, and one rate-limit bucket for all such requests (a proxy that forwards without the
+ * header shows at once as 429s rather than as a quiet bypass).
+ */
+export const UNKNOWN_CLIENT = 'unknown';
+
+/**
+ * One `X-Forwarded-For` entry as an address: a plain IPv4 or IPv6 address, or one with a port as
+ * some load balancers write it (`203.0.113.9:4444`, `[2001:db8::1]:4444`, `[2001:db8::1]`), the
+ * port dropped. Anything else is undefined.
+ */
+export function forwardedAddress(entry: string): string | undefined {
+  const value = entry.trim();
+  if (isIP(value)) return value;
+  const portOk = (port: string | undefined) => port === undefined || Number(port) <= 65535;
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
+  if (bracketed) return isIP(bracketed[1]!) === 6 && portOk(bracketed[2]) ? bracketed[1] : undefined;
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(value);
+  return v4WithPort && isIP(v4WithPort[1]!) === 4 && portOk(v4WithPort[2]) ? v4WithPort[1] : undefined;
+}
+
+/**
  * The client's address: the peer, or, when the peer is a proxy the operator trusts, the nearest
  * address of `X-Forwarded-For` that is not a trusted proxy itself (read from the right: the left
- * part is whatever the client wrote). Without trusted proxies, the header is ignored altogether.
+ * part is whatever the client wrote). When a trusted proxy names no such address (no header, a
+ * malformed nearest entry, only trusted proxies), the client is UNKNOWN_CLIENT: never the proxy,
+ * so never this machine when the proxy runs here. Without trusted proxies, the header is ignored.
  */
 export function clientAddressFrom(req: IncomingMessage, trustedProxies: BlockList | undefined): string {
-  const peer = req.socket.remoteAddress ?? 'unknown';
+  const peer = req.socket.remoteAddress ?? UNKNOWN_CLIENT;
   if (!trustedProxies || !isTrusted(trustedProxies, peer)) return peer;
-  const forwarded = String(req.headers['x-forwarded-for'] ?? '')
+  const header = req.headers['x-forwarded-for'];
+  const forwarded = (Array.isArray(header) ? header.join(',') : String(header ?? ''))
     .split(',')
     .map((a) => a.trim())
     .filter(Boolean);
   for (let i = forwarded.length - 1; i >= 0; i--) {
-    const address = forwarded[i]!;
-    if (!isIP(address)) return peer; // a malformed chain: trust nothing of it
+    const address = forwardedAddress(forwarded[i]!);
+    if (address === undefined) return UNKNOWN_CLIENT; // a malformed chain: trust nothing of it
     if (!isTrusted(trustedProxies, address)) return address;
   }
-  return peer;
+  return UNKNOWN_CLIENT;
 }
 
 /** Whether an address is in a list of trusted proxies (an IPv4-mapped IPv6 address as its IPv4 address). */
@@ -135,7 +163,13 @@ export function clientAddress(req: IncomingMessage): string {
   return clientAddresses.get(req) ?? req.socket.remoteAddress ?? 'unknown';
 }
 
+/**
+ * The client is this machine: a loopback peer that is not a trusted proxy. A request a trusted
+ * proxy forwarded is never from this machine, even when its `X-Forwarded-For` says 127.0.0.1 or
+ * says nothing: the proxy speaks for clients elsewhere (an operator there uses OPERATOR_TOKEN).
+ */
 export function fromLoopback(req: IncomingMessage): boolean {
+  if (viaTrustedProxy.has(req)) return false;
   return LOOPBACK.test(clientAddress(req));
 }
 
@@ -279,7 +313,10 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (options.trustedProxies) clientAddresses.set(req, clientAddressFrom(req, options.trustedProxies));
+    if (options.trustedProxies) {
+      clientAddresses.set(req, clientAddressFrom(req, options.trustedProxies));
+      if (isTrusted(options.trustedProxies, req.socket.remoteAddress ?? '')) viaTrustedProxy.add(req);
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
