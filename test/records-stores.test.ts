@@ -21,8 +21,9 @@ import { parsePrometheusText, sampleValue } from './support/prometheus.ts';
 
 let server: Server;
 let url: string;
-/** What the played store answers, by route. */
-const answers: Record<string, { status: number; body: unknown }> = {};
+/** What the played store answers, by route; a function answers by the token (its audience, see setup) and the body asked. */
+type Played = { status: number; body: unknown };
+const answers: Record<string, Played | ((audience: string, body: any) => Played)> = {};
 /** What the played stores were asked, by route. */
 const asked: Record<string, unknown[]> = {};
 
@@ -31,8 +32,10 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      (asked[req.url ?? ''] ??= []).push(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'));
-      const answer = answers[req.url ?? ''] ?? { status: 404, body: { errors: [{ message: 'no route', extensions: { code: 'NOT_FOUND' } }] } };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+      (asked[req.url ?? ''] ??= []).push(body);
+      const played = answers[req.url ?? ''] ?? { status: 404, body: { errors: [{ message: 'no route', extensions: { code: 'NOT_FOUND' } }] } };
+      const answer = typeof played === 'function' ? played(String(req.headers.authorization).replace(/^Bearer /, ''), body) : played;
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
     });
   });
@@ -47,7 +50,7 @@ function setup(fields?: ReadonlySet<string>) {
   const stores = recordStores({
     subgraphs: { 'user-profile': url },
     registry: () => bankRegistry([{ id: 'northwind', name: 'Northwind', url }]),
-    mint: async () => 'token',
+    mint: async (_context, audience) => audience,
     subgraphTimeoutMs: 2_000,
     bankTimeoutMs: 2_000,
     dataSubjectTimeoutMs: 2_000,
@@ -151,5 +154,100 @@ describe("a reviewer's filter", () => {
     expect(filterValueProblem('reason', 'bogus')).toMatch(/"bogus" is not a reason code/);
     expect(filterValueProblem('field', 'BankAccount.balance')).toBeUndefined();
     expect(filterValueProblem('requestId', 'anything at all')).toBeUndefined();
+  });
+});
+
+describe("a store's answer that is not its own (a forged or jammed auditEvents page)", () => {
+  const now = Date.now();
+  const iso = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+  let n = 0;
+  /** A record as `store` keeps it: user-profile's name that subgraph, northwind's that bank. */
+  const record = (audience: string, minutesAgo: number, fields: Record<string, unknown> = {}) => ({
+    _id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    at: iso(minutesAgo),
+    requestId: 'r-1',
+    subgraph: audience === 'bank:northwind' ? 'bank-account' : 'user-profile',
+    bankId: audience === 'bank:northwind' ? 'northwind' : null,
+    operationName: null,
+    operationHash: null,
+    outcome: 'ALLOW',
+    reason: null,
+    rule: 'isOwner',
+    permission: null,
+    consentId: null,
+    field: 'User.email',
+    count: 1,
+    viewerKind: 'USER',
+    viewerId: 'alice',
+    client: 'messenger-web',
+    purpose: null,
+    subjectUserId: 'alice',
+    chain: 'c',
+    seq: n,
+    prev: 'p',
+    hash: 'h',
+    v: 1,
+    ...fields,
+  });
+  /** user-profile answers honestly (one record, none for a filter); northwind answers what `bank` makes of what it was asked. */
+  const play = (bank: (asked: any) => unknown[]) => {
+    const filtered = (asked: any) => Object.values(asked.filter ?? {}).some((v) => v != null);
+    answers[RECORDS_ROUTES.auditEvents] = (audience, asked) => ({
+      status: 200,
+      body: { records: audience === 'bank:northwind' ? bank(asked) : filtered(asked) ? [] : [record(audience, 10)].slice(0, asked.limit) },
+    });
+  };
+  const forged = () => record('bank:northwind', -60 * 24 * 365 * 70, { subgraph: 'user-profile', bankId: 'northwind', viewerId: 'mallory' });
+
+  it.each<[string, (asked: any) => unknown[], Record<string, unknown>?]>([
+    ["another store's record (subgraph user-profile, dated 2099): the reviewer's repro", () => Array.from({ length: 51 }, forged)],
+    ["a record naming another subgraph", () => [record('bank:northwind', 5, { subgraph: 'user-profile' })]],
+    ['a record naming another bank', () => [record('bank:northwind', 5, { bankId: 'contoso' })]],
+    ['a record naming no bank', () => [record('bank:northwind', 5, { bankId: null })]],
+    ['a record dated in the future', () => [record('bank:northwind', -60)]],
+    ['a record that does not match the userId asked', () => [record('bank:northwind', 5, { subjectUserId: 'bob' })], { userId: 'alice' }],
+    ['a record that does not match the outcome asked', () => [record('bank:northwind', 5)], { outcome: 'DENY' }],
+    ['a record that does not match the viewerId asked', () => [record('bank:northwind', 5)], { viewerId: 'bob' }],
+    ['a record that does not match the consent asked', () => [record('bank:northwind', 5, { consentId: 'cns_northwind_1,cns_northwind_2' })], { consentId: 'cns_northwind_3' }],
+    ["a record before the filter's from", () => [record('bank:northwind', 120)], { from: iso(60) }],
+    ['more records than the limit asked', (asked) => Array.from({ length: asked.limit + 1 }, (_, i) => record('bank:northwind', 20 + i))],
+    ['records out of order', () => [record('bank:northwind', 30), record('bank:northwind', 20)]],
+    ['the same record twice', () => { const r = record('bank:northwind', 30); return [r, r]; }],
+    ['not a list of records', () => [{ nope: true }]],
+  ])('%s: that store failed, named, no detail; the honest store\'s records are the page', async (_name, bank, filter) => {
+    play(bank);
+    const { ctx } = setup();
+    const page = await auditEvents(undefined, { filter: filter as any }, ctx);
+    expect(page.unavailable).toEqual(['bank:northwind']);
+    expect(ctx.problems).toEqual([
+      { message: 'The bank northwind is unavailable; its records are missing from this page.', path: ['auditEvents'], extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'northwind' } },
+    ]);
+    expect(page.edges.map((e) => e.node.subgraph)).toEqual(filter ? [] : ['user-profile']);
+    expect(page.edges.every((e) => e.node.viewerId !== 'mallory')).toBe(true);
+  });
+
+  it("a record that is not strictly after the cursor sent: the next page is not jammed by the same records", async () => {
+    const first = record('bank:northwind', 5);
+    play(() => [first]);
+    const { ctx } = setup();
+    const one = await auditEvents(undefined, { first: 1 }, ctx);
+    expect(one.unavailable).toEqual([]);
+    expect(one.edges.map((e) => e.node.id)).toEqual([first._id]);
+    expect(one.pageInfo.hasNextPage).toBe(true);
+    // The bank ignores `after` and answers the same record again: it failed; the next page goes on.
+    const two = await auditEvents(undefined, { first: 1, after: one.pageInfo.endCursor }, ctx);
+    expect(two.unavailable).toEqual(['bank:northwind']);
+    expect(two.edges.map((e) => e.node.subgraph)).toEqual(['user-profile']);
+  });
+
+  it('an honest answer is taken: each store its own records, matching the filter, after the cursor, in order', async () => {
+    play((asked) => [record('bank:northwind', 3, { outcome: 'DENY', consentId: 'cns_northwind_1,cns_northwind_2' }), record('bank:northwind', 4, { outcome: 'DENY', consentId: 'cns_northwind_2' })].slice(0, asked.limit));
+    answers[RECORDS_ROUTES.auditEvents] = ((play) => (audience: string, asked: any) =>
+      audience === 'bank:northwind' ? play(audience, asked) : { status: 200, body: { records: [record(audience, 1, { outcome: 'DENY', bankId: 'northwind', consentId: 'cns_northwind_2' })] } })(answers[RECORDS_ROUTES.auditEvents] as any);
+    const { ctx } = setup();
+    const page = await auditEvents(undefined, { filter: { outcome: 'DENY', consentId: 'cns_northwind_2', userId: 'alice' } }, ctx);
+    expect(page.unavailable).toEqual([]);
+    expect(ctx.problems).toEqual([]);
+    expect(page.edges.map((e) => [e.node.subgraph, e.node.bankId])).toEqual([['user-profile', 'northwind'], ['bank-account', 'northwind'], ['bank-account', 'northwind']]);
   });
 });

@@ -10,8 +10,9 @@ import { decodeCursor, encodeCursor } from '@consent-gateway/kit/pagination';
 import { badInput, REASONS } from '@consent-gateway/kit/reasons';
 import type { DecisionQuery } from '@consent-gateway/kit/audit';
 import { filterValueProblem, RECORDS_ROUTES, type AuditEvent } from '@consent-gateway/kit/records-routes';
+import { requestLog } from '@consent-gateway/kit/observability';
 import type { RecordsContext } from './context.ts';
-import { storeFailure } from './stores.ts';
+import { storeFailure, type RecordStore } from './stores.ts';
 
 export const MAX_AUDIT_EVENTS_PAGE = 500;
 
@@ -43,6 +44,52 @@ function checkFilter(filter: AuditFilterInput, fields: ReadonlySet<string> | und
   }
 }
 
+/** How far past the gateway's clock a store's record may be dated (clocks a little apart); later is no decision made yet. */
+export const RECORD_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The filter as sent to every store: the fields a record is compared with as the store compares them (kit/src/audit-mongo.ts). */
+type SentFilter = Omit<DecisionQuery, 'withBank' | 'after' | 'limit'>;
+const EXACT_FIELDS = ['subjectUserId', 'viewerId', 'bankId', 'outcome', 'reason', 'field', 'client', 'purpose', 'requestId', 'operationName', 'operationHash'] as const;
+
+/**
+ * Why a store's answer to the records route is not one it can give, or undefined: a store answers
+ * with its own records only (a bank's name that bank and the bank subgraph; a platform
+ * subgraph's, that subgraph, about any bank), each matching the filter it was sent, strictly after
+ * the position it was sent, in the one order, and at most `limit` of them. Any other answer is
+ * that store failing (forged or jammed records never reach the page, and never hold the cursor).
+ */
+export function foreignAnswer(store: RecordStore, body: unknown, sent: { filter: SentFilter; limit: number; after: { at: string; id: string } | null }, now: Date): string | undefined {
+  const records = (body as { records?: unknown } | null | undefined)?.records;
+  if (!Array.isArray(records)) return 'no records list';
+  if (records.length > sent.limit) return `${records.length} records, more than the ${sent.limit} asked`;
+  const latest = new Date(now.getTime() + RECORD_CLOCK_SKEW_MS).toISOString();
+  let previous: AuditEvent | undefined;
+  for (const [n, item] of records.entries()) {
+    const record = item as AuditEvent;
+    const problem = ((): string | undefined => {
+      if (typeof record !== 'object' || record === null || typeof record._id !== 'string' || typeof record.at !== 'string') return 'not a record';
+      if (Number.isNaN(Date.parse(record.at)) || new Date(record.at).toISOString() !== record.at) return 'its time is not an ISO-8601 UTC time';
+      if (record.at > latest) return 'dated in the future';
+      if (record.subgraph !== store.service) return `names the subgraph ${JSON.stringify(String(record.subgraph))}`;
+      if (store.bank !== undefined && record.bankId !== store.bank) return `names the bank ${JSON.stringify(String(record.bankId))}`;
+      for (const field of EXACT_FIELDS) {
+        const wanted = sent.filter[field];
+        if (wanted != null && wanted !== '' && record[field] !== wanted) return `does not match the filter's ${field}`;
+      }
+      const consent = sent.filter.consentId;
+      if (consent && !(typeof record.consentId === 'string' && record.consentId.split(',').includes(consent))) return "does not match the filter's consentId";
+      if (sent.filter.from && record.at < sent.filter.from) return "is before the filter's from";
+      if (sent.filter.to && record.at > sent.filter.to) return "is after the filter's to";
+      if (sent.after && newestFirst({ at: sent.after.at, _id: sent.after.id }, record) >= 0) return 'is not after the cursor sent';
+      if (previous && newestFirst(previous, record) >= 0) return 'is out of order';
+      return undefined;
+    })();
+    if (problem) return `record ${n} ${problem}`;
+    previous = record;
+  }
+  return undefined;
+}
+
 export async function auditEvents(_root: unknown, args: { filter?: AuditFilterInput | null; first?: number | null; after?: string | null }, ctx: RecordsContext) {
   const first = args.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > MAX_AUDIT_EVENTS_PAGE) throw badInput(`first must be between 1 and ${MAX_AUDIT_EVENTS_PAGE}`);
@@ -53,12 +100,8 @@ export async function auditEvents(_root: unknown, args: { filter?: AuditFilterIn
   // A bank's records hold that bank's data only: a filter that names a bank (or a consent, whose
   // id names its bank) needs that bank and the platform's subgraphs, not every bank.
   const bank = filter.bankId ?? bankOfId(filter.consentId);
-  const answers = await ctx.stores.ask<{ records: AuditEvent[] }>(
-    ctx.stores.select(bank ?? undefined),
-    RECORDS_ROUTES.auditEvents,
-    { filter, limit: first + 1, after: position && { at: position[0], id: position[1] } },
-    ctx,
-  );
+  const sent = { filter, limit: first + 1, after: position && { at: position[0], id: position[1] } };
+  const answers = await ctx.stores.ask<{ records: AuditEvent[] }>(ctx.stores.select(bank ?? undefined), RECORDS_ROUTES.auditEvents, sent, ctx);
   // A store that refuses the filter as bad input says the caller's query is wrong (a store may
   // know less than the gateway, e.g. an older kit): one error for the request, not one per store.
   const badFilter = answers.find((a) => a.refusal?.code === 'BAD_USER_INPUT');
@@ -66,7 +109,11 @@ export async function auditEvents(_root: unknown, args: { filter?: AuditFilterIn
   const unavailable: string[] = [];
   const records: AuditEvent[] = [];
   for (const answer of answers) {
-    if (answer.body) records.push(...answer.body.records);
+    // An answer that holds another store's records, or records not asked for, is that store
+    // failing, named like one that did not answer; what was wrong goes to the log only.
+    const foreign = answer.body ? foreignAnswer(answer.store, answer.body, sent, ctx.now) : undefined;
+    if (foreign) requestLog().warn({ subgraph: answer.store.service, bank: answer.store.bank }, `${answer.store.label} ${RECORDS_ROUTES.auditEvents}: an answer that is not its own: ${foreign}`);
+    if (answer.body && !foreign) records.push(...answer.body.records);
     else {
       unavailable.push(answer.store.label);
       ctx.problems.push(storeFailure(answer, 'auditEvents', 'its records are missing from this page'));
