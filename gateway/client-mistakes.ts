@@ -11,6 +11,12 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 
 /** Codes that say the client sent something wrong (GraphQL's and ours). */
 const CLIENT_MISTAKES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST']);
+/**
+ * Refusals found while executing that have a status of their own, by the same rule (only when the
+ * answer has no data): the person's export or erasure already running (records/data-subject.ts).
+ */
+const REFUSAL_STATUS: Readonly<Record<string, number>> = { DATA_SUBJECT_REQUEST_IN_PROGRESS: 409 };
+const statusOf = (code: string) => (CLIENT_MISTAKES.has(code) ? 400 : REFUSAL_STATUS[code]);
 
 export function clientMistakeStatus<Ctx extends BaseContext>(): ApolloServerPlugin<Ctx> {
   return {
@@ -24,8 +30,9 @@ export function clientMistakeStatus<Ctx extends BaseContext>(): ApolloServerPlug
           const { data, errors } = response.body.singleResult;
           // No data at all: none, or the one root field null (a nullable field keeps `data`).
           if ((data != null && data[root.alias?.value ?? root.name.value] != null) || !errors?.length) return;
-          if (!errors.every((e) => CLIENT_MISTAKES.has(String(e.extensions?.code)))) return;
-          if ((response.http.status ?? 200) === 200) response.http.status = 400;
+          const statuses = new Set(errors.map((e) => statusOf(String(e.extensions?.code))));
+          if (statuses.has(undefined)) return;
+          if ((response.http.status ?? 200) === 200) response.http.status = statuses.size === 1 ? [...statuses][0]! : 400;
         },
       };
     },

@@ -358,4 +358,45 @@ describe('the bank client', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it("rebuilds a bank's errors as they enter the gateway: no http status, no exception or stacktrace, no internal message", async () => {
+    const leaks = [
+      { message: 'connect failed: mongodb://admin:pw@db.internal:27017/bank', path: ['a'], locations: [{ line: 1, column: 3 }], extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 401 }, exception: { host: 'db.internal' } } },
+      { message: 'weird', path: ['b'], extensions: { code: 'TEAPOT', http: { status: 999 }, stacktrace: ['at db.internal'] } },
+      { message: 'no code at all mongodb://x@y' },
+      { message: 'Forbidden: CONSENT_REQUIRED', path: ['c', 0, 'balance'], extensions: { code: 'FORBIDDEN', reason: 'CONSENT_REQUIRED', http: { status: 401 }, exception: { host: 'db.internal' }, bank: 'contoso' } },
+      { message: 'invalid consent: expiresAt is in the past', path: ['d'], extensions: { code: 'BAD_USER_INPUT', problems: ['expiresAt is in the past'], argument: 'input.expiresAt', http: { status: 400 } } },
+      { message: 'no account here (see https://user:pw@db.internal/x?y=1)', path: ['e'], extensions: { code: 'NOT_FOUND' } },
+    ];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.setHeader('content-type', 'application/json').end(JSON.stringify({ data: { a: null }, errors: leaks, extensions: { http: { status: 401 } } })));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const call = createBankClient({ mint: async () => 'token', timeoutMs: 2_000, log: () => undefined });
+    try {
+      const result = await call({ ...bank('northwind'), url }, { query: '{ a: banks { id } }' }, { identity: alice, requestId: 'r' });
+      const masked = (path?: Array<string | number>) => ({
+        message: 'Bank "Northwind Bank" (northwind) could not answer this; its data is missing from this response.',
+        ...(path ? { path } : {}),
+        extensions: { code: 'INTERNAL_SERVER_ERROR', service: 'bank-account', bank: 'northwind' },
+      });
+      expect(result).toEqual({
+        data: { a: null },
+        errors: [
+          masked(['a']),
+          masked(['b']),
+          masked(),
+          { message: 'Forbidden: CONSENT_REQUIRED', path: ['c', 0, 'balance'], extensions: { code: 'FORBIDDEN', reason: 'CONSENT_REQUIRED' } },
+          { message: 'invalid consent: expiresAt is in the past', path: ['d'], extensions: { code: 'BAD_USER_INPUT', problems: ['expiresAt is in the past'], argument: 'input.expiresAt' } },
+          { message: 'no account here (see [address removed]', path: ['e'], extensions: { code: 'NOT_FOUND' } },
+        ],
+      });
+    } finally {
+      call.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

@@ -206,7 +206,7 @@ describe("one person's export or erasure at a time", () => {
     for (const query of ['{ myData { complete } }', 'mutation { eraseMyData { complete } }']) {
       const second = await execute({ query }, as('bob'));
       expect(second.errors).toEqual([
-        expect.objectContaining({ message: expect.stringMatching(/earlier export or erasure is still running/), extensions: { code: DATA_SUBJECT_REQUEST_IN_PROGRESS, http: { status: 409 } } }),
+        expect.objectContaining({ message: expect.stringMatching(/earlier export or erasure is still running/), extensions: { code: DATA_SUBJECT_REQUEST_IN_PROGRESS } }),
       ]);
     }
     expect(asked).toBe(1);
@@ -391,6 +391,15 @@ describe('through a running gateway', () => {
     // Answers as a bank, with more in its /ready than the kit sends; holds exports until released.
     const chatty = await serve(async (req, _body, res) => {
       if (req.url === '/ready') return json(res, 200, { status: 'ready', bank: 'chatty', kit: '0.1.0', note: 'internal-service-answer', nested: { a: 1 } });
+      // A bank's errors that would set the gateway's status and leak its internals (finding 3).
+      if (req.url === '/graphql' && _body.includes('bankAccount')) {
+        const leaks = [
+          { message: 'connect failed: mongodb://admin:pw@db.internal:27017/bank', path: ['a'], extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 401 }, exception: { host: 'db.internal', stacktrace: ['at db.internal'] } } },
+          { message: 'no account mongodb://admin:pw@db.internal', path: ['b'], extensions: { code: 'NOT_FOUND', http: { status: 999 }, exception: { host: 'db.internal' } } },
+          { message: 'Forbidden: CONSENT_REQUIRED', path: ['c'], extensions: { code: 'FORBIDDEN', reason: 'CONSENT_REQUIRED', http: { status: 401, headers: { 'x-leak': 'db.internal' } }, stacktrace: ['at db.internal'] } },
+        ];
+        return json(res, 200, { data: { a: null, b: null, c: null }, errors: leaks.filter((e) => _body.includes(`${e.path[0]}:`)) });
+      }
       if (req.url === '/graphql') return json(res, 200, { data: { banks: [{ id: 'chatty' }] } });
       if (req.url === RECORDS_ROUTES.export) {
         exportsAsked++;
@@ -436,6 +445,11 @@ describe('through a running gateway', () => {
       expect(second.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/still running/), extensions: expect.objectContaining({ code: DATA_SUBJECT_REQUEST_IN_PROGRESS }) })]);
       expect(second.body.errors![0]!.extensions).not.toHaveProperty('http');
     }
+    // The same refusal in an operation that answered other fields keeps 200: its data goes out.
+    const mixed = await stack.query('{ __typename myData { complete } }', {}, { token: bob });
+    expect(mixed.status, JSON.stringify(mixed.body)).toBe(200);
+    expect(mixed.body.data).toEqual({ __typename: 'Query', myData: null });
+    expect(mixed.body.errors).toEqual([expect.objectContaining({ path: ['myData'], extensions: expect.objectContaining({ code: DATA_SUBJECT_REQUEST_IN_PROGRESS }) })]);
     expect(exportsAsked).toBe(1);
     release();
     const done = await first;
@@ -444,5 +458,23 @@ describe('through a running gateway', () => {
     expect(done.body.errors).toEqual([expect.objectContaining({ path: ['myData'], extensions: expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'bank-account', bank: 'mallory' }) })]);
     expect(JSON.stringify(done.body)).not.toMatch(/internal-service-answer|127\.0\.0\.1|redirect/);
     expect(internalReady).toEqual([]);
+  });
+
+  it("a bank's errors never set the gateway's status nor carry its internals: 200, the error at its path, code kept or masked, no http/exception, no URI", async () => {
+    const bob = await stack.token({ sub: 'bob' });
+    const account = (n: number) => `chatty:acc_${String(n).padStart(22, 'A')}`;
+    for (const [alias, code] of [['a', 'INTERNAL_SERVER_ERROR'], ['b', 'NOT_FOUND'], ['c', 'FORBIDDEN']] as const) {
+      const res = await stack.query(`{ ${alias}: bankAccount(id: "${account(1)}") { id } }`, {}, { token: bob });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.data).toEqual({ [alias]: null });
+      const errors = res.body.errors as Array<{ message: string; path: unknown; extensions: Record<string, unknown> }>;
+      expect(errors).toEqual([expect.objectContaining({ path: [alias], extensions: expect.objectContaining({ code }) })]);
+      for (const key of ['http', 'exception', 'stacktrace']) expect(errors[0]!.extensions).not.toHaveProperty(key);
+      expect(JSON.stringify(res.body)).not.toMatch(/mongodb|db\.internal|admin:pw|x-leak/);
+      if (code === 'NOT_FOUND') expect(errors[0]!.message).toBe('no account [address removed]');
+      else if (code === 'FORBIDDEN') expect(errors[0]).toMatchObject({ message: 'Forbidden: CONSENT_REQUIRED', extensions: { reason: 'CONSENT_REQUIRED' } });
+      // Masked by the bank client (naming the bank), and again by the gateway's masking of internal errors.
+      else expect(errors[0]).toMatchObject({ extensions: { service: 'bank-account', bank: 'chatty' } });
+    }
   });
 });

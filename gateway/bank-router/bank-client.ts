@@ -8,7 +8,7 @@ import { requestLog } from '@consent-gateway/kit/observability';
 import { traceHeaders } from '@consent-gateway/kit/tracing';
 import type { RegisteredBank } from '../bank-registry.ts';
 import { createSubgraphPool, isDeadlineRefusal, SubgraphCallError, type SubgraphPool } from '../subgraph-fetch.ts';
-import { BankCallError } from './merge.ts';
+import { BankCallError, fromBank } from './merge.ts';
 import type { BankCaller, RouterContext, SubgraphRequest, SubgraphResult } from './router.ts';
 
 export interface BankClientOptions {
@@ -74,8 +74,13 @@ export function createBankClient(options: BankClientOptions): BankClient {
       throw fail(bank, 'SUBGRAPH_UNAVAILABLE', callProblem(error));
     }
     const { status, body } = answer;
-    // 200, or 400 for a request the bank refused as GraphQL (its errors say why): an answer.
-    if ((status === 200 || status === 400) && isResult(body)) return body;
+    // 200, or 400 for a request the bank refused as GraphQL (its errors say why): an answer. It
+    // enters the gateway rebuilt: its data, and its errors with only what a client may see
+    // (merge.ts, fromBank): no `http` status of the bank's, no internal detail.
+    if ((status === 200 || status === 400) && isResult(body)) {
+      const errors = Array.isArray(body.errors) ? body.errors.map((e) => fromBank(e, bank)) : undefined;
+      return { ...('data' in body ? { data: body.data } : {}), ...(errors ? { errors } : {}) };
+    }
     // The bank gave up at the call's deadline (its token's `dl`) while we still waited: a timeout.
     if (isDeadlineRefusal(status, body)) throw fail(bank, 'SUBGRAPH_TIMEOUT', 'HTTP 504: DEADLINE_EXCEEDED');
     // The bank's error code, not its message: a message may quote the request's values.

@@ -30,6 +30,44 @@ export function failureError(failure: BankCallError, bank: RegisteredBank, path:
   };
 }
 
+/**
+ * The codes of a bank's errors that are meant for the client (the kit's own: a denial, a bad
+ * argument, a missing object); their message is the bank's. Any other error is the bank's own
+ * fault (or the gateway's request to it): its message becomes one naming the bank, its code
+ * INTERNAL_SERVER_ERROR, so no internal detail (a host, a connection string) reaches a client.
+ */
+export const BANK_CLIENT_CODES: ReadonlySet<string> = new Set(['FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND']);
+const MAX_BANK_MESSAGE = 1_000;
+/** An address in a message (a URI, credentials and all): a client never needs a bank's. */
+const URI = /\b[a-z][a-z0-9+.-]*:\/\/\S*/gi;
+const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/**
+ * One error of a bank's answer as it enters the gateway, rebuilt: its message (any address in it
+ * removed; for a code not meant for clients, one naming the bank instead), its path, and only the extension keys the kit's errors carry (code, reason, argument,
+ * allowed, problems). Never `http` (Apollo Server would answer with the bank's status),
+ * `exception` or `stacktrace`, nor its locations (they point into the gateway's request to it).
+ */
+export function fromBank(error: unknown, bank: RegisteredBank): GraphQLFormattedError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown; path?: unknown; extensions?: Record<string, unknown> | null };
+  const ext = typeof e.extensions === 'object' && e.extensions !== null ? e.extensions : {};
+  const path = Array.isArray(e.path) && e.path.every((p) => typeof p === 'string' || (typeof p === 'number' && Number.isInteger(p))) ? { path: e.path as Array<string | number> } : {};
+  const code = typeof ext.code === 'string' ? ext.code : undefined;
+  if (!code || !BANK_CLIENT_CODES.has(code) || typeof e.message !== 'string') {
+    return {
+      message: `Bank "${bank.name}" (${bank.id}) could not answer this; its data is missing from this response.`,
+      ...path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', service: BANK_SUBGRAPH, bank: bank.id },
+    };
+  }
+  const extensions: Record<string, unknown> = { code };
+  if (typeof ext.reason === 'string') extensions.reason = ext.reason;
+  if (typeof ext.argument === 'string') extensions.argument = ext.argument;
+  if (isStrings(ext.allowed)) extensions.allowed = ext.allowed;
+  if (isStrings(ext.problems)) extensions.problems = ext.problems;
+  return { message: e.message.slice(0, MAX_BANK_MESSAGE).replace(URI, '[address removed]'), ...path, extensions };
+}
+
 export const at = (error: GraphQLFormattedError, path: Path): GraphQLFormattedError => ({ ...error, path: [...path] });
 
 /** Errors whose path starts with `prefix`, with their paths made relative to it. */

@@ -6,7 +6,8 @@
 // idempotent everywhere, so an incomplete one is simply asked again.
 // One person has at most one export or erasure in progress at this gateway: each asks every
 // store, and a store's part reads all the person's records, so a second one while the first runs
-// is refused (HTTP 409, DATA_SUBJECT_REQUEST_IN_PROGRESS) before any store is asked.
+// is refused (DATA_SUBJECT_REQUEST_IN_PROGRESS) before any store is asked: HTTP 409 when the answer
+// has no data, 200 when other fields of the operation answered (gateway/client-mistakes.ts).
 import { GraphQLError } from 'graphql';
 import { RECORDS_ROUTES } from '@consent-gateway/kit/records-routes';
 import type { RecordsContext } from './context.ts';
@@ -29,7 +30,7 @@ async function alone<T>(ctx: RecordsContext, field: 'myData' | 'eraseMyData', wo
   if (people.has(userId)) {
     throw new GraphQLError(`Your earlier export or erasure is still running: ${field} is refused until it ends. Ask again when it has answered.`, {
       path: [field],
-      extensions: { code: DATA_SUBJECT_REQUEST_IN_PROGRESS, http: { status: 409 } },
+      extensions: { code: DATA_SUBJECT_REQUEST_IN_PROGRESS },
     });
   }
   people.add(userId);
