@@ -31,7 +31,10 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 const alice: Identity = { sub: 'alice', client: 'messenger-web', clientType: 'first-party', roles: ['user'], purpose: 'customer_service' };
-const GRANT = 'mutation { grantConsent(input: { bankId: "contoso", permissions: [ACCOUNTS_BASIC], purposes: [FRAUD_PREVENTION] }) { id } }';
+let grantCount = 0;
+/** A grant with terms of its own each time (its own expiry): a bank refuses a duplicate of a live consent. */
+const GRANT = () =>
+  `mutation { grantConsent(input: { bankId: "contoso", permissions: [ACCOUNTS_BASIC], purposes: [FRAUD_PREVENTION], expiresAt: "${new Date(Date.UTC(2100, 0, 1) + ++grantCount * 60_000).toISOString()}" }) { id } }`;
 const consents = () => stack.dbs.banks.contoso!.collection<ConsentDoc>('consents');
 const alicesConsents = () => consents().countDocuments({ userId: 'alice' });
 const contosoDb = () => stack.dbs.banks.contoso!.databaseName;
@@ -60,7 +63,7 @@ describe('the deadline claim', () => {
 describe('a bank given a call whose deadline has passed', () => {
   it('refuses a grant with 504 DEADLINE_EXCEEDED and touches nothing: no read, no write, no record', async () => {
     const before = await alicesConsents();
-    const { result: res, commands } = await stack.commands.watch(() => callContoso(GRANT, Date.now() - 1));
+    const { result: res, commands } = await stack.commands.watch(() => callContoso(GRANT(), Date.now() - 1));
     expect(res.status).toBe(504);
     expect(res.body.data).toBeUndefined();
     expect(res.body.errors).toMatchObject([{ extensions: { code: 'DEADLINE_EXCEEDED' } }]);
@@ -77,10 +80,10 @@ describe('a bank given a call whose deadline has passed', () => {
 
   it('carries out a grant within its deadline, and one whose token has no deadline (an older gateway)', async () => {
     const before = await alicesConsents();
-    const within = await callContoso(GRANT, Date.now() + 10_000);
+    const within = await callContoso(GRANT(), Date.now() + 10_000);
     expect(within.body.errors).toBeUndefined();
     expect(await consents().findOne({ _id: within.body.data.grantConsent.id })).toMatchObject({ userId: 'alice' });
-    const without = await callContoso(GRANT, undefined);
+    const without = await callContoso(GRANT(), undefined);
     expect(without.body.errors).toBeUndefined();
     expect(await alicesConsents()).toBe(before + 2);
   });
@@ -96,10 +99,10 @@ describe('a bank given a call whose deadline has passed', () => {
       0,
     );
     try {
-      const granted = await callContoso(GRANT, undefined);
+      const granted = await callContoso(GRANT(), undefined);
       const id = granted.body.data.grantConsent.id as string;
       const before = await alicesConsents();
-      const both = `mutation { revoked: revokeConsent(id: "${id}") { id } granted: ${GRANT.slice('mutation { '.length)}`;
+      const both = `mutation { revoked: revokeConsent(id: "${id}") { id } granted: ${GRANT().slice('mutation { '.length)}`;
       const res = await callContoso(both, deadline, `${slow.url}/graphql`);
       // The revoke had started in time and went through; the grant after it was refused.
       expect(res.body.errors).toMatchObject([{ path: ['granted'], message: expect.stringMatching(/this was not done/), extensions: { code: 'DEADLINE_EXCEEDED' } }]);
@@ -160,7 +163,7 @@ describe('through the gateway, a bank paused past BANK_TIMEOUT_MS', () => {
     try {
       const before = await alicesConsents();
       bank.held.holdMs = HOLD_MS;
-      const failed = await stack.query(GRANT, {}, { token });
+      const failed = await stack.query(GRANT(), {}, { token });
       expect(failed.body.data).toBeNull();
       expect(failed.body.errors).toMatchObject([{ path: ['grantConsent'], extensions: { code: 'SUBGRAPH_TIMEOUT', bank: 'contoso' } }]);
 
@@ -173,7 +176,7 @@ describe('through the gateway, a bank paused past BANK_TIMEOUT_MS', () => {
 
       // The same bank, answering in time, through the same gateway: the grant goes through.
       bank.held.holdMs = 0;
-      const granted = await stack.query(GRANT, {}, { token });
+      const granted = await stack.query(GRANT(), {}, { token });
       expect(granted.body.errors).toBeUndefined();
       expect(await alicesConsents()).toBe(before + 1);
     } finally {

@@ -257,3 +257,62 @@ export function grantProblems(input: GrantInput, now: Date, isKnownPurpose: (p: 
   }
   return problems;
 }
+
+/**
+ * How many consents one user may hold at one bank: `live` (ACTIVE) at once, and `total` ever,
+ * revoked and expired included (every read of that user's data at the bank loads them all, so a
+ * grant/revoke loop must end too). No real person reaches either: a person grants a few per bank.
+ */
+export const CONSENT_LIMITS = { live: 20, total: 200 } as const;
+
+/** The terms a grant fixes: sets of permissions and purposes, the expiry and the window (ISO or null). */
+export interface ConsentTerms {
+  permissions: readonly string[];
+  purposes: readonly string[];
+  expiresAt?: string | null;
+  transactionsFrom?: string | null;
+  transactionsTo?: string | null;
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((x) => right.has(x));
+};
+const sameInstant = (a?: string | null, b?: string | null) => (a ? (b ? Date.parse(a) === Date.parse(b) : false) : !b);
+
+/** Two consents with exactly the same terms (order and repeats in the lists do not matter). */
+export function sameTerms(a: ConsentTerms, b: ConsentTerms): boolean {
+  return (
+    sameSet(a.permissions, b.permissions) &&
+    sameSet(a.purposes, b.purposes) &&
+    sameInstant(a.expiresAt, b.expiresAt) &&
+    sameInstant(a.transactionsFrom, b.transactionsFrom) &&
+    sameInstant(a.transactionsTo, b.transactionsTo)
+  );
+}
+
+/** Why a valid grant may not be stored given the consents the user already holds at the bank. */
+export type HeldConsentsRefusal =
+  | { kind: 'duplicate'; consentId: string; message: string }
+  | { kind: 'live' | 'total'; limit: number; message: string };
+
+/**
+ * The refusal of a valid grant because of what the user already holds at this bank (all their
+ * consents there, any status), or undefined: an ACTIVE consent with exactly the same terms (a
+ * second one would open nothing more), CONSENT_LIMITS.live active ones, or CONSENT_LIMITS.total in all.
+ */
+export function heldConsentsRefusal(grant: ConsentTerms, held: readonly ConsentRecord[], bankName: string, now: Date, limits: { live: number; total: number } = CONSENT_LIMITS): HeldConsentsRefusal | undefined {
+  const live = held.filter((c) => consentStatus(c, now) === 'ACTIVE');
+  const same = live.find((c) => sameTerms(c, grant));
+  if (same) {
+    return { kind: 'duplicate', consentId: same._id, message: `you already have an active consent at ${bankName} with exactly these terms (${same._id}); it stays in force, so nothing new was granted` };
+  }
+  if (live.length >= limits.live) {
+    return { kind: 'live', limit: limits.live, message: `you have ${live.length} active consents at ${bankName}, the most one person may hold there at once (${limits.live}): revoke ones you no longer use, then grant again` };
+  }
+  if (held.length >= limits.total) {
+    return { kind: 'total', limit: limits.total, message: `you have granted ${held.length} consents at ${bankName}, revoked and expired ones included, the most one person may hold there (${limits.total}): no more can be granted; ask ${bankName} to remove old ones` };
+  }
+  return undefined;
+}

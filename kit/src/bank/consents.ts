@@ -1,7 +1,7 @@
 // Granting and revoking consents (the user alone: see permissions.ts), and how a consent reads.
 // A grant never changes afterwards; a revoke is one atomic update that also appends its event.
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import { consentStatus, grantProblems, type GrantInput, type Permission } from '../consent-policy.ts';
+import { consentStatus, grantProblems, heldConsentsRefusal, type GrantInput, type Permission } from '../consent-policy.ts';
 import { isPurpose, type Purpose } from '../identity.ts';
 import { newBankScopedId } from '../ids.ts';
 import { badInput } from '../reasons.ts';
@@ -16,18 +16,56 @@ const toConsent = (doc: StoredConsent) => ({ ...doc, id: doc._id });
 /** The field's coordinate (`Mutation.grantConsent`), whose decision record names the consent. */
 const coordinate = (info: GraphQLResolveInfo) => `${info.parentType.name}.${info.fieldName}`;
 
+/**
+ * Grants of one user at this bank, one at a time in this process: the check of what they hold and
+ * the insert it allows are not interleaved with another grant of theirs (the caps hold against
+ * concurrent grants; across replicas, each replica's grants are serialized on their own).
+ */
+const grantsInFlight = new Map<string, Promise<unknown>>();
+async function oneGrantAtATime<T>(key: string, run: () => Promise<T>): Promise<T> {
+  const before = grantsInFlight.get(key) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(run);
+  const settled = mine.catch(() => undefined);
+  grantsInFlight.set(key, settled);
+  try {
+    return await mine;
+  } finally {
+    if (grantsInFlight.get(key) === settled) grantsInFlight.delete(key);
+  }
+}
+
 async function grantConsent(_root: unknown, { input }: { input: GrantInput }, ctx: BankContext, info: GraphQLResolveInfo) {
   const userId = ctx.identity.sub!;
   const problems = grantProblems(input, ctx.now, isPurpose);
   // A bank grants consents to itself only; the gateway refuses unregistered banks before this.
   if (input.bankId !== ctx.bank.id) problems.push(unknownBank(input.bankId));
   if (problems.length) throw badInput(`invalid consent: ${problems.join('; ')}`, { problems });
-  const at = ctx.now.toISOString();
   const iso = (v?: string | null) => (v ? new Date(v).toISOString() : null);
-  const _id = newBankScopedId(ctx.bank.id, 'cns');
   const permissions = [...new Set(input.permissions)] as Permission[];
   const purposes = [...new Set(input.purposes)] as Purpose[];
   const window = { expiresAt: iso(input.expiresAt), transactionsFrom: iso(input.transactionsFrom), transactionsTo: iso(input.transactionsTo) };
+  return oneGrantAtATime(`${ctx.bank.id}\u0000${userId}`, async () => {
+    // What the user holds here, read fresh (not the request's loader, which a grant earlier in the
+    // same request would leave stale): a duplicate of a live consent, or one past the caps, is
+    // refused and nothing is stored (docs/consent-policy.md, "Lifecycle").
+    const [read = []] = await ctx.store.consentsOfUsers([userId]);
+    const refusal = heldConsentsRefusal({ permissions, purposes, ...window }, ownConsents(read, userId, ctx.bank.id), ctx.bank.name, ctx.now);
+    // The message names the consent or the limit: the gateway passes `problems` and `reason` on.
+    if (refusal) throw badInput(`consent not granted: ${refusal.message}`, { problems: [refusal.message], reason: refusal.kind === 'duplicate' ? 'CONSENT_DUPLICATE' : 'CONSENT_LIMIT' });
+    return insertGrant(ctx, info, userId, permissions, purposes, window);
+  });
+}
+
+async function insertGrant(
+  ctx: BankContext,
+  info: GraphQLResolveInfo,
+  userId: string,
+  permissions: Permission[],
+  purposes: Purpose[],
+  window: { expiresAt: string | null; transactionsFrom: string | null; transactionsTo: string | null },
+) {
+  const at = ctx.now.toISOString();
+  const _id = newBankScopedId(ctx.bank.id, 'cns');
   const doc: StoredConsent = {
     _id,
     userId,

@@ -8,6 +8,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { CryptoKey } from 'jose';
 import { bankContractSdl } from '../bank/contract.ts';
+import { CONSENT_LIMITS, sameTerms } from '../consent-policy.ts';
 import { KIT_VERSION } from '../create-subgraph.ts';
 import { PURPOSES, type Purpose } from '../identity.ts';
 import { INTERNAL_ISSUER, bankAudience } from '../internal-token.ts';
@@ -249,6 +250,18 @@ async function grantAs(caller: Caller, user: string, input: GrantRequest, book: 
   return granted.id;
 }
 
+/**
+ * A grant of the search, as a bank takes it: none when the user holds a live consent with exactly
+ * these terms (the bank refuses the duplicate), and room made under CONSENT_LIMITS.live first by
+ * revoking the search's own oldest open consents. Undefined when skipped.
+ */
+async function grantWithinLimits(caller: Caller, user: string, input: GrantRequest, book: ConsentBook): Promise<string | undefined> {
+  if (book.active(user).some((c) => sameTerms(c, { ...input, purposes: input.purposes.map(purposeOf) }))) return undefined;
+  const open = () => book.active(user).filter((c) => !c.expiresAt || Date.parse(c.expiresAt) > Date.now() + CLOCK_TOLERANCE_MS);
+  while (book.active(user).length >= CONSENT_LIMITS.live - 2 && open().length) await revokeAs(caller, user, open()[0]!._id, book);
+  return grantAs(caller, user, input, book);
+}
+
 async function revokeAs(caller: Caller, user: string, id: string, book: ConsentBook): Promise<void> {
   const answer = await caller.as(viewers.self(user, 'customer_service'), REVOKE, { id });
   const revoked = answer.body?.data?.revokeConsent;
@@ -413,7 +426,7 @@ async function search(caller: Caller, options: ConformanceOptions, users: string
   const grantShortLived = async (user: string) => {
     const expiresAt = Date.now() + SHORT_LIVED_MS;
     // A bank whose clock runs ahead may (rightly) call so near an expiry past: that grant is skipped.
-    const granted = await grantAs(caller, user, { ...randomGrant(random, bankId, new Date()), expiresAt: new Date(expiresAt).toISOString() }, book).catch(() => undefined);
+    const granted = await grantWithinLimits(caller, user, { ...randomGrant(random, bankId, new Date()), expiresAt: new Date(expiresAt).toISOString() }, book).catch(() => undefined);
     if (granted) (shortLived.push(expiresAt), grants++);
   };
   for (let step = 0; step < runs; step++) {
@@ -427,8 +440,7 @@ async function search(caller: Caller, options: ConformanceOptions, users: string
     const action = random.weighted({ grant: 3, revoke: 1, none: 4 });
     if (action === 'grant' && random.chance(0.1)) await grantShortLived(user);
     else if (action === 'grant' || book.active(user).length === 0) {
-      await grantAs(caller, user, randomGrant(random, bankId, new Date()), book);
-      grants++;
+      if (await grantWithinLimits(caller, user, randomGrant(random, bankId, new Date()), book)) grants++;
     } else if (action === 'revoke') {
       await revokeAs(caller, user, random.pick(book.active(user))._id, book);
       revokes++;
