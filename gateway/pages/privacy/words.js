@@ -207,6 +207,9 @@ const SERVER_PROBLEMS = [
   [/^expiresAt is not/, 'expires', '“Valid until” is not a date. Choose a day in the calendar.'],
   [/^transactionsFrom is not|^transactionsTo is not/, 'window', 'A transaction date is not a date. Choose days in the calendar.'],
   [/^transactionsTo is before/, 'window', 'The transaction dates end before they start: “To” must be the same day as “From” or later.'],
+  [/exactly these terms/, 'bank', 'You already gave this bank exactly this access, and it is still active (see your consents above): nothing new was needed.'],
+  [/the most one person may hold there at once/, 'bank', 'You have as many active consents at this bank as one person may hold. Revoke one you no longer use, then try again.'],
+  [/the most one person may hold there \(/, 'bank', 'You have given this bank as many consents as one person may, old ones included. No more can be given here: ask the bank to remove old ones.'],
 ];
 
 export function serverProblemInWords(problem) {
