@@ -38,9 +38,19 @@ export async function ensureIndexes(db: Db): Promise<void> {
   if (entries.length) await old.drop().catch(() => undefined); // another replica may have dropped it first
 }
 
-/** Adds banks to a user's relationships ($addToSet: idempotent, safe under concurrent grants). */
+/**
+ * Adds banks to a user's relationships ($addToSet: idempotent, safe under concurrent grants). Two
+ * upserts of a user without a document race to insert it, and the loser fails on the duplicate
+ * _id: then the document exists, and the same update, tried again, adds to it.
+ */
 export async function linkBanks(db: Db, userId: string, bankIds: string[]): Promise<void> {
-  await users(db).updateOne({ _id: userId }, { $addToSet: { bankIds: { $each: bankIds } } }, { upsert: true });
+  const link = () => users(db).updateOne({ _id: userId }, { $addToSet: { bankIds: { $each: bankIds } } }, { upsert: true });
+  try {
+    await link();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 11000) throw error;
+    await link();
+  }
 }
 
 export function createLoaders(db: Db) {
