@@ -44,9 +44,10 @@ const isStrings = (value: unknown): value is string[] => Array.isArray(value) &&
 
 /**
  * One error of a bank's answer as it enters the gateway, rebuilt: its message (any address in it
- * removed; for a code not meant for clients, one naming the bank instead), its path, and only the extension keys the kit's errors carry (code, reason, argument,
- * allowed, problems). Never `http` (Apollo Server would answer with the bank's status),
- * `exception` or `stacktrace`, nor its locations (they point into the gateway's request to it).
+ * removed; for a code not meant for clients, one naming the bank instead), its path, and only the
+ * extension keys the kit's errors carry (code, reason, argument, allowed, problems). Never `http`
+ * (Apollo Server would answer with the bank's status), `exception` or `stacktrace`, nor its
+ * locations (they point into the gateway's request to it).
  */
 export function fromBank(error: unknown, bank: RegisteredBank): GraphQLFormattedError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown; path?: unknown; extensions?: Record<string, unknown> | null };

@@ -6,7 +6,7 @@
 // (user-profile) decides it again with the same rule and records it, reading nothing, and the
 // refusal goes out once it is written.
 import type { GraphQLResolveInfo } from 'graphql';
-import { dataSubjectDenial, reviewerDenial } from '@consent-gateway/kit/consent-policy';
+import { firstPartyUserDenial, reviewerDenial } from '@consent-gateway/kit/consent-policy';
 import type { PermissionMap } from '@consent-gateway/kit/create-subgraph';
 import type { Identity } from '@consent-gateway/kit/identity';
 import { forbidden, type Reason } from '@consent-gateway/kit/reasons';
@@ -24,7 +24,7 @@ const judged = (name: string, denial: (identity: Identity) => Reason | undefined
 /** Security reviewers, and nobody else. */
 const isSecurityReviewer = judged('isSecurityReviewer', reviewerDenial);
 /** The signed-in user, for themself, in a first-party app. */
-const isFirstPartyUser = judged('isFirstPartyUser', dataSubjectDenial);
+const isFirstPartyUser = judged('isFirstPartyUser', firstPartyUserDenial);
 
 export const permissions: PermissionMap = {
   Query: {

@@ -100,8 +100,6 @@ export function firstPartyUserDenial(viewer: Identity): Reason | undefined {
   return viewer.sub ? selfDenial(viewer, viewer.sub) : 'NOT_AUTHENTICATED';
 }
 
-/** The reason a viewer may not export or erase their own data: only the user themself, first-party, may. */
-export const dataSubjectDenial = firstPartyUserDenial;
 
 export function withinWindow(consent: ConsentRecord, postedAt: string): boolean {
   const t = Date.parse(postedAt);

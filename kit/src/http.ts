@@ -160,7 +160,7 @@ export function isTrusted(list: BlockList, address: string): boolean {
 
 /** The address a request came from, as the handler resolved it (clientAddressFrom), else its peer. */
 export function clientAddress(req: IncomingMessage): string {
-  return clientAddresses.get(req) ?? req.socket.remoteAddress ?? 'unknown';
+  return clientAddresses.get(req) ?? req.socket.remoteAddress ?? UNKNOWN_CLIENT;
 }
 
 /**

@@ -18,7 +18,7 @@
 import type { IncomingMessage } from 'node:http';
 import { accessLogOf, DecisionRecorder, type AuditSink, type AuditStore, type DecisionQuery, type StoredRecord } from './audit.ts';
 import { ERASURE_FIELD, type Pseudonymizer } from './audit-chain.ts';
-import { dataSubjectDenial, reviewerDenial } from './consent-policy.ts';
+import { firstPartyUserDenial, reviewerDenial } from './consent-policy.ts';
 import { DEADLINE_EXCEEDED, DEADLINE_MESSAGE } from './context.ts';
 import type { Identity } from './identity.ts';
 import { HttpError, type PostRoute } from './http.ts';
@@ -142,8 +142,8 @@ function stillAwaited(claims: InternalClaims, started = false): void {
 const RECORDS_DECISIONS: Record<string, { rule: string; denial: (identity: Identity) => Reason | undefined; subject?: boolean }> = {
   'Query.auditEvents': { rule: 'isSecurityReviewer', denial: reviewerDenial },
   // The person themself: the decision is about them.
-  'Query.myData': { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
-  [ERASURE_FIELD]: { rule: 'isFirstPartyUser', denial: dataSubjectDenial, subject: true },
+  'Query.myData': { rule: 'isFirstPartyUser', denial: firstPartyUserDenial, subject: true },
+  [ERASURE_FIELD]: { rule: 'isFirstPartyUser', denial: firstPartyUserDenial, subject: true },
 };
 
 /** The records fields and the rule each is judged and recorded under (for the authorization map). */
