@@ -109,12 +109,24 @@ export interface Site {
   graphqlPageStatus: number;
 }
 
-export function loadSite(config: Pick<GatewayConfig, 'introspection' | 'privacySignIn'>): Site {
+/** How long an export may wait for a bank (DATA_SUBJECT_TIMEOUT_MS), in the privacy centre's words. */
+export function waitInWords(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds % 60 !== 0) return seconds === 1 ? 'a second' : `${seconds} seconds`;
+  return seconds === 60 ? 'a minute' : `${seconds / 60} minutes`;
+}
+
+export function loadSite(config: Pick<GatewayConfig, 'introspection' | 'privacySignIn' | 'dataSubjectTimeoutMs'>): Site {
+  // What index.html's placeholders are filled with at start.
+  const filled: Record<string, string> = { signIn: config.privacySignIn, exportWait: waitInWords(config.dataSubjectTimeoutMs) };
   const files = folder('privacy', '/privacy', STRICT_CSP, (file, text) => {
     if (file !== 'index.html') return text;
-    const html = text.toString('utf8');
-    if (!html.includes('{{signIn}}')) throw new ConfigError('gateway/pages/privacy/index.html lost its {{signIn}} placeholder');
-    return html.replace('{{signIn}}', config.privacySignIn);
+    let html = text.toString('utf8');
+    for (const [name, value] of Object.entries(filled)) {
+      if (!html.includes(`{{${name}}}`)) throw new ConfigError(`gateway/pages/privacy/index.html lost its {{${name}}} placeholder`);
+      html = html.replace(`{{${name}}}`, value);
+    }
+    return html;
   });
   files.set('/privacy', files.get('/privacy/index.html')!);
   files.set('/privacy/', files.get('/privacy/index.html')!);

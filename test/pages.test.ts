@@ -16,7 +16,7 @@ import { createMongoAuditStore } from '@consent-gateway/kit/audit-mongo';
 import { connectMongo } from '@consent-gateway/kit/mongo';
 import { allow } from '@consent-gateway/kit/shield';
 import { loadGatewayConfig } from '../gateway/config.ts';
-import { prefersHtml } from '../gateway/pages.ts';
+import { loadSite, prefersHtml, waitInWords } from '../gateway/pages.ts';
 import { startGateway, type RunningGateway } from '../gateway/server.ts';
 import { DEV_ISSUER, ensureDevKeys } from '../scripts/dev-keys.ts';
 import { devToken } from '../scripts/token.ts';
@@ -138,6 +138,13 @@ describe('static pages', () => {
   it('tells the privacy centre how people sign in: a pasted dev token, or the platform session in production', async () => {
     expect((await raw(off.url, '/privacy')).body).toContain('<meta name="sign-in" content="dev-token">');
     expect((await raw(production.url, '/privacy')).body).toContain('<meta name="sign-in" content="platform-session">');
+  });
+
+  it("tells the privacy centre how long an export may wait for a slow bank: the gateway's DATA_SUBJECT_TIMEOUT_MS, in words", async () => {
+    expect((await raw(off.url, '/privacy')).body).toContain('<meta name="export-wait" content="a minute">');
+    const site = loadSite(loadGatewayConfig({ ...BASE_ENV, DATA_SUBJECT_TIMEOUT_MS: '150000' }));
+    expect(site.files.get('/privacy')!.body.toString('utf8')).toContain('<meta name="export-wait" content="150 seconds">');
+    expect([1_000, 45_000, 60_000, 59_001, 120_000].map(waitInWords)).toEqual(['a second', '45 seconds', 'a minute', 'a minute', '2 minutes']);
   });
 });
 

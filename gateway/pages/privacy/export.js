@@ -9,6 +9,9 @@ import { storeInWords } from './words.js';
 
 const MY_DATA = 'query MyData { myData { exportedAt complete unavailable document } }';
 
+/** The gateway's deadline for a slow bank's part, in words (filled in at start: gateway/pages.ts). */
+const exportWait = () => document.querySelector('meta[name="export-wait"]')?.getAttribute('content') || 'a minute';
+
 let lastFile;
 let running = false;
 
@@ -38,7 +41,7 @@ export async function exportMyData(onFailure) {
   show(
     container,
     h('p', { id: 'export-progress' }, 'Gathering your data from the app and every bank… ', waited),
-    h('p', { class: 'hint' }, 'This usually takes a few seconds. If a bank is slow to answer, it can take up to a minute: the file then comes without that bank’s part, and this page says so.'),
+    h('p', { class: 'hint' }, `This usually takes a few seconds. If a bank is slow to answer, it can take up to ${exportWait()}: the file then comes without that bank’s part, and this page says so.`),
   );
   const timer = setInterval(() => (waited.textContent = `(${seconds(Date.now() - started)} so far)`), 1000);
   let response;
