@@ -61,7 +61,18 @@ export interface RateLimitConfig {
   anonymous: BucketLimit;
   /** Per client app, all its users together (the client registry may set its own). */
   client: BucketLimit;
+  /**
+   * Operations one caller may have running at once (gateway/in-flight.ts), counted in this
+   * replica's memory: per signed-in user (the token's subject, all apps together), and per client
+   * address for anonymous callers.
+   */
+  inFlight: { user: number; anonymous: number };
 }
+
+/** RATE_LIMIT_USER_IN_FLIGHT: a signed-in user's operations running at once (a page or two of parallel queries). */
+export const DEFAULT_USER_IN_FLIGHT = 16;
+/** RATE_LIMIT_ANONYMOUS_IN_FLIGHT: an anonymous client address's operations running at once. */
+export const DEFAULT_ANONYMOUS_IN_FLIGHT = 8;
 
 export interface SubgraphCallConfig {
   timeoutMs: number;
@@ -252,6 +263,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, reader =
       user: bucket('USER', 60, 600),
       anonymous: bucket('ANONYMOUS', 10, 100),
       client: bucket('CLIENT', 500, 5_000),
+      inFlight: {
+        user: r.int('RATE_LIMIT_USER_IN_FLIGHT', DEFAULT_USER_IN_FLIGHT, { min: 1, max: 1_000_000 }),
+        anonymous: r.int('RATE_LIMIT_ANONYMOUS_IN_FLIGHT', DEFAULT_ANONYMOUS_IN_FLIGHT, { min: 1, max: 1_000_000 }),
+      },
     },
     subgraphCalls: {
       timeoutMs: r.int('SUBGRAPH_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),

@@ -68,12 +68,21 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
-export function tooManyRequests(who: string, limit: BucketLimit, retryAfterSeconds: number): HttpError {
+/**
+ * The refusal of every rate limit (the buckets here, the in-flight caps of gateway/in-flight.ts):
+ * 429 RATE_LIMITED, `Retry-After` in whole seconds (at least 1) and `extensions: { limit,
+ * retryAfterSeconds }`; `limit` names the limit, `message` says it in words for those seconds.
+ */
+export function rateLimited(limit: string, retryAfterSeconds: number, message: (seconds: number) => string): HttpError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new HttpError(429, `Too many requests for this ${who} (at most ${limit.burst} at once, ${limit.perSecond} per second); retry after ${seconds} s.`, 'RATE_LIMITED', {
-    extensions: { limit: who, retryAfterSeconds: seconds },
+  return new HttpError(429, message(seconds), 'RATE_LIMITED', {
+    extensions: { limit, retryAfterSeconds: seconds },
     headers: { 'retry-after': String(seconds) },
   });
+}
+
+export function tooManyRequests(who: string, limit: BucketLimit, retryAfterSeconds: number): HttpError {
+  return rateLimited(who, retryAfterSeconds, (seconds) => `Too many requests for this ${who} (at most ${limit.burst} at once, ${limit.perSecond} per second); retry after ${seconds} s.`);
 }
 
 export interface RateLimiter {
@@ -114,8 +123,8 @@ function ipv6Groups(address: string): number[] | undefined {
   return groups.map((g) => parseInt(g, 16));
 }
 
-/** Which bucket refused a request (the label of the refusals metric). */
-export type RateLimitKind = 'user' | 'client' | 'address';
+/** Which limit refused a request (the label of the refusals metric): a bucket, or an in-flight cap (gateway/in-flight.ts). */
+export type RateLimitKind = 'user' | 'client' | 'address' | 'user-in-flight' | 'address-in-flight';
 
 /** `onRefusal` hears of every refused request (the gateway counts them). */
 export function createRateLimiter(config: RateLimitConfig, clients: ClientRegistry, store: RateLimitStore, onRefusal: (kind: RateLimitKind) => void = () => {}): RateLimiter {

@@ -28,6 +28,7 @@ import { clientMistakeStatus } from './client-mistakes.ts';
 import { loadClientRegistry } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { createEngine, subgraphUrls, type GatewayContext } from './engine.ts';
+import { createInFlightLimiter } from './in-flight.ts';
 import { loadSite, pageOperationNames, withPages } from './pages.ts';
 import { PersistedOperations } from './persisted-operations.ts';
 import { addressBucket, createRateLimiter, MemoryRateLimitStore, type RateLimiter, type RateLimitStore } from './rate-limit.ts';
@@ -271,6 +272,8 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     throw error;
   }
   const limits = limiter;
+  // Operations running at once per user (per address when anonymous), in this replica's memory.
+  const inFlight = createInFlightLimiter(config.rateLimit.inFlight, metrics.rateLimited);
 
   // Every subgraph and bank is probed (a bounded few at a time, as any bank fan-out) at most once
   // per READY_PROBE_MS, whoever asks and however often: /ready is no amplifier.
@@ -323,6 +326,9 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
       identifyRequest(requestId, identity);
       if (identity.sub) await limits.identified(identity);
       else await limits.anonymous(address);
+      // Last, once the request is let in: a slot held until the handler is done (inFlight.releasing below).
+      if (identity.sub) inFlight.user(req, identity.sub);
+      else inFlight.anonymous(req, address);
       return { identity, requestId };
     },
     gate,
@@ -365,7 +371,7 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
   };
   let listening: Listening;
   try {
-    listening = await listen(withPages(handler, site), config.port, config.host, {
+    listening = await listen(withPages(inFlight.releasing(handler), site), config.port, config.host, {
       ...config.connections,
       // An IPv6 client by its /64, as the rate limits count it; a trusted proxy speaks for many clients.
       addressKey: addressBucket,

@@ -109,7 +109,7 @@ describe('the anonymous bucket of an address', () => {
   });
 
   it('a caller rotating its addresses within a /64 is refused once that /64 has spent its allowance', async () => {
-    const config: RateLimitConfig = { store: 'memory', user: { burst: 100, perSecond: 1 }, client: { burst: 100, perSecond: 1 }, anonymous: { burst: 3, perSecond: 1 } };
+    const config: RateLimitConfig = { store: 'memory', user: { burst: 100, perSecond: 1 }, client: { burst: 100, perSecond: 1 }, anonymous: { burst: 3, perSecond: 1 }, inFlight: { user: 16, anonymous: 8 } };
     const limiter = createRateLimiter(config, new Map(), new MemoryRateLimitStore(() => 0));
     const outcome = (address: string) => limiter.anonymous(address).then(() => 'allowed', (e: { status: number }) => e.status);
     const rotated = [];
