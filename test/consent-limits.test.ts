@@ -61,7 +61,8 @@ describe('at a bank, through the gateway', () => {
   beforeAll(async () => {
     // One user's grants are stored one at a time at a bank: 25 at once queue there, and on a busy
     // machine the last would outwait the default 5 s a bank call may take.
-    stack = await startTestStack({ seedData: false, env: { BANK_TIMEOUT_MS: '60000' } });
+    // RATE_LIMIT_USER_IN_FLIGHT: the concurrent grants below are one user's 25 operations at once, past the default cap of 16.
+    stack = await startTestStack({ seedData: false, env: { BANK_TIMEOUT_MS: '60000', RATE_LIMIT_USER_IN_FLIGHT: '100' } });
   });
   afterAll(() => stack?.close());
 

@@ -5,7 +5,8 @@ import { forbiddenAt, startTestStack, type TestStack } from './support/stack.ts'
 let stack: TestStack;
 let t: Record<'alice' | 'bob' | 'mia' | 'leo' | 'nora' | 'carl' | 'bobThirdParty', string>;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // RATE_LIMIT_USER_IN_FLIGHT: mia sends 24 messages at once below, past the default cap of 16 operations in flight.
+  stack = await startTestStack({ env: { RATE_LIMIT_USER_IN_FLIGHT: '100' } });
   t = {
     alice: await stack.token({ sub: 'alice' }),
     bob: await stack.token({ sub: 'bob' }),
