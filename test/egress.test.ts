@@ -6,13 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildManifest } from '../scripts/persisted.ts';
 import { devToken } from '../scripts/token.ts';
+import { freePort } from './support/free-port.ts';
 import { postGraphQL } from './support/stack.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -34,16 +34,6 @@ function guardedEnv(log: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra, EGRESS_LOG: log, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${GUARD}`.trim() };
   delete env.MONGODB_URI; // npm start's own embedded database, as on a fresh clone
   return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -3,7 +3,6 @@
 // started again by the supervisor while the rest keeps serving; stopping ends every process.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,15 +16,8 @@ import { graphDbs, seed } from '../scripts/seed.ts';
 import { FIXED_ANCHOR } from '../scripts/stack.ts';
 import { devToken } from '../scripts/token.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
+import { freePort } from './support/free-port.ts';
 import { postGraphQL } from './support/stack.ts';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 let stack: ProcessStack;
 let client: MongoClient;
