@@ -25,10 +25,10 @@ const MIX: Array<[string, Operation, number]> = [
 const MIB = 2 ** 20;
 
 /** What gc-probe.mjs prints after a full collection: bytes, each heap space's reserved and resident size, and the kernel's anonymous/file-backed split. */
-type Reading = { rss: number; heapUsed: number; spaces?: Record<string, number>; resident?: Record<string, number>; anon?: number; file?: number };
+type Reading = { rss: number; heapUsed: number; arrayBuffers?: number; external?: number; spaces?: Record<string, number>; resident?: Record<string, number>; anon?: number; file?: number };
 
 /** One process's figures at a point of the run, in MiB. */
-type Figures = { rssMiB: number; rssLowestHighestMiB: [number, number]; heapUsedMiB: number; youngGenerationMiB: number; v8ResidentMiB: number; outsideV8MiB: number; fileBackedMiB: number };
+type Figures = { rssMiB: number; rssLowestHighestMiB: [number, number]; heapUsedMiB: number; youngGenerationMiB: number; v8ResidentMiB: number; outsideV8MiB: number; arrayBuffersMiB: number; fileBackedMiB: number };
 
 export async function runMemory(graph: BenchGraph, options: { total: number; first: number; concurrency: number; log: (line: string) => void }) {
   const tokens = { alice: await graph.token({ sub: 'alice' }), bob: await graph.token({ sub: 'bob' }) };
@@ -90,6 +90,8 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
             youngGenerationMiB: mib(median.resident?.new_space ?? median.spaces?.new_space ?? NaN),
             v8ResidentMiB: mib(v8Resident),
             outsideV8MiB: mib((median.anon ?? NaN) - v8Resident),
+            // Of which: array buffers' and other external memory that objects on the heap still hold.
+            arrayBuffersMiB: mib(Math.max(median.external ?? NaN, median.arrayBuffers ?? NaN)),
             fileBackedMiB: mib(median.file ?? NaN),
           },
         ];
@@ -145,6 +147,7 @@ export async function runMemory(graph: BenchGraph, options: { total: number; fir
     /** Where the resident memory was along the way: V8's heap, other anonymous memory, file-backed pages. */
     v8ResidentMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.v8ResidentMiB)])),
     outsideV8MiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.outsideV8MiB)])),
+    arrayBuffersMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.arrayBuffersMiB)])),
     fileBackedMiBAlongTheWay: Object.fromEntries(graph.services().map((s) => [s, Object.values(trajectory).map((t) => t[s]!.fileBackedMiB)])),
   };
 }
