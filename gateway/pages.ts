@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@consent-gateway/kit/config';
-import { HttpError, sendError } from '@consent-gateway/kit/http';
+import { HttpError, requestUrl, sendError } from '@consent-gateway/kit/http';
 import type { GatewayConfig } from './config.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -185,7 +185,12 @@ const isPagePath = (path: string) => path === '/privacy' || path.startsWith('/pr
 /** Wraps the gateway's HTTP handler: page paths are answered here, everything else goes on to it. */
 export function withPages(handler: Handler, site: Site): Handler {
   return async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    let path: string;
+    try {
+      path = requestUrl(req).pathname;
+    } catch (error) {
+      return sendError(res, error as HttpError);
+    }
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
     if (path === GRAPHQL_PATH) {
       if (readOnly && prefersHtml(req.headers.accept)) return send(req, res, site.graphqlPage, site.graphqlPageStatus);

@@ -168,3 +168,52 @@ describe('deadlines', () => {
     expect(answer.match(/HTTP\/1\.1 200/g)).toHaveLength(2);
   });
 });
+
+describe("a handler's missed error", () => {
+  /** One GET on its own connection: the status and body, or `closed` when the connection ended without an answer. */
+  const get = (port: number) =>
+    new Promise<{ status: number; body: string } | 'closed'>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+        res.on('error', () => resolve('closed'));
+      });
+      req.on('error', () => resolve('closed'));
+      req.end();
+    });
+
+  it('is answered 500 in the JSON error shape, whether thrown or rejected, and the server goes on serving', async () => {
+    let calls = 0;
+    const listening = await listen(async (_req: IncomingMessage, res: ServerResponse) => {
+      calls++;
+      if (calls === 1) throw new Error('a rejected handler');
+      if (calls === 3) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('half an answer');
+        throw new Error('a handler that failed mid-answer');
+      }
+      res.end('fine');
+    }, 0);
+    servers.push(listening);
+    const port = Number(new URL(listening.url).port);
+    const syncThrow = await listen(() => {
+      throw new Error('a handler that threw');
+    }, 0);
+    servers.push(syncThrow);
+
+    const first = await get(port);
+    expect(first).not.toBe('closed');
+    expect((first as { status: number }).status).toBe(500);
+    expect(JSON.parse((first as { body: string }).body)).toEqual({ errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    expect(await get(port)).toEqual({ status: 200, body: 'fine' });
+    // An answer already under way cannot become a 500: the connection is closed, so the client sees it was cut short.
+    const cut = await get(port);
+    expect(cut === 'closed' || (cut.status === 200 && cut.body === 'half an answer')).toBe(true);
+    expect(cut).not.toEqual({ status: 200, body: 'fine' });
+    expect(await get(port)).toEqual({ status: 200, body: 'fine' });
+
+    const thrown = await get(Number(new URL(syncThrow.url).port));
+    expect(thrown !== 'closed' && thrown.status).toBe(500);
+  });
+});

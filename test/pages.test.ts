@@ -135,6 +135,16 @@ describe('static pages', () => {
     }
   });
 
+  it('answers a request target no URL parser accepts with 400, and goes on serving', async () => {
+    // `GET //[/` reaches the handler (Node's parser lets it through) but not `new URL`: it once ended the gateway.
+    for (const target of ['//[/', '//[/privacy', '//[/graphql']) {
+      const res = await raw(off.url, target);
+      expect(res.status, target).toBe(400);
+      expect(JSON.parse(res.body).errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+    expect((await raw(off.url, '/health')).status).toBe(200);
+  });
+
   it('tells the privacy centre how people sign in: a pasted dev token, or the platform session in production', async () => {
     expect((await raw(off.url, '/privacy')).body).toContain('<meta name="sign-in" content="dev-token">');
     expect((await raw(production.url, '/privacy')).body).toContain('<meta name="sign-in" content="platform-session">');

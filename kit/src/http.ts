@@ -68,6 +68,18 @@ export interface HttpOptions<Ctx extends BaseContext> {
   trustedProxies?: BlockList;
 }
 
+/**
+ * The request's target as a URL. Node passes on targets no URL parser accepts (`GET //[/`):
+ * those are the client's mistake, a 400, never an exception that reaches the server.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'the request target is not a valid path', 'BAD_REQUEST');
+  }
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
@@ -319,7 +331,7 @@ export function createHandler<Ctx extends BaseContext>(options: HttpOptions<Ctx>
     }
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://localhost');
+      url = requestUrl(req);
       const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
       if (route && req.method === 'GET') {
         const { status, body, contentType } = await route(req);
@@ -453,6 +465,28 @@ function capPerAddress(server: Server, limits: ConnectionLimits): void {
   });
 }
 
+/**
+ * The handler, with a last resort: whatever it throws or rejects with is answered (a 500, or the
+ * connection closed when an answer was already under way) and logged, never left to end the
+ * process as an unhandled rejection. Every handler of ours answers its own errors; this is for
+ * the one that was missed.
+ */
+function caught(handler: (req: IncomingMessage, res: ServerResponse) => unknown) {
+  const lastResort = (res: ServerResponse, error: unknown) => {
+    requestLog().error({ err: error }, 'unhandled error in the request handler');
+    if (res.headersSent) return void res.destroy();
+    sendError(res, error instanceof HttpError ? error : new HttpError(500, 'internal server error', 'INTERNAL_SERVER_ERROR'));
+  };
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      const served = handler(req, res);
+      if (served instanceof Promise) served.catch((error: unknown) => lastResort(res, error));
+    } catch (error) {
+      lastResort(res, error);
+    }
+  };
+}
+
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   port: number,
@@ -467,7 +501,7 @@ export async function listen(
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
     },
-    handler,
+    caught(handler),
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
