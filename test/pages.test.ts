@@ -145,6 +145,13 @@ describe('static pages', () => {
     expect((await raw(off.url, '/health')).status).toBe(200);
   });
 
+  it('tells a person refused for too many requests at once to retry in a moment, and one over the rate to wait a minute', async () => {
+    const words: { errorInWords(error: unknown): { text: string } } = await import(new URL('../gateway/pages/privacy/words.js', import.meta.url).href);
+    const refused = (limit: string) => words.errorInWords({ message: '', extensions: { code: 'RATE_LIMITED', limit, retryAfterSeconds: 1 } }).text;
+    expect(refused('in-flight per user')).toBe('Too many of your requests are running at once (perhaps in other windows). Try again in a moment.');
+    expect(refused('user')).toBe('Too many requests in a short time. Wait a minute, then try again.');
+  });
+
   it('tells the privacy centre how people sign in: a pasted dev token, or the platform session in production', async () => {
     expect((await raw(off.url, '/privacy')).body).toContain('<meta name="sign-in" content="dev-token">');
     expect((await raw(production.url, '/privacy')).body).toContain('<meta name="sign-in" content="platform-session">');

@@ -2,22 +2,27 @@
 // gateway's and subgraphs' ports). A port found free with `listen(0)` and released comes from the
 // kernel's ephemeral range, from which the next `listen(0)` of anyone else (the embedded
 // database's port, another test's) may be handed the same port before our process binds it. These
-// come from below that range instead, where no `listen(0)` lands, and each vitest worker draws
-// from a slice of its own, so parallel test files never pick the same one.
+// come from outside that range (below it, or above it where too little is below), where no
+// `listen(0)` lands, and each vitest worker draws from a slice of its own, so parallel test files
+// never pick the same one.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const LOWEST = 10_000;
 const SLICES = 8;
 
-/** The lowest port of the kernel's ephemeral range (Linux's default when it cannot be read). */
-function ephemeralStart(): number {
+/** The ports free of the kernel's ephemeral range: below it, or above it when too little is below. */
+function outsideEphemeralRange(): [from: number, to: number] {
+  let low = 32_768;
+  let high = 60_999; // Linux's defaults
   try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > LOWEST + SLICES * 100 ? low : 32_768;
+    [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number, number];
   } catch {
-    return 32_768;
+    // not Linux: its defaults
   }
+  if (low - LOWEST >= SLICES * 100) return [LOWEST, low];
+  if (65_535 - high >= SLICES * 100) return [high + 1, 65_536];
+  throw new Error(`the ephemeral port range (${low}-${high}) leaves too few ports outside it for the tests`);
 }
 
 const handedOut = new Set<number>();
@@ -32,9 +37,11 @@ function bindable(port: number): Promise<boolean> {
 
 /** A port no one listens on now, below the ephemeral range, never handed out twice in this worker. */
 export async function freePort(): Promise<number> {
-  const width = Math.floor((ephemeralStart() - LOWEST) / SLICES);
+  const [start, end] = outsideEphemeralRange();
+  const width = Math.floor((end - start) / SLICES);
+  // vitest numbers its workers from 1 (VITEST_POOL_ID); this project runs 2 (vitest.config.ts).
   const slice = (Number(process.env.VITEST_POOL_ID ?? 1) - 1) % SLICES;
-  const from = LOWEST + slice * width;
+  const from = start + slice * width;
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = from + Math.floor(Math.random() * width);
     if (handedOut.has(port) || !(await bindable(port))) continue;

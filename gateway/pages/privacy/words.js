@@ -159,6 +159,11 @@ export function errorInWords(error) {
   if (code === 'BAD_USER_INPUT' && Array.isArray(problems)) return { text: problems.map((p) => serverProblemInWords(p).text).join(' '), code: support };
   if (code === 'NOT_FOUND') return { text: 'This was not found among yours: it may have changed in another window. Reload the page.', code: support };
   if (code === 'DATA_SUBJECT_REQUEST_IN_PROGRESS') return { text: 'An export or an erasure of your data is already under way (perhaps in another window). Wait until it has finished, then try again.', code: support };
+  // The gateway says how long to wait (extensions.retryAfterSeconds): a second when too many of
+  // the person's requests were running at once, longer when too many came in a short time.
+  if (code === 'RATE_LIMITED' && String(error.extensions?.limit ?? '').startsWith('in-flight')) {
+    return { text: 'Too many of your requests are running at once (perhaps in other windows). Try again in a moment.', code: support };
+  }
   if (code === 'RATE_LIMITED') return { text: 'Too many requests in a short time. Wait a minute, then try again.', code: support };
   if (code === 'UNAUTHENTICATED') return { text: 'Your sign-in has ended. Sign in again.', code: support };
   return { text: 'Something went wrong on our side. Try again in a moment.', code: support };
