@@ -13,4 +13,4 @@ ENV NODE_ENV=production
 USER node
 # Node flags as scripts/supervisor.ts (serviceNodeArgs) says why; the kit runs from its TypeScript
 # sources (scripts/kit-source.ts), so the image builds nothing.
-CMD ["node", "--min-semi-space-size=16", "--max-semi-space-size=16", "--conditions=@consent-gateway/source", "--import", "tsx", "gateway/main.ts"]
+CMD ["node", "--min-semi-space-size=16", "--max-semi-space-size=16", "--no-memory-reducer", "--conditions=@consent-gateway/source", "--import", "tsx", "gateway/main.ts"]

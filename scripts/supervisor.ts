@@ -18,8 +18,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * shows as a one-time step in resident memory minutes or hours after start. Fixed, the memory a
  * service reaches in its first minutes is the memory it keeps, which is what a container limit is
  * sized from; 16 MiB semi-spaces are also Node 20's own ceiling, so the collector works as before.
+ * No memory reducer: V8 otherwise gives back, on its own schedule (after a quiet moment, minutes
+ * after start or never), about 30 MiB it holds since warm-up and the young generation of a process
+ * with little traffic, then takes them again under load: a service's resident memory moved by up to
+ * a fifth either way, with nothing kept or leaked (bench/README.md, memory). The peak a container
+ * limit must allow is the same either way; without the reducer it is also the level the service
+ * stays at, and no collection is started just because the service is quiet.
  */
-export const SERVICE_NODE_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'] as const;
+export const SERVICE_NODE_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16', '--no-memory-reducer'] as const;
 
 /**
  * The arguments of `node` for a service's entry point (docker-compose.yml and the Dockerfile run
