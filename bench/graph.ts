@@ -5,7 +5,6 @@
 // same subgraphs and banks.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { loadBankRegistry } from '../gateway/bank-registry.ts';
 import { DEMO_BANKS, demoData, TRANSACTION_COUNT } from '../scripts/demo-data.ts';
 import { startDevDatabase, type DevDatabase } from '../scripts/dev-database.ts';
 import { ensureDevKeys, type DevKeys } from '../scripts/dev-keys.ts';
+import { freePort } from '../scripts/free-port.ts';
 import { gatewayEnv, startProcessStack, type ProcessStack } from '../scripts/process-stack.ts';
 import { graphDbs, seed, transactionCount } from '../scripts/seed.ts';
 import { FIXED_ANCHOR } from '../scripts/stack.ts';
@@ -23,13 +23,6 @@ import { bankServiceName, PLATFORM_SUBGRAPHS } from '../subgraphs/catalog.ts';
 import { postgresBackends } from './proc.ts';
 import { WITHOUT_RATE_LIMITS } from './without-rate-limits.ts';
 
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 export interface BenchGraph {
   database: DevDatabase;

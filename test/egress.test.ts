@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildManifest } from '../scripts/persisted.ts';
 import { devToken } from '../scripts/token.ts';
-import { freePort } from './support/free-port.ts';
+import { freePort } from '../scripts/free-port.ts';
 import { postGraphQL } from './support/stack.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -16,7 +16,7 @@ import { graphDbs, seed } from '../scripts/seed.ts';
 import { FIXED_ANCHOR } from '../scripts/stack.ts';
 import { devToken } from '../scripts/token.ts';
 import { bankDatabaseName } from '../subgraphs/registry.ts';
-import { freePort } from './support/free-port.ts';
+import { freePort } from '../scripts/free-port.ts';
 import { postGraphQL } from './support/stack.ts';
 
 let stack: ProcessStack;

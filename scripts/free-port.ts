@@ -1,10 +1,10 @@
-// Ports for the processes a test starts and points at each other (a registry's bank URLs, the
-// gateway's and subgraphs' ports). A port found free with `listen(0)` and released comes from the
-// kernel's ephemeral range, from which the next `listen(0)` of anyone else (the embedded
-// database's port, another test's) may be handed the same port before our process binds it. These
-// come from outside that range (below it, or above it where too little is below), where no
-// `listen(0)` lands, and each vitest worker draws from a slice of its own, so parallel test files
-// never pick the same one.
+// Ports for the processes a test or a benchmark starts and points at each other (a registry's
+// bank URLs, the gateway's and subgraphs' ports). A port found free with `listen(0)` and released
+// comes from the kernel's ephemeral range, from which the next `listen(0)` of anyone else (the
+// embedded database's port, another test's) may be handed the same port before our process binds
+// it. These come from outside that range (below it, or above it where too little is below), where
+// no `listen(0)` lands, and each vitest worker draws from a slice of its own, so parallel test
+// files never pick the same one.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -44,9 +44,9 @@ export async function freePort(): Promise<number> {
   const from = start + slice * width;
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = from + Math.floor(Math.random() * width);
-    if (handedOut.has(port) || !(await bindable(port))) continue;
-    handedOut.add(port);
-    return port;
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the check: calls at once (Promise.all) must not both pick it
+    if (await bindable(port)) return port;
   }
   throw new Error(`no free port between ${from} and ${from + width} after 200 tries`);
 }
